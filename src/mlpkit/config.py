@@ -1,0 +1,253 @@
+"""Run configuration: frozen dataclasses, presets, TOML files and validation.
+
+A run is described by four sections, named as in the config file:
+
+    [data]      which data set and where to find it
+    [model]     the layers of the MLP
+    [training]  compile and fit arguments, with Keras's own names
+    [output]    where the run folder goes
+
+Presets are small TOML files in ``mlpkit/presets/`` (``<dataset>.<preset>.toml``).
+Settings are resolved in this order, later winning: the dataclass defaults, the
+preset, the user's config file, the command-line flags. Every value is checked
+against one table, ``CONSTRAINTS``, so the library, the CLI and the server all
+print the same message.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import tomllib
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from mlpkit.errors import ConfigError
+
+DATASETS = ("fashion-mnist", "california-housing")
+OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
+
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: str = "fashion-mnist"
+    data_dir: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    hidden: tuple[int, ...] = (300, 100)
+    activation: str = "relu"
+    dropout: float = 0.0
+
+
+@dataclass(frozen=True)
+class TrainingConfig:
+    optimizer: str = "sgd"
+    learning_rate: float = 0.01
+    momentum: float = 0.0
+    epochs: int = 30
+    batch_size: int = 32
+    seed: int = 42
+    patience: int = 0  # 0: no early stopping
+    # How many batches Keras runs per compiled call; >1 trims per-step overhead
+    # without changing the arithmetic (the progress bar then moves in steps).
+    steps_per_execution: int = 1
+
+
+@dataclass(frozen=True)
+class OutputConfig:
+    out: str | None = None
+    runs_dir: str = "runs"
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    preset: str = "seed"
+    data: DataConfig = field(default_factory=DataConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
+    training: TrainingConfig = field(default_factory=TrainingConfig)
+    output: OutputConfig = field(default_factory=OutputConfig)
+
+
+SECTIONS = {
+    "data": DataConfig,
+    "model": ModelConfig,
+    "training": TrainingConfig,
+    "output": OutputConfig,
+}
+
+# name -> (type, test, wording of the rule)
+CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
+    "epochs": (int, lambda v: v >= 1, "must be >= 1"),
+    "batch_size": (int, lambda v: v >= 1, "must be >= 1"),
+    "learning_rate": (float, lambda v: v > 0, "must be > 0"),
+    "momentum": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    "dropout": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    "seed": (int, lambda v: v >= 0, "must be >= 0"),
+    "patience": (int, lambda v: v >= 0, "must be >= 0"),
+    "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),
+    "optimizer": (str, lambda v: v in OPTIMIZERS, f"must be one of {', '.join(OPTIMIZERS)}"),
+    "name": (str, lambda v: v in DATASETS, f"must be one of {', '.join(DATASETS)}"),
+    "hidden": (tuple, lambda v: len(v) >= 1 and all(n >= 1 for n in v),
+               "must be one or more positive layer sizes, e.g. 300,100"),
+}
+
+
+def check_value(name: str, value: Any) -> Any:
+    """Coerce ``value`` to the type declared for ``name`` and check its range.
+
+    Returns:
+        The coerced value.
+
+    Raises:
+        ConfigError: "learning_rate must be > 0. Received: learning_rate=-1".
+    """
+    if name not in CONSTRAINTS:
+        return value
+    kind, test, rule = CONSTRAINTS[name]
+    try:
+        if kind is tuple:
+            if isinstance(value, str):
+                value = [v for v in value.replace(" ", "").split(",") if v]
+            value = tuple(int(v) for v in value)
+        elif kind is int:
+            if isinstance(value, float) and not value.is_integer():
+                raise ValueError
+            value = int(value)
+        elif kind is float:
+            value = float(value)
+        ok = test(value)
+    except (TypeError, ValueError):
+        ok = False
+    if not ok:
+        raise ConfigError(f"{name} {rule}. Received: {name}={value!r}")
+    return value
+
+
+def _did_you_mean(key: str, options) -> str:
+    close = difflib.get_close_matches(key, list(options), n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""
+
+
+def _section(cls, values: dict, where: str):
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in names:
+            raise ConfigError(
+                f"unknown key {key!r} in [{where}].{_did_you_mean(key, names)} "
+                f"Known keys: {', '.join(sorted(names))}"
+            )
+    return {k: check_value(k, v) for k, v in values.items()}
+
+
+def merge(config: RunConfig, values: dict) -> RunConfig:
+    """Return ``config`` with the sections in ``values`` (a TOML-shaped dict) applied."""
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        if key == "preset":
+            changes["preset"] = str(value)
+            continue
+        if key not in SECTIONS:
+            raise ConfigError(
+                f"unknown section [{key}].{_did_you_mean(key, SECTIONS)} "
+                f"Known sections: {', '.join(SECTIONS)}"
+            )
+        if not isinstance(value, dict):
+            raise ConfigError(f"[{key}] must be a table of settings. Received: {key}={value!r}")
+        checked = _section(SECTIONS[key], value, key)
+        changes[key] = dataclasses.replace(getattr(config, key), **checked)
+    return dataclasses.replace(config, **changes)
+
+
+def read_toml(path: str | Path) -> dict:
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            return tomllib.load(f)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {path}. Check the path.") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
+        raise ConfigError(f"config file {path} is not valid TOML: {e}") from None
+
+
+def presets(dataset: str) -> list[str]:
+    """Names of the presets shipped for ``dataset``."""
+    folder = resources.files("mlpkit") / "presets"
+    prefix = f"{dataset}."
+    return sorted(
+        p.name[len(prefix):-len(".toml")]
+        for p in folder.iterdir()
+        if p.name.startswith(prefix) and p.name.endswith(".toml")
+    )
+
+
+def preset_values(dataset: str, preset: str) -> dict:
+    if dataset not in DATASETS:
+        raise ConfigError(
+            f"unknown data set {dataset!r}.{_did_you_mean(dataset, DATASETS)} "
+            f"Known data sets: {', '.join(DATASETS)}"
+        )
+    known = presets(dataset)
+    if preset not in known:
+        raise ConfigError(
+            f"unknown preset {preset!r} for {dataset}.{_did_you_mean(preset, known)} "
+            f"Known presets: {', '.join(known)}"
+        )
+    text = (resources.files("mlpkit") / "presets" / f"{dataset}.{preset}.toml").read_text()
+    return tomllib.loads(text)
+
+
+def resolve(
+    dataset: str | None = None,
+    preset: str | None = None,
+    config_file: str | Path | None = None,
+    overrides: dict[str, dict] | None = None,
+) -> RunConfig:
+    """Build a validated ``RunConfig``.
+
+    Args:
+        dataset: data set name; may come from the config file instead.
+        preset: preset name; default "seed", or the one the config file names.
+        config_file: a TOML file with [data], [model], [training], [output].
+        overrides: TOML-shaped dict of flag values (``None`` values are ignored).
+
+    Raises:
+        ConfigError: on unknown names or out-of-range values.
+    """
+    file_values = read_toml(config_file) if config_file else {}
+    dataset = dataset or file_values.get("data", {}).get("name") or "fashion-mnist"
+    preset = preset or file_values.get("preset") or "seed"
+    config = RunConfig()
+    config = merge(config, preset_values(dataset, preset))
+    config = merge(config, {"preset": preset, "data": {"name": dataset}})
+    if file_values:
+        file_values = {k: v for k, v in file_values.items() if k != "preset"}
+        file_values.setdefault("data", {})["name"] = dataset
+        config = merge(config, file_values)
+    if overrides:
+        cleaned = {
+            section: {k: v for k, v in values.items() if v is not None}
+            for section, values in overrides.items()
+        }
+        config = merge(config, {k: v for k, v in cleaned.items() if v})
+    return config
+
+
+def to_dict(config: RunConfig) -> dict:
+    """TOML-shaped dict, without ``None`` values (TOML has no null)."""
+    out: dict[str, Any] = {"preset": config.preset}
+    for name in SECTIONS:
+        section = dataclasses.asdict(getattr(config, name))
+        out[name] = {
+            k: list(v) if isinstance(v, tuple) else v for k, v in section.items() if v is not None
+        }
+    return out
+
+
+def to_toml(config: RunConfig) -> str:
+    import tomli_w
+
+    return tomli_w.dumps(to_dict(config))

@@ -1,0 +1,132 @@
+"""Fashion-MNIST (Zalando, MIT licence) with the lecture's split.
+
+Training file: the first 55,000 images train, the last 5,000 validate; the test
+file's 10,000 images test. Pixels are uint8 0-255 as stored; ``scale=True``
+(the default) gives float32 in 0-1, as the lecture's ``X / 255.``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+
+import numpy as np
+
+from mlpkit.data import sources
+from mlpkit.data.dataset import Dataset
+from mlpkit.errors import DataError
+
+NAME = "fashion-mnist"
+CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
+               "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"]
+# sha256 of the decompressed IDX content: Debian recompressed the .gz files, so
+# only the content is the same everywhere.
+FILES = {
+    "train-images-idx3-ubyte": "c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888",
+    "train-labels-idx1-ubyte": "bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9",
+    "t10k-images-idx3-ubyte": "5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b",
+    "t10k-labels-idx1-ubyte": "0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34",
+}
+MIRRORS = [
+    "https://storage.googleapis.com/tensorflow/tf-keras-datasets/",
+    "http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
+]
+VALID_SIZE = 5000
+FIX = ("Install it with `apt-get install dataset-fashion-mnist`, pass --data-dir "
+       "(or set MLPKIT_DATA) to a folder with the four IDX files, or connect to "
+       "the internet so mlpkit can download them.")
+
+
+def _read(path) -> bytes:
+    try:
+        if path.suffix == ".gz":
+            with gzip.open(path, "rb") as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        raise DataError(f"cannot read {path}: {e}. The file is corrupted or truncated; "
+                        "delete or reinstall it.") from None
+
+
+def parse_idx(data: bytes, path, expect_dims: int) -> np.ndarray:
+    """Parse an IDX file of unsigned bytes (magic 0x0801 labels, 0x0803 images)."""
+    if len(data) < 4 + 4 * expect_dims or data[:3] != b"\x00\x00\x08" or data[3] != expect_dims:
+        raise DataError(f"{path} is not an IDX file with {expect_dims} dimensions of "
+                        "unsigned bytes (bad header). Delete it and load again.")
+    dims = tuple(int.from_bytes(data[4 + 4 * i: 8 + 4 * i], "big") for i in range(expect_dims))
+    offset = 4 + 4 * expect_dims
+    if len(data) - offset != int(np.prod(dims)):
+        raise DataError(f"{path} is truncated: header says {dims}, file holds "
+                        f"{len(data) - offset} bytes of data. Delete it and load again.")
+    return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
+
+
+def locate(data_dir=None, download: bool = True):
+    """Find (or download) the four files; returns ``(location_kind, paths)``."""
+    wanted = [[f"{stem}.gz", stem] for stem in FILES]
+    hit = sources.find(NAME, wanted, data_dir)
+    if hit:
+        return hit[0].kind, hit[1]
+    if not download or sources.offline():
+        raise sources.not_found(NAME, data_dir, "downloads are off" if download else "no download tried", FIX)
+    folder = sources.cache_root() / NAME
+    paths = []
+    try:
+        for stem, sha in FILES.items():
+            dest = folder / f"{stem}.gz"
+            if not dest.is_file():
+                sources.download([m + dest.name for m in MIRRORS], dest, sha, decompress=True)
+            paths.append(dest)
+    except DataError as e:
+        raise sources.not_found(NAME, data_dir, str(e), FIX) from None
+    return "downloaded", paths
+
+
+def load(data_dir=None, scale: bool = True, download: bool = True) -> Dataset:
+    """Load Fashion-MNIST with the lecture's 55,000 / 5,000 / 10,000 split.
+
+    Args:
+        data_dir: a folder to look in first (the four IDX files, .gz or not).
+        scale: float32 pixels in 0-1 if True, else uint8 as stored.
+        download: download into the mlpkit cache when not found locally.
+
+    Returns:
+        A ``Dataset`` with images of shape (n, 28, 28) and labels 0-9.
+
+    Raises:
+        DataError: missing, corrupted or truncated files.
+    """
+    kind, paths = locate(data_dir, download)
+    arrays, checksums = [], {}
+    for (stem, expected), path in zip(FILES.items(), paths):
+        data = _read(path)
+        actual = hashlib.sha256(data).hexdigest()
+        if actual != expected:
+            raise DataError(f"checksum mismatch for {path}: sha256 of its content is "
+                            f"{actual[:16]}..., expected {expected[:16]}.... The file is "
+                            "corrupted or not Fashion-MNIST; delete or reinstall it.")
+        arrays.append(parse_idx(data, path, 3 if "images" in stem else 1))
+        checksums[path.name] = actual
+    x_full, y_full, x_test, y_test = arrays
+    if scale:
+        # One float32 conversion up front; the lecture's X / 255. gives float64.
+        x_full = x_full.astype(np.float32) / np.float32(255)
+        x_test = x_test.astype(np.float32) / np.float32(255)
+    return Dataset(
+        name=NAME, task="multiclass",
+        x_train=x_full[:-VALID_SIZE], y_train=y_full[:-VALID_SIZE],
+        x_valid=x_full[-VALID_SIZE:], y_valid=y_full[-VALID_SIZE:],
+        x_test=x_test, y_test=y_test,
+        class_names=list(CLASS_NAMES),
+        source={"location": kind, "folder": str(paths[0].parent),
+                "sha256": checksums},
+    )
+
+
+def verify(data_dir=None) -> dict:
+    """Check the files where they are found; returns what was checked."""
+    kind, paths = locate(data_dir, download=False)
+    for (stem, expected), path in zip(FILES.items(), paths):
+        sources.verify(path, expected, decompress=path.suffix == ".gz")
+    return {"name": NAME, "location": kind, "folder": str(paths[0].parent),
+            "files": [p.name for p in paths], "ok": True}

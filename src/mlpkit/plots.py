@@ -1,0 +1,106 @@
+"""Figures for the report, drawn as the lecture draws them (matplotlib, Agg)."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from mlpkit import runs  # noqa: E402
+
+
+def _save(fig, dest: Path) -> Path:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
+    plt.close(fig)
+    return runs.write_bytes(dest, buf.getvalue())
+
+
+def learning_curves(history: dict[str, list[float]], dest: Path) -> Path:
+    """The lecture's plot: ``pd.DataFrame(history.history).plot(...)``.
+
+    Training curves dashed red, validation solid blue, grid, x = epoch; for
+    accuracy-like metrics y runs from 0 to 1 as in the lecture.
+    """
+    # Keras 3 logs metrics alphabetically; order them as the lecture's styles expect:
+    # loss, metric, val_loss, val_metric -> "r--", "r--.", "b-", "b-*".
+    train_keys = sorted((k for k in history if not k.startswith("val_")),
+                        key=lambda k: (k != "loss", k))
+    keys = train_keys + [f"val_{k}" for k in train_keys if f"val_{k}" in history]
+    df = pd.DataFrame({k: history[k] for k in keys})
+    styles = {0: "r--", 1: "r--."}
+    style = [styles.get(i, "r:") for i in range(len(train_keys))]
+    style += [{0: "b-", 1: "b-*"}.get(i, "b:") for i in range(len(keys) - len(train_keys))]
+    bounded = all(np.nanmax(df[k]) <= 1.0 for k in keys)
+    ax = df.plot(figsize=(8, 5), xlim=[0, max(len(df) - 1, 1)],
+                 ylim=[0, 1] if bounded else None, grid=True, xlabel="Epoch", style=style)
+    return _save(ax.figure, dest)
+
+
+def confusion_matrix(cm: np.ndarray, class_names: list[str], dest: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(8, 7))
+    im = ax.imshow(cm, cmap="Blues")
+    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
+    ax.set_yticks(range(len(class_names)), class_names)
+    ax.set_xlabel("Predicted")
+    ax.set_ylabel("True")
+    limit = cm.max() / 2 if cm.size else 0
+    for (i, j), v in np.ndenumerate(cm):
+        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                color="white" if v > limit else "black")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return _save(fig, dest)
+
+
+def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
+    """Grayscale images with a caption each (misclassified or sample predictions)."""
+    n = max(len(images), 1)
+    rows = (n + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.8, rows * 2.1), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, img, title in zip(axes.ravel(), images, titles):
+        ax.imshow(img, cmap="binary")
+        ax.set_title(title, fontsize=7)
+    return _save(fig, dest)
+
+
+def predicted_vs_actual(y_true, y_pred, dest: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(6, 6))
+    ax.scatter(y_true, y_pred, s=3, alpha=0.3)
+    lo, hi = float(min(np.min(y_true), np.min(y_pred))), float(max(np.max(y_true), np.max(y_pred)))
+    ax.plot([lo, hi], [lo, hi], "r--")
+    ax.set_xlabel("Actual")
+    ax.set_ylabel("Predicted")
+    ax.grid(True)
+    return _save(fig, dest)
+
+
+def residuals(y_true, err, dest: Path) -> Path:
+    fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
+    a.scatter(y_true, err, s=3, alpha=0.3)
+    a.axhline(0, color="r", ls="--")
+    a.set_xlabel("Actual")
+    a.set_ylabel("Predicted - actual")
+    a.grid(True)
+    b.hist(err, bins=60)
+    b.set_xlabel("Predicted - actual")
+    b.grid(True)
+    return _save(fig, dest)
+
+
+def error_by_range(by_range: list[dict], dest: Path) -> Path:
+    fig, ax = plt.subplots(figsize=(7, 4))
+    labels = [f"{r['low']:.2f}-{r['high']:.2f}" for r in by_range]
+    ax.bar(labels, [r["rmse"] for r in by_range], label="RMSE")
+    ax.plot(labels, [r["bias"] for r in by_range], "r*-", label="mean error")
+    ax.set_xlabel("Actual value range")
+    ax.grid(True, axis="y")
+    ax.legend()
+    return _save(fig, dest)

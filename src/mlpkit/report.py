@@ -1,0 +1,119 @@
+"""``report.html``: one self-contained page per run (images embedded as data URIs).
+
+``build(run)`` predicts the test set once, draws the plots into ``plots/`` and
+writes the page; ``mlpkit report RUN_DIR`` calls it again on a finished run.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+from pathlib import Path
+
+import numpy as np
+
+from mlpkit import evaluation, plots, runs
+
+SAMPLES = 3  # the lecture shows the first three test images
+MISCLASSIFIED = 24
+
+STYLE = """
+body{font-family:system-ui,sans-serif;margin:2em auto;max-width:1000px;color:#222}
+table{border-collapse:collapse;margin:.5em 0}td,th{border:1px solid #ccc;padding:.25em .6em;
+text-align:right}th{background:#f3f3f3}td:first-child,th:first-child{text-align:left}
+pre{background:#f7f7f7;padding:.8em;overflow-x:auto}img{max-width:100%}
+"""
+
+
+def _img(path: Path, alt: str) -> str:
+    data = base64.b64encode(path.read_bytes()).decode()
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
+
+
+def _table(rows: list[dict], floats: str = "{:.4f}") -> str:
+    if not rows:
+        return ""
+    head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
+    body = "".join(
+        "<tr>" + "".join(
+            f"<td>{floats.format(v) if isinstance(v, float) else html.escape(str(v))}</td>"
+            for v in r.values()) + "</tr>"
+        for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
+    names = ds.class_names
+    d = evaluation.classification_details(ds.y_test, proba, names)
+    cm_png = plots.confusion_matrix(d["confusion_matrix"], names, plot_dir / "confusion_matrix.png")
+    wrong = np.flatnonzero(d["y_pred"] != ds.y_test)[:MISCLASSIFIED]
+    mis_png = plots.image_grid(
+        ds.x_test[wrong],
+        [f"true: {names[ds.y_test[i]]}\npred: {names[d['y_pred'][i]]}" for i in wrong],
+        plot_dir / "misclassified.png")
+    samples = []
+    for i in range(min(SAMPLES, len(ds.x_test))):
+        top = int(np.argmax(proba[i]))
+        samples.append({"test image": i, "true class": names[ds.y_test[i]],
+                        "predicted class": names[top], "probability": float(proba[i][top]),
+                        "probabilities (rounded)": " ".join(f"{p:.2f}" for p in proba[i])})
+    sample_png = plots.image_grid(ds.x_test[:SAMPLES], [s["predicted class"] for s in samples],
+                                  plot_dir / "sample_predictions.png", cols=SAMPLES)
+    return [
+        "<h2>Per-class precision and recall</h2>", _table(d["per_class"]),
+        "<h2>Confusion matrix</h2>", _img(cm_png, "confusion matrix"),
+        f"<h2>Misclassified test images (first {len(wrong)})</h2>",
+        _img(mis_png, "misclassified test images"),
+        "<h2>Sample predictions</h2>", _table(samples), _img(sample_png, "sample predictions"),
+    ]
+
+
+def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
+    d = evaluation.regression_details(ds.y_test, y_pred)
+    pva = plots.predicted_vs_actual(ds.y_test, y_pred.ravel(), plot_dir / "predicted_vs_actual.png")
+    res = plots.residuals(ds.y_test, d["residuals"], plot_dir / "residuals.png")
+    rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
+    samples = [{"test row": i, "actual": float(ds.y_test[i]), "predicted": float(y_pred[i][0])}
+               for i in range(min(SAMPLES, len(ds.y_test)))]
+    return [
+        "<h2>Predicted against actual (test set)</h2>", _img(pva, "predicted vs actual"),
+        "<h2>Residuals</h2>", _img(res, "residuals"),
+        "<h2>Error by target range</h2>", _table(d["by_range"]), _img(rng, "error by range"),
+        "<h2>Sample predictions</h2>", _table(samples),
+    ]
+
+
+def build(run) -> Path:
+    """Draw the plots and write ``report.html`` for ``run``; returns the page's path."""
+    ds, model, path = run.dataset, run.model, run.path
+    plot_dir = path / "plots"
+    curves = plots.learning_curves(run.history, plot_dir / "learning_curves.png")
+    out = evaluation.predict(model, ds.x_test)
+    manifest = run.manifest
+    metrics = [{"metric": k, "value": v} for k, v in run.metrics.items()]
+    config_text = (path / "config.toml").read_text(encoding="utf-8")
+    summary = (path / "summary.txt").read_text(encoding="utf-8")
+    timings = manifest.get("timings", {})
+    parts = [
+        f"<h1>mlpkit run: {html.escape(path.name)}</h1>",
+        f"<p>{html.escape(ds.name)}, preset <b>{html.escape(str(manifest.get('preset')))}</b>, "
+        f"backend {html.escape(str(manifest.get('backend')))}, data from "
+        f"{html.escape(str(manifest.get('data', {}).get('folder')))}, sizes "
+        f"{html.escape(str(ds.sizes))}</p>",
+        "<h2>Test metrics</h2>", _table(metrics),
+        "<h2>Learning curves</h2>", _img(curves, "learning curves"),
+    ]
+    if ds.task == "regression":
+        parts += _regression(run, ds, out, plot_dir)
+    else:
+        parts += _classification(run, ds, out, plot_dir)
+    parts += [
+        "<h2>Model summary</h2>", f"<pre>{html.escape(summary)}</pre>",
+        "<h2>Config</h2>", f"<pre>{html.escape(config_text)}</pre>",
+    ]
+    if timings:
+        parts += ["<h2>Timings (seconds)</h2>", _table([{k: v for k, v in timings.items()}])]
+    page = ("<!doctype html><html><head><meta charset='utf-8'>"
+            f"<title>mlpkit report: {html.escape(path.name)}</title><style>{STYLE}</style>"
+            "</head><body>" + "\n".join(parts) + "</body></html>\n")
+    return runs.write_text(path / "report.html", page)

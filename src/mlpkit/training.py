@@ -1,0 +1,163 @@
+"""Compile, fit and record a run.
+
+``train()`` is the whole job: resolve nothing (it takes a ``RunConfig``), load
+the data, build and compile the model, fit it while ``history.csv`` grows one
+row per epoch, evaluate on the test set, and write the run folder and report.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from mlpkit import config as cfg
+from mlpkit import evaluation, models, runs
+from mlpkit.data.dataset import Dataset
+
+
+def make_optimizer(training: cfg.TrainingConfig) -> keras.optimizers.Optimizer:
+    """The Keras optimizer for ``training.optimizer`` with its learning rate."""
+    lr = training.learning_rate
+    if training.optimizer == "sgd":
+        return keras.optimizers.SGD(learning_rate=lr, momentum=training.momentum)
+    return {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "rmsprop": keras.optimizers.RMSprop,
+        "nadam": keras.optimizers.Nadam,
+    }[training.optimizer](learning_rate=lr)
+
+
+def loss_and_metrics(task: str) -> tuple[str, list]:
+    """The lecture's loss for a task: sparse labels -> sparse categorical cross-entropy."""
+    if task == "regression":
+        return "mse", [keras.metrics.RootMeanSquaredError(name="rmse")]
+    return "sparse_categorical_crossentropy", ["accuracy"]
+
+
+def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
+    m = config.model
+    if ds.task == "regression":
+        return models.build_mlp(ds.input_shape, m.hidden, m.activation, 1, None,
+                                dropout=m.dropout, normalize=ds.x_train)
+    return models.build_mlp(ds.input_shape, m.hidden, m.activation, len(ds.class_names),
+                            "softmax", dropout=m.dropout)
+
+
+def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig) -> keras.Model:
+    loss, metrics = loss_and_metrics(task)
+    model.compile(loss=loss, optimizer=make_optimizer(training), metrics=metrics,
+                  steps_per_execution=training.steps_per_execution)
+    return model
+
+
+class HistoryCSV(keras.callbacks.Callback):
+    """Rewrites ``history.csv`` atomically after every epoch.
+
+    Each row: epoch (1-based), every metric Keras logged, ``epoch_seconds`` (the
+    epoch including its validation pass) and ``elapsed_seconds`` since fit began.
+    """
+
+    def __init__(self, path: Path | None):
+        super().__init__()
+        self.path = path
+        self.rows: list[dict] = []
+
+    def on_train_begin(self, logs=None):
+        self.start = time.perf_counter()
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch_start = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        t = time.perf_counter()
+        row = {"epoch": epoch + 1}
+        row.update({k: float(v) for k, v in (logs or {}).items()})
+        row["epoch_seconds"] = round(t - self.epoch_start, 4)
+        row["elapsed_seconds"] = round(t - self.start, 4)
+        self.rows.append(row)
+        if self.path is not None:
+            runs.write_text(self.path, rows_to_csv(self.rows))
+
+
+def rows_to_csv(rows: list[dict]) -> str:
+    buf = io.StringIO()
+    fields = list(rows[0])
+    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
+        history_path: Path | None = None, verbose="auto") -> keras.callbacks.History:
+    """``model.fit`` on the training set with the validation set, as the lecture does."""
+    callbacks: list = [HistoryCSV(history_path)]
+    if training.patience:
+        callbacks.append(keras.callbacks.EarlyStopping(
+            patience=training.patience, restore_best_weights=True))
+    return model.fit(ds.x_train, ds.y_train, epochs=training.epochs,
+                     batch_size=training.batch_size,
+                     validation_data=(ds.x_valid, ds.y_valid),
+                     callbacks=callbacks, verbose=verbose)
+
+
+def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",
+          run_dir: Path | None = None):
+    """Run the whole job and return a ``runs.Run``.
+
+    Args:
+        config: a resolved ``RunConfig`` (see ``config.resolve``).
+        dataset: an already loaded data set; loaded from ``config.data`` if ``None``.
+        verbose: Keras's verbosity for ``fit`` ("auto", 0, 1 or 2).
+        run_dir: where to write; by default ``config.output`` decides.
+
+    Raises:
+        MlpkitError: bad config, missing data or an unwritable run folder. Nothing
+            is created before the data has loaded.
+    """
+    from mlpkit import data, report
+
+    timer = runs.Timer()
+    with timer("load_data"):
+        ds = dataset if dataset is not None else data.load(config.data.name, config.data.data_dir)
+    path = runs.new_run_dir(config.output.runs_dir, ds.name, config.preset,
+                            run_dir or config.output.out)
+    manifest = {
+        "status": "running", "started": runs.now(), "dataset": ds.name, "task": ds.task,
+        "preset": config.preset, "seed": config.training.seed,
+        "backend": keras.backend.backend(), "versions": runs.versions(),
+        "machine": runs.machine(), "data": {"sizes": ds.sizes, **ds.source},
+        "input_shape": list(ds.input_shape), "class_names": ds.class_names,
+        "feature_names": ds.feature_names,
+    }
+    runs.write_text(path / "config.toml", cfg.to_toml(config))
+    runs.write_json(path / "manifest.json", manifest)
+    try:
+        keras.utils.set_random_seed(config.training.seed)
+        model = build_model(ds, config)
+        compile_model(model, ds.task, config.training)
+        runs.write_text(path / "summary.txt", models.summary_text(model))
+        with timer("fit"):
+            history = fit(model, ds, config.training, path / "history.csv", verbose)
+        with timer("evaluate"):
+            metrics = evaluation.evaluate(model, ds)
+        with runs.atomic_path(path / "model.keras") as tmp:
+            model.save(tmp)
+        runs.write_json(path / "metrics.json", metrics)
+        manifest.update(status="completed", finished=runs.now(), timings=timer.total(),
+                        epochs_run=len(history.epoch), params=int(model.count_params()))
+        runs.write_json(path / "manifest.json", manifest)
+        run = runs.Run(path, model=model, dataset=ds, history=history.history)
+        report.build(run)
+    except BaseException as e:
+        manifest.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
+                        error=f"{type(e).__name__}: {e}", timings=timer.total())
+        runs.write_json(path / "manifest.json", manifest)
+        raise
+    return run
