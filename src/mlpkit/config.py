@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import os
 import tomllib
 from dataclasses import dataclass, field
 from importlib import resources
@@ -91,6 +92,9 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),
     "optimizer": (str, lambda v: v in OPTIMIZERS, f"must be one of {', '.join(OPTIMIZERS)}"),
     "name": (str, lambda v: v in DATASETS, f"must be one of {', '.join(DATASETS)}"),
+    "out": (str, lambda v: bool(v), "must be a folder path"),
+    "data_dir": (str, lambda v: bool(v), "must be a folder path"),
+    "runs_dir": (str, lambda v: bool(v), "must be a folder path"),
     "hidden": (tuple, lambda v: len(v) >= 1 and all(n >= 1 for n in v),
                "must be one or more positive layer sizes, e.g. 300,100"),
 }
@@ -119,6 +123,8 @@ def check_value(name: str, value: Any) -> Any:
             value = int(value)
         elif kind is float:
             value = float(value)
+        elif kind is str and isinstance(value, os.PathLike):
+            value = os.fspath(value)
         ok = test(value)
     except (TypeError, ValueError):
         ok = False

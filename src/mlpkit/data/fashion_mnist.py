@@ -61,9 +61,15 @@ def parse_idx(data: bytes, path, expect_dims: int) -> np.ndarray:
     return np.frombuffer(data, dtype=np.uint8, offset=offset).reshape(dims)
 
 
-def locate(data_dir=None, download: bool = True):
-    """Find (or download) the four files; returns ``(location_kind, paths)``."""
-    wanted = [[f"{stem}.gz", stem] for stem in FILES]
+def locate(data_dir=None, download: bool = True, files: dict | None = None,
+           mirrors: list[str] | None = None):
+    """Find (or download) the four files; returns ``(location_kind, paths)``.
+
+    ``files`` (stem -> sha256 of the content) and ``mirrors`` (base URLs) default
+    to the real Fashion-MNIST; tests pass their own to serve generated files.
+    """
+    files = files or FILES
+    wanted = [[f"{stem}.gz", stem] for stem in files]
     hit = sources.find(NAME, wanted, data_dir)
     if hit:
         return hit[0].kind, hit[1]
@@ -72,23 +78,26 @@ def locate(data_dir=None, download: bool = True):
     folder = sources.cache_root() / NAME
     paths = []
     try:
-        for stem, sha in FILES.items():
+        for stem, sha in files.items():
             dest = folder / f"{stem}.gz"
             if not dest.is_file():
-                sources.download([m + dest.name for m in MIRRORS], dest, sha, decompress=True)
+                sources.download([m + dest.name for m in mirrors or MIRRORS], dest, sha,
+                                 decompress=True)
             paths.append(dest)
     except DataError as e:
         raise sources.not_found(NAME, data_dir, str(e), FIX) from None
     return "downloaded", paths
 
 
-def load(data_dir=None, scale: bool = True, download: bool = True) -> Dataset:
+def load(data_dir=None, scale: bool = True, download: bool = True, files: dict | None = None,
+         mirrors: list[str] | None = None) -> Dataset:
     """Load Fashion-MNIST with the lecture's 55,000 / 5,000 / 10,000 split.
 
     Args:
         data_dir: a folder to look in first (the four IDX files, .gz or not).
         scale: float32 pixels in 0-1 if True, else uint8 as stored.
         download: download into the mlpkit cache when not found locally.
+        files, mirrors: see ``locate``.
 
     Returns:
         A ``Dataset`` with images of shape (n, 28, 28) and labels 0-9.
@@ -96,9 +105,10 @@ def load(data_dir=None, scale: bool = True, download: bool = True) -> Dataset:
     Raises:
         DataError: missing, corrupted or truncated files.
     """
-    kind, paths = locate(data_dir, download)
+    files = files or FILES
+    kind, paths = locate(data_dir, download, files, mirrors)
     arrays, checksums = [], {}
-    for (stem, expected), path in zip(FILES.items(), paths):
+    for (stem, expected), path in zip(files.items(), paths):
         data = _read(path)
         actual = hashlib.sha256(data).hexdigest()
         if actual != expected:

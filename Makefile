@@ -1,0 +1,23 @@
+# The two commands of the README:
+#   make demo   set up, then train the lecture's Fashion-MNIST classifier and write its report
+#   make test   set up, then run the whole test suite
+BIN := .venv/bin
+
+.PHONY: setup demo test bench clean
+setup: .venv/.mlpkit-setup
+
+.venv/.mlpkit-setup: pyproject.toml scripts/setup.sh
+	bash scripts/setup.sh
+	touch $@
+
+demo: setup
+	$(BIN)/mlpkit train fashion-mnist --preset seed
+
+test: setup
+	$(BIN)/python -m pytest
+
+bench: setup
+	$(BIN)/python benchmarks/run_all.py
+
+clean:
+	rm -rf .venv runs

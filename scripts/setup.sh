@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One-time set-up, run by `make demo` and `make test`: system packages where apt
+# exists, then a virtual environment in .venv with mlpkit and its dependencies.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
+
+# Debian/Ubuntu: Fashion-MNIST from the archive, and what venv needs.
+if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
+  need=()
+  dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+  python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+  if [ ${#need[@]} -gt 0 ]; then
+    echo "setup: apt-get install ${need[*]}"
+    $SUDO apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -q "${need[@]}"
+  fi
+else
+  echo "setup: no apt-get here; mlpkit will download Fashion-MNIST on first use."
+fi
+
+PYTHON="${PYTHON:-python3}"
+if [ ! -x .venv/bin/python ]; then
+  "$PYTHON" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e ".[test]"
+echo "setup: done (.venv/bin/mlpkit)"

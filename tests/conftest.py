@@ -1,0 +1,109 @@
+"""Fixtures, from cheap to shared.
+
+- ``offline_home``: an empty HOME, cache and system data folder, downloads off;
+  nothing outside ``tmp_path`` is searched.
+- ``idx_files``: generated Fashion-MNIST-format IDX files (small) and their hashes.
+- ``fashion``: the real Fashion-MNIST (Debian's ``dataset-fashion-mnist``), loaded once.
+- ``housing_dir``: ``../shared/datasets`` with the real California housing table.
+- ``fashion_run``: a real 1-epoch run of ``mlpkit train fashion-mnist``, shared.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("KERAS_BACKEND", "jax")
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED_DATA = Path(os.environ.get("MLPKIT_TEST_DATA", ROOT.parent / "shared" / "datasets"))
+SYSTEM_FASHION = Path("/usr/share/datasets/fashion-mnist")
+
+
+def require(path: Path, what: str) -> Path:
+    if not path.exists():
+        msg = f"{what} not found at {path}"
+        if os.environ.get("CI"):
+            pytest.fail(msg)  # in CI the data must be there: never skip silently
+        pytest.skip(msg)
+    return path
+
+
+def run_cli(*args, env=None, cwd=None, timeout=600) -> subprocess.CompletedProcess:
+    """Run the real ``mlpkit`` command in a subprocess."""
+    full_env = {**os.environ, **(env or {})}
+    return subprocess.run([sys.executable, "-m", "mlpkit.cli", *map(str, args)],
+                          capture_output=True, text=True, env=full_env, cwd=cwd,
+                          timeout=timeout)
+
+
+@pytest.fixture
+def offline_home(tmp_path, monkeypatch):
+    env = {"HOME": str(tmp_path / "home"), "MLPKIT_CACHE": str(tmp_path / "cache"),
+           "MLPKIT_SYSTEM_DATA": str(tmp_path / "system"), "MLPKIT_OFFLINE": "1"}
+    for k, v in env.items():
+        monkeypatch.setenv(k, v)
+    monkeypatch.delenv("MLPKIT_DATA", raising=False)
+    return env
+
+
+def write_idx(path: Path, array: np.ndarray, gz: bool = True) -> bytes:
+    header = b"\x00\x00\x08" + bytes([array.ndim])
+    header += b"".join(int(d).to_bytes(4, "big") for d in array.shape)
+    content = header + array.astype(np.uint8).tobytes()
+    if gz:
+        with gzip.open(path, "wb") as f:
+            f.write(content)
+    else:
+        path.write_bytes(content)
+    return content
+
+
+@pytest.fixture
+def idx_files(tmp_path):
+    """Generated IDX files: 5,100 training images (100 train + 5,000 valid), 50 test."""
+    rng = np.random.default_rng(0)
+    folder = tmp_path / "idx"
+    folder.mkdir()
+    arrays = {
+        "train-images-idx3-ubyte": rng.integers(0, 256, (5100, 28, 28)),
+        "train-labels-idx1-ubyte": rng.integers(0, 10, 5100),
+        "t10k-images-idx3-ubyte": rng.integers(0, 256, (50, 28, 28)),
+        "t10k-labels-idx1-ubyte": rng.integers(0, 10, 50),
+    }
+    hashes = {}
+    for stem, arr in arrays.items():
+        content = write_idx(folder / f"{stem}.gz", arr)
+        hashes[stem] = hashlib.sha256(content).hexdigest()
+    return folder, hashes, arrays
+
+
+@pytest.fixture(scope="session")
+def fashion():
+    require(SYSTEM_FASHION, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+    from mlpkit.data import fashion_mnist
+
+    return fashion_mnist.load(SYSTEM_FASHION)
+
+
+@pytest.fixture(scope="session")
+def housing_dir() -> Path:
+    return require(SHARED_DATA / "california_housing" / "cal_housing.data",
+                   "California housing table").parent
+
+
+@pytest.fixture(scope="session")
+def fashion_run(tmp_path_factory):
+    require(SYSTEM_FASHION, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
+    out = tmp_path_factory.mktemp("runs") / "fashion"
+    result = run_cli("train", "fashion-mnist", "--epochs", "1", "--out", out,
+                     "--data-dir", SYSTEM_FASHION)
+    assert result.returncode == 0, result.stderr
+    return out, result

@@ -1,0 +1,139 @@
+"""Every command, through the real ``mlpkit`` process."""
+
+import json
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from conftest import SYSTEM_FASHION, run_cli
+
+
+def test_help_lists_the_commands():
+    r = run_cli("--help")
+    assert r.returncode == 0
+    for cmd in ("train", "evaluate", "predict", "report", "data"):
+        assert cmd in r.stdout
+
+
+def test_train_prints_results_and_the_run_folder(fashion_run):
+    out, result = fashion_run
+    assert "1719/1719" in result.stdout  # Keras's progress bar: 1,719 steps of 32
+    assert "test_accuracy" in result.stdout and f"run folder: {out}" in result.stdout
+    assert json.loads((out / "manifest.json").read_text())["status"] == "completed"
+
+
+def test_evaluate(fashion_run):
+    out, _ = fashion_run
+    r = run_cli("evaluate", out, "--json")
+    assert r.returncode == 0, r.stderr
+    metrics = json.loads(r.stdout)
+    saved = json.loads((out / "metrics.json").read_text())
+    assert metrics["test_accuracy"] == pytest.approx(saved["test_accuracy"], abs=1e-6)
+    r = run_cli("evaluate", out)
+    assert "test_accuracy" in r.stdout
+
+
+def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
+    out, _ = fashion_run
+    # test image 1 is a pullover in the lecture; save it as .npy, as a 28x28 PNG,
+    # and as a big white-background RGB JPEG that must be resized and inverted
+    img = fashion.x_test[1]
+    np.save(tmp_path / "a.npy", img)
+    Image.fromarray((img * 255).astype(np.uint8)).save(tmp_path / "b.png")
+    big = Image.fromarray(((1 - img) * 255).astype(np.uint8)).resize((112, 112)).convert("RGB")
+    big.save(tmp_path / "c.jpg", quality=95)
+    r = run_cli("predict", out, tmp_path / "a.npy", tmp_path / "b.png", tmp_path / "c.jpg",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    results = json.loads(r.stdout)
+    assert [x["class"] for x in results[:2]] == ["Pullover", "Pullover"]
+    assert results[2]["class"] == "Pullover"
+    assert any("resized from 112x112" in n for n in results[2]["notes"])
+    assert any("inverted" in n for n in results[2]["notes"])
+    r = run_cli("predict", out, tmp_path / "b.png")
+    assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")
+
+
+@pytest.mark.parametrize("content,name,message", [
+    (b"not an image", "x.png", "is not a readable image"),
+    (None, "wrong.npy", "holds an array of shape (5, 5)"),
+    (b"hello", "x.txt", "is not a readable image"),
+])
+def test_predict_bad_input(fashion_run, tmp_path, content, name, message):
+    out, _ = fashion_run
+    path = tmp_path / name
+    if content is None:
+        np.save(path, np.zeros((5, 5)))
+    else:
+        path.write_bytes(content)
+    r = run_cli("predict", out, path)
+    assert r.returncode == 2
+    assert message in r.stderr and "Traceback" not in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+
+
+def test_report_rebuilds(fashion_run):
+    out, _ = fashion_run
+    page = out / "report.html"
+    page.unlink()
+    r = run_cli("report", out)
+    assert r.returncode == 0, r.stderr
+    assert "Confusion matrix" in page.read_text()
+
+
+def test_data_list_and_verify(offline_home, idx_files, housing_dir):
+    r = run_cli("data", "list", env={"MLPKIT_DATA": str(housing_dir)})
+    assert r.returncode == 0
+    assert f"california-housing: explicit {housing_dir}" in r.stdout
+    assert "fashion-mnist: fashion-mnist not found" in r.stdout
+    r = run_cli("data", "verify", "california-housing", "--data-dir", housing_dir)
+    assert r.returncode == 0 and "california-housing: ok" in r.stdout
+
+
+def test_data_verify_catches_corruption(offline_home, tmp_path):
+    (tmp_path / "cal_housing.data").write_bytes(b"1,2,3,4,5,6,7,8,9\r\n")
+    r = run_cli("data", "verify", "california-housing", "--data-dir", tmp_path)
+    assert r.returncode == 2 and "checksum mismatch" in r.stderr
+
+
+def test_data_verify_real_fashion():
+    if not SYSTEM_FASHION.exists():
+        pytest.skip("no Fashion-MNIST package")
+    r = run_cli("data", "verify", "fashion-mnist")
+    assert r.returncode == 0 and "fashion-mnist: ok" in r.stdout
+
+
+@pytest.mark.parametrize("args,message", [
+    (["train", "mnist"], "unknown data set 'mnist'"),
+    (["train", "fashion-mnist", "--preset", "turbo"], "unknown preset 'turbo'"),
+    (["train", "fashion-mnist", "--epochs", "0"], "epochs must be >= 1. Received: epochs=0"),
+    (["train", "fashion-mnist", "--learning-rate", "-1"],
+     "learning_rate must be > 0. Received: learning_rate=-1.0"),
+    (["evaluate", "/nonexistent/run"], "is not a run folder"),
+])
+def test_bad_input_is_one_line_and_exit_2(args, message, tmp_path):
+    r = run_cli(*args, cwd=tmp_path)
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr
+    assert "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_missing_data_leaves_no_run_folder(offline_home, tmp_path):
+    r = run_cli("train", "fashion-mnist", "--epochs", "1", "--out", tmp_path / "run")
+    assert r.returncode == 2
+    assert "fashion-mnist not found" in r.stderr and "apt-get install" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_debug_shows_the_traceback():
+    r = run_cli("--debug", "train", "fashion-mnist", "--epochs", "0")
+    assert r.returncode != 0 and "Traceback" in r.stderr
+
+
+def test_config_file_repeats_a_run(fashion_run, tmp_path):
+    out, _ = fashion_run
+    from mlpkit import config as cfg
+
+    original = cfg.resolve(config_file=out / "config.toml")
+    assert original.training.epochs == 1 and original.data.name == "fashion-mnist"

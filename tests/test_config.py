@@ -1,0 +1,58 @@
+import pytest
+
+from mlpkit import config as cfg
+from mlpkit.errors import ConfigError
+
+
+def test_seed_preset_is_the_lecture_recipe():
+    c = cfg.resolve("fashion-mnist", "seed")
+    assert c.model.hidden == (300, 100) and c.model.activation == "relu"
+    t = c.training
+    assert (t.optimizer, t.learning_rate, t.epochs, t.batch_size) == ("sgd", 0.01, 30, 32)
+
+
+def test_housing_seed_preset():
+    t = cfg.resolve("california-housing", "seed").training
+    assert (t.optimizer, t.learning_rate, t.epochs) == ("adam", 0.001, 20)
+    assert cfg.resolve("california-housing").model.hidden == (50, 50, 50, 50)
+
+
+def test_flags_override_file_which_overrides_preset(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[training]\nepochs = 7\nbatch_size = 64\n')
+    c = cfg.resolve("fashion-mnist", "seed", f, {"training": {"epochs": 3, "seed": None}})
+    assert c.training.epochs == 3 and c.training.batch_size == 64 and c.training.seed == 42
+
+
+@pytest.mark.parametrize("name,value,message", [
+    ("epochs", 0, "epochs must be >= 1. Received: epochs=0"),
+    ("learning_rate", -1, "learning_rate must be > 0. Received: learning_rate=-1.0"),
+    ("batch_size", "x", "batch_size must be >= 1. Received: batch_size='x'"),
+    ("optimizer", "sgdd", "optimizer must be one of"),
+    ("hidden", "300,-1", "hidden must be one or more positive layer sizes"),
+])
+def test_out_of_range_values(name, value, message):
+    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        cfg.check_value(name, value)
+
+
+def test_unknown_key_suggests(tmp_path):
+    f = tmp_path / "c.toml"
+    f.write_text('[training]\nlearning_rat = 0.1\n')
+    with pytest.raises(ConfigError, match="Did you mean 'learning_rate'"):
+        cfg.resolve("fashion-mnist", config_file=f)
+
+
+def test_unknown_preset_and_dataset():
+    with pytest.raises(ConfigError, match="unknown preset 'sed'.*Did you mean 'seed'"):
+        cfg.resolve("fashion-mnist", "sed")
+    with pytest.raises(ConfigError, match="unknown data set 'fashion'"):
+        cfg.resolve("fashion", "seed")
+
+
+def test_toml_round_trip(tmp_path):
+    c = cfg.resolve("fashion-mnist", "seed", overrides={"training": {"epochs": 2},
+                                                         "output": {"out": "x"}})
+    f = tmp_path / "config.toml"
+    f.write_text(cfg.to_toml(c))
+    assert cfg.resolve(config_file=f) == c

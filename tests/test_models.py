@@ -1,0 +1,53 @@
+import keras
+import numpy as np
+import pytest
+
+from mlpkit import models
+from mlpkit.errors import ModelError
+
+
+def test_seed_classifier_is_the_lecture_model():
+    keras.backend.clear_session()
+    model = models.seed_classifier()
+    assert [layer.name for layer in model.layers] == ["flatten", "dense", "dense_1", "dense_2"]
+    assert [layer.count_params() for layer in model.layers] == [0, 235500, 30100, 1010]
+    assert model.count_params() == 266_610
+    assert model.get_layer("dense") is model.layers[1]
+    weights, biases = model.layers[1].get_weights()
+    assert weights.shape == (784, 300) and not biases.any()  # biases start at zero
+    text = models.summary_text(model)
+    for figure in ("235,500", "30,100", "1,010", "266,610"):
+        assert figure in text
+    assert model.layers[-1].activation.__name__ == "softmax"
+
+
+def test_names_count_on_without_clear_session():
+    keras.backend.clear_session()
+    models.seed_classifier()
+    second = models.seed_classifier()
+    assert second.layers[1].name == "dense_3"  # globally unique, as the lecture says
+
+
+def test_seed_regressor_adapts_on_training_features():
+    keras.backend.clear_session()
+    x = np.random.default_rng(0).normal(5.0, 2.0, (200, 8)).astype("float32")
+    model = models.seed_regressor(x)
+    norm = model.layers[0]
+    assert isinstance(norm, keras.layers.Normalization)
+    np.testing.assert_allclose(np.ravel(norm.mean), x.mean(axis=0), rtol=1e-4)
+    dense = model.layers[1:]
+    assert [d.units for d in dense] == [50, 50, 50, 50, 1]
+    assert all(d.activation.__name__ == "relu" for d in dense[:4])
+    assert dense[-1].activation.__name__ == "linear"
+
+
+def test_build_mlp_spec():
+    model = models.build_mlp((5,), hidden=(8, 4), activation="tanh", outputs=3, dropout=0.2)
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Dense", "Dropout", "Dense", "Dropout", "Dense"]
+    assert model.output_shape == (None, 3)
+
+
+def test_unknown_activation():
+    with pytest.raises(ModelError, match="unknown activation 'relux'"):
+        models.build_mlp((5,), activation="relux")

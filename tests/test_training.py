@@ -1,0 +1,112 @@
+import csv
+import json
+import tomllib
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import config as cfg
+from mlpkit import training
+from mlpkit.data.dataset import Dataset
+
+
+def small(ds, n=2000):
+    return Dataset(ds.name, ds.task, ds.x_train[:n], ds.y_train[:n], ds.x_valid[:500],
+                   ds.y_valid[:500], ds.x_test[:1000], ds.y_test[:1000], ds.class_names,
+                   source=ds.source)
+
+
+def test_short_run_writes_the_whole_run_folder(fashion, tmp_path):
+    run = mlpkit.train(small(fashion), preset="seed", epochs=2, out=tmp_path / "run", verbose=0)
+    names = sorted(p.name for p in run.path.iterdir())
+    assert names == ["config.toml", "history.csv", "manifest.json", "metrics.json",
+                     "model.keras", "plots", "report.html", "summary.txt"]
+    assert sorted(p.name for p in (run.path / "plots").iterdir()) == [
+        "confusion_matrix.png", "learning_curves.png", "misclassified.png",
+        "sample_predictions.png"]
+    manifest = json.loads((run.path / "manifest.json").read_text())
+    assert manifest["status"] == "completed" and manifest["backend"] == "jax"
+    assert set(manifest["timings"]) == {"load_data_seconds", "fit_seconds",
+                                        "evaluate_seconds", "total_seconds"}
+    assert manifest["versions"]["keras"] and manifest["machine"]["cores"]
+    assert len(manifest["data"]["sha256"]) == 4
+    with open(run.path / "history.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [r["epoch"] for r in rows] == ["1", "2"]
+    assert {"loss", "accuracy", "val_loss", "val_accuracy", "epoch_seconds",
+            "elapsed_seconds"} <= set(rows[0])
+    assert float(rows[1]["elapsed_seconds"]) > float(rows[0]["elapsed_seconds"])
+    metrics = json.loads((run.path / "metrics.json").read_text())
+    assert set(metrics) == {"test_loss", "test_accuracy"}
+    assert metrics["test_accuracy"] > 0.5  # 2 epochs on 2,000 images learn something
+    assert tomllib.loads((run.path / "config.toml").read_text())["training"]["epochs"] == 2
+    page = (run.path / "report.html").read_text()
+    for part in ("Per-class precision and recall", "Confusion matrix", "Misclassified",
+                 "Sample predictions", "266,610", "data:image/png;base64,"):
+        assert part in page
+    assert "src=\"plots/" not in page  # self-contained
+    assert not list(run.path.rglob(".*tmp*"))  # no temp files left
+
+
+def test_history_and_run_api(fashion, tmp_path):
+    run = mlpkit.train(small(fashion, 1000), epochs=1, out=tmp_path / "r", verbose=0)
+    assert set(run.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    loaded = mlpkit.load_run(tmp_path / "r")
+    assert loaded.history["loss"] == pytest.approx(run.history["loss"], rel=1e-6)
+    x = fashion.x_test[:3]
+    np.testing.assert_allclose(loaded.predict(x), run.predict(x), atol=1e-6)
+    assert loaded.predict(x).shape == (3, 10)
+    assert loaded.predict_classes(x)[0] in fashion.class_names
+    assert loaded.config.training.epochs == 1
+
+
+def test_same_seed_same_result(fashion, tmp_path):
+    ds = small(fashion, 500)
+    a = mlpkit.train(ds, epochs=1, seed=7, out=tmp_path / "a", verbose=0)
+    b = mlpkit.train(ds, epochs=1, seed=7, out=tmp_path / "b", verbose=0)
+    assert a.history["loss"] == b.history["loss"]
+
+
+def test_batch_size_sets_the_steps(fashion):
+    import keras
+
+    c = cfg.resolve("fashion-mnist", overrides={"training": {"epochs": 1, "batch_size": 100}})
+    ds = small(fashion, 1000)
+    model = training.compile_model(training.build_model(ds, c), ds.task, c.training)
+    history = training.fit(model, ds, c.training, verbose=0)
+    assert history.params["steps"] == 10
+
+
+def test_failure_marks_the_manifest_and_leaves_complete_files(fashion, tmp_path, monkeypatch):
+    def boom(*a, **k):
+        raise RuntimeError("disk on fire")
+
+    monkeypatch.setattr(training, "fit", boom)
+    with pytest.raises(RuntimeError):
+        mlpkit.train(small(fashion, 200), epochs=1, out=tmp_path / "f", verbose=0)
+    manifest = json.loads((tmp_path / "f" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "disk on fire" in manifest["error"]
+    assert not (tmp_path / "f" / "model.keras").exists()
+    assert not list((tmp_path / "f").glob(".*"))
+
+
+def test_run_folder_must_be_new(fashion, tmp_path):
+    (tmp_path / "used").mkdir()
+    (tmp_path / "used" / "x").write_text("keep me")
+    with pytest.raises(mlpkit.RunError, match="already exists"):
+        mlpkit.train(small(fashion, 100), epochs=1, out=tmp_path / "used", verbose=0)
+    assert (tmp_path / "used" / "x").read_text() == "keep me"
+
+
+def test_regression_run(housing_dir, tmp_path):
+    ds = mlpkit.load_dataset("california-housing", data_dir=housing_dir)
+    run = mlpkit.train(ds, epochs=2, out=tmp_path / "h", verbose=0)
+    metrics = run.metrics
+    assert set(metrics) == {"test_loss", "test_rmse"}
+    assert metrics["test_rmse"] == pytest.approx(np.sqrt(metrics["test_loss"]), rel=1e-3)
+    assert metrics["test_rmse"] < 1.0
+    names = sorted(p.name for p in (run.path / "plots").iterdir())
+    assert names == ["error_by_range.png", "learning_curves.png", "predicted_vs_actual.png",
+                     "residuals.png"]
+    assert "Error by target range" in (run.path / "report.html").read_text()
