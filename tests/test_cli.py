@@ -137,3 +137,35 @@ def test_config_file_repeats_a_run(fashion_run, tmp_path):
 
     original = cfg.resolve(config_file=out / "config.toml")
     assert original.training.epochs == 1 and original.data.name == "fashion-mnist"
+
+
+def test_compare_california_housing(housing_dir):
+    r = run_cli("compare", "california-housing", "--data-dir", housing_dir, "--json")
+    assert r.returncode == 0, r.stderr
+    baseline, keras_row = json.loads(r.stdout)
+    # the lecture's figure, reproduced to four decimals
+    assert baseline["valid_rmse"] == pytest.approx(0.5053, abs=5e-5)
+    assert baseline["params"] == 8 * 50 + 50 + 2 * (50 * 50 + 50) + 51
+    assert keras_row["params"] == 8168 and keras_row["epochs"] == 20
+    assert 0.45 < keras_row["test_rmse"] < 0.6
+    r = run_cli("compare", "california-housing", "--data-dir", housing_dir, "--epochs", "1")
+    assert "valid_rmse" in r.stdout.splitlines()[0] and "MLPRegressor" in r.stdout
+
+
+def test_compare_fashion_mnist_short():
+    if not SYSTEM_FASHION.exists():
+        pytest.skip("no Fashion-MNIST package")
+    r = run_cli("compare", "fashion-mnist", "--epochs", "1", "--max-iter", "1", "--json")
+    assert r.returncode == 0, r.stderr
+    baseline, keras_row = json.loads(r.stdout)
+    assert baseline["epochs"] == 1 and keras_row["epochs"] == 1
+    assert baseline["params"] == keras_row["params"] == 266_610
+    assert baseline["test_accuracy"] > 0.7 and keras_row["test_accuracy"] > 0.7
+
+
+def test_train_california_housing_cli(housing_dir, tmp_path):
+    r = run_cli("train", "california-housing", "--epochs", "2", "--data-dir", housing_dir,
+                "--out", tmp_path / "h", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert set(json.loads((tmp_path / "h" / "metrics.json").read_text())) == {
+        "test_loss", "test_rmse"}

@@ -121,6 +121,26 @@ def predict(run_dir: Path, files: List[Path],
 
 
 @app.command()
+def compare(
+    dataset: str = typer.Argument(..., help="california-housing or fashion-mnist."),
+    preset: str = typer.Option("seed", help="Preset of the Keras model."),
+    epochs: Optional[int] = typer.Option(None, help="Epochs of the Keras model."),
+    max_iter: int = typer.Option(20, help="Iteration cap of the scikit-learn classifier."),
+    data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+):
+    """Train the lecture's scikit-learn baseline and the Keras MLP on the same split."""
+    from mlpkit.compare import compare as compare_
+
+    rows = compare_(dataset, preset, data_dir, max_iter=max_iter,
+                    **({"epochs": epochs} if epochs else {}))
+    if as_json:
+        typer.echo(json.dumps(rows))
+    else:
+        _print_table(rows)
+
+
+@app.command()
 def report(run_dir: Path):
     """Rebuild a run's report.html (and its plots)."""
     from mlpkit import report as report_
