@@ -64,7 +64,8 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
     from mlpkit import training
 
     keras.utils.set_random_seed(config.training.seed)
-    model = training.compile_model(training.build_model(ds, config), ds.task, config.training)
+    model = training.compile_model(training.build_model(ds, config), ds.task, config.training,
+                                   len(ds.x_train))
     t0 = time.perf_counter()
     history = training.fit(model, ds, config.training, verbose=0)
     fit_seconds = time.perf_counter() - t0

@@ -29,6 +29,8 @@ from mlpkit.errors import ConfigError
 
 DATASETS = ("fashion-mnist", "california-housing")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
+ENGINES = ("auto", "keras")
+SCHEDULES = ("constant", "cosine")
 
 
 @dataclass(frozen=True)
@@ -53,9 +55,13 @@ class TrainingConfig:
     batch_size: int = 32
     seed: int = 42
     patience: int = 0  # 0: no early stopping
-    # How many batches Keras runs per compiled call; >1 trims per-step overhead
-    # without changing the arithmetic (the progress bar then moves in steps).
+    # "constant", or "cosine": the learning rate decays to 0 over all epochs
+    schedule: str = "constant"
+    # How many batches Keras runs per compiled call (engine "keras" only).
     steps_per_execution: int = 1
+    # "auto": mlpkit's jitted JAX loop on the JAX backend, Keras's fit otherwise;
+    # "keras": always Keras's fit. Same arithmetic either way (see fastfit.py).
+    engine: str = "auto"
 
 
 @dataclass(frozen=True)
@@ -91,6 +97,8 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "patience": (int, lambda v: v >= 0, "must be >= 0"),
     "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),
     "optimizer": (str, lambda v: v in OPTIMIZERS, f"must be one of {', '.join(OPTIMIZERS)}"),
+    "schedule": (str, lambda v: v in SCHEDULES, f"must be one of {', '.join(SCHEDULES)}"),
+    "engine": (str, lambda v: v in ENGINES, f"must be one of {', '.join(ENGINES)}"),
     "name": (str, lambda v: v in DATASETS, f"must be one of {', '.join(DATASETS)}"),
     "out": (str, lambda v: bool(v), "must be a folder path"),
     "data_dir": (str, lambda v: bool(v), "must be a folder path"),
