@@ -26,7 +26,14 @@ STATE = {"debug": False}
 
 @app.callback()
 def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")):
+    import logging
+
     STATE["debug"] = debug
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("note: %(message)s"))
+    logger = logging.getLogger("mlpkit")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
 
 
 def _print_table(rows: list[dict]) -> None:
@@ -42,14 +49,36 @@ def _print_table(rows: list[dict]) -> None:
 
 @app.command()
 def train(
-    dataset: Optional[str] = typer.Argument(None, help="fashion-mnist or california-housing "
-                                                       "(or set [data] name in --config)."),
+    dataset: Optional[str] = typer.Argument(
+        None, help="fashion-mnist, california-housing, or the path of a CSV/Parquet table, "
+                   "an .npz file or an image folder (or set [data] name in --config)."),
     preset: Optional[str] = typer.Option(None, help="seed (the lecture's recipe), fast, ..."),
+    target: Optional[str] = typer.Option(None, help="Tables: the column to predict."),
+    task: Optional[str] = typer.Option(None, help="auto, multiclass, binary, multilabel, "
+                                                  "regression."),
+    one_hot: Optional[bool] = typer.Option(None, "--one-hot", help="One-hot labels "
+                                           "(to_categorical): categorical_crossentropy."),
+    validation_split: Optional[float] = typer.Option(None, help="Fraction held out to validate."),
+    test_split: Optional[float] = typer.Option(None, help="Fraction held out to test."),
+    split_order: Optional[str] = typer.Option(None, help="shuffle (default, with --seed) or "
+                                                         "keep (the last rows, as Keras)."),
+    validation_data: Optional[Path] = typer.Option(None, help="A separate validation file."),
+    sample_weight: Optional[str] = typer.Option(None, help="Tables: column of row weights."),
+    class_weight: Optional[str] = typer.Option(None, help="balanced, or e.g. 0:1,1:3."),
+    image_size: Optional[str] = typer.Option(None, help="Images: HxW (default 28x28) or native."),
+    color: Optional[str] = typer.Option(None, help="Images: grayscale or rgb."),
     epochs: Optional[int] = typer.Option(None, help="Epochs to train."),
     batch_size: Optional[int] = typer.Option(None, help="Batch size (lecture: 32)."),
     learning_rate: Optional[float] = typer.Option(None, help="Optimizer learning rate."),
     optimizer: Optional[str] = typer.Option(None, help="sgd, adam, adamw, rmsprop, nadam."),
+    momentum: Optional[float] = typer.Option(None, help="SGD momentum."),
+    nesterov: Optional[bool] = typer.Option(None, "--nesterov", help="SGD with Nesterov momentum."),
+    schedule: Optional[str] = typer.Option(None, help="Learning rate: constant or cosine."),
+    patience: Optional[int] = typer.Option(None, help="Early stopping patience (restores the "
+                                                      "best weights); 0: off."),
     hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 300,100."),
+    activation: Optional[str] = typer.Option(None, help="Hidden activation, e.g. relu, selu."),
+    dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: a new one in runs/)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),
@@ -60,12 +89,18 @@ def train(
     from mlpkit import config as cfg
     from mlpkit import training
 
+    path = lambda p: str(p) if p else None  # noqa: E731
     overrides = {
-        "data": {"data_dir": str(data_dir) if data_dir else None},
-        "model": {"hidden": hidden},
+        "data": {"data_dir": path(data_dir), "target": target, "task": task, "one_hot": one_hot,
+                 "validation_split": validation_split, "test_split": test_split,
+                 "split_order": split_order, "validation_data": path(validation_data),
+                 "sample_weight": sample_weight, "image_size": image_size, "color": color},
+        "model": {"hidden": hidden, "activation": activation, "dropout": dropout},
         "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                     "optimizer": optimizer, "seed": seed},
-        "output": {"out": str(out) if out else None},
+                     "optimizer": optimizer, "momentum": momentum, "nesterov": nesterov,
+                     "schedule": schedule, "patience": patience, "class_weight": class_weight,
+                     "seed": seed},
+        "output": {"out": path(out)},
     }
     config_ = cfg.resolve(dataset, preset, config, overrides)
     run = training.train(config_, verbose=verbose)
@@ -102,10 +137,13 @@ def predict(run_dir: Path, files: List[Path],
     run = load_run(run_dir)
     shape = tuple(run.manifest.get("input_shape") or ())
     names = run.class_names
-    if len(shape) != 2 or not names:
+    if run.manifest.get("table"):
+        _predict_tables(run, files, as_json)
+        return
+    if len(shape) < 2 or not names:
         raise RunError(f"{run_dir} holds a model for {shape}-shaped rows; predict on image "
                        "files needs an image classifier run.")
-    loaded = [load_image_file(f, size=shape) for f in files]
+    loaded = [load_image_file(f, size=shape[:2]) for f in files]
     proba = run.predict(np.stack([img for img, _ in loaded]))
     results = []
     for f, (_, notes), p in zip(files, loaded, proba):
@@ -138,6 +176,21 @@ def compare(
         typer.echo(json.dumps(rows))
     else:
         _print_table(rows)
+
+
+def _predict_tables(run, files, as_json: bool) -> None:
+    """Predictions for every row of CSV/Parquet files, with a run trained on a table."""
+    from mlpkit.data.csv import read_table
+
+    rows = []
+    for f in files:
+        for i, value in enumerate(run.predict_labels(read_table(f))):
+            rows.append({"file": str(f), "row": i + 1, "prediction": value})
+    if as_json:
+        typer.echo(json.dumps(rows))
+    else:
+        for r in rows:
+            typer.echo(f"{r['file']}:{r['row']}: {r['prediction']}")
 
 
 @app.command()

@@ -31,12 +31,25 @@ DATASETS = ("fashion-mnist", "california-housing")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
 ENGINES = ("auto", "keras")
 SCHEDULES = ("constant", "cosine")
+TASKS = ("auto", "multiclass", "binary", "multilabel", "regression")
 
 
 @dataclass(frozen=True)
 class DataConfig:
+    # a built-in data set, or a path: a CSV/Parquet table, an .npz file, an image folder
     name: str = "fashion-mnist"
     data_dir: str | None = None
+    target: str | None = None  # tables: the column to predict
+    task: str = "auto"  # auto, multiclass, binary, multilabel, regression
+    one_hot: bool = False  # labels as one-hot vectors: categorical_crossentropy
+    # None: the built-in split (the lecture's), or 0.2 / 0.2 for the user's data
+    validation_split: float | None = None
+    test_split: float | None = None
+    split_order: str = "shuffle"  # "keep": the last fraction in file order, as Keras
+    validation_data: str | None = None  # a separate file, as fit's validation_data
+    sample_weight: str | None = None  # tables: a column of per-row weights
+    image_size: str = "28x28"  # HxW, or "native" (all images must share one size)
+    color: str = "grayscale"  # or "rgb"
 
 
 @dataclass(frozen=True)
@@ -53,7 +66,10 @@ class TrainingConfig:
     momentum: float = 0.0
     epochs: int = 30
     batch_size: int = 32
+    nesterov: bool = False
     seed: int = 42
+    # "balanced", or a mapping such as "0:1,1:3" (class index or name: weight)
+    class_weight: str | None = None
     patience: int = 0  # 0: no early stopping
     # "constant", or "cosine": the learning rate decays to 0 over all epochs
     schedule: str = "constant"
@@ -99,13 +115,29 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "optimizer": (str, lambda v: v in OPTIMIZERS, f"must be one of {', '.join(OPTIMIZERS)}"),
     "schedule": (str, lambda v: v in SCHEDULES, f"must be one of {', '.join(SCHEDULES)}"),
     "engine": (str, lambda v: v in ENGINES, f"must be one of {', '.join(ENGINES)}"),
-    "name": (str, lambda v: v in DATASETS, f"must be one of {', '.join(DATASETS)}"),
+    "name": (str, lambda v: v in DATASETS or Path(v).exists(),
+             f"must be one of {', '.join(DATASETS)}, or the path of a CSV/Parquet table, "
+             "an .npz file or an image folder"),
+    "task": (str, lambda v: v in TASKS, f"must be one of {', '.join(TASKS)}"),
+    "split_order": (str, lambda v: v in ("shuffle", "keep"), "must be shuffle or keep"),
+    "validation_split": (float, lambda v: 0 < v < 1, "must be between 0 and 1"),
+    "test_split": (float, lambda v: 0 < v < 1, "must be between 0 and 1"),
+    "color": (str, lambda v: v in ("grayscale", "rgb"), "must be grayscale or rgb"),
+    "image_size": (str, lambda v: v == "native" or _is_size(v),
+                   "must be HxW (e.g. 28x28) or native"),
+    "one_hot": (bool, lambda v: isinstance(v, bool), "must be true or false"),
+    "nesterov": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     "out": (str, lambda v: bool(v), "must be a folder path"),
     "data_dir": (str, lambda v: bool(v), "must be a folder path"),
     "runs_dir": (str, lambda v: bool(v), "must be a folder path"),
     "hidden": (tuple, lambda v: len(v) >= 1 and all(n >= 1 for n in v),
                "must be one or more positive layer sizes, e.g. 300,100"),
 }
+
+
+def _is_size(v: str) -> bool:
+    parts = v.lower().split("x")
+    return len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts)
 
 
 def check_value(name: str, value: Any) -> Any:
@@ -133,6 +165,8 @@ def check_value(name: str, value: Any) -> Any:
             value = float(value)
         elif kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
+        elif kind is bool and isinstance(value, str):
+            value = {"true": True, "false": False}.get(value.lower(), value)
         ok = test(value)
     except (TypeError, ValueError):
         ok = False
@@ -198,19 +232,40 @@ def presets(dataset: str) -> list[str]:
     )
 
 
+def preset_family(dataset: str) -> str:
+    """Which presets apply: a built-in data set's own, "images" or "table" for files."""
+    if dataset in DATASETS:
+        return dataset
+    path = Path(dataset)
+    if path.is_dir():
+        return "images"
+    if path.is_file():
+        if path.suffix.lower() == ".npz":
+            import numpy as np
+
+            try:
+                with np.load(path, allow_pickle=False) as f:
+                    ndim = len(f["x_train"].shape) if "x_train" in f.files else 2
+            except Exception:  # the loader reports a bad file properly
+                ndim = 2
+            return "images" if ndim >= 3 else "table"
+        return "table"
+    raise ConfigError(
+        f"unknown data set {dataset!r}.{_did_you_mean(dataset, DATASETS)} Known data sets: "
+        f"{', '.join(DATASETS)}, or pass the path of a CSV/Parquet table, an .npz file or "
+        "an image folder"
+    )
+
+
 def preset_values(dataset: str, preset: str) -> dict:
-    if dataset not in DATASETS:
-        raise ConfigError(
-            f"unknown data set {dataset!r}.{_did_you_mean(dataset, DATASETS)} "
-            f"Known data sets: {', '.join(DATASETS)}"
-        )
-    known = presets(dataset)
+    family = preset_family(dataset)
+    known = presets(family)
     if preset not in known:
         raise ConfigError(
             f"unknown preset {preset!r} for {dataset}.{_did_you_mean(preset, known)} "
             f"Known presets: {', '.join(known)}"
         )
-    text = (resources.files("mlpkit") / "presets" / f"{dataset}.{preset}.toml").read_text()
+    text = (resources.files("mlpkit") / "presets" / f"{family}.{preset}.toml").read_text()
     return tomllib.loads(text)
 
 

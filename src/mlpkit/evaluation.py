@@ -13,6 +13,8 @@ from mlpkit.errors import ModelError, RunError
 
 def load_model(path: Path) -> keras.Model:
     """Load a ``.keras`` file in Keras's safe mode."""
+    import mlpkit.layers  # noqa: F401  (registers OneHotColumns for loading)
+
     if not Path(path).is_file():
         raise RunError(f"{path} not found; the run did not finish. Train it again.")
     try:
@@ -89,31 +91,51 @@ def predict(model: keras.Model, x) -> np.ndarray:
 def evaluate(model: keras.Model, ds) -> dict:
     """Flat test metrics: ``test_loss`` plus ``test_accuracy`` or ``test_rmse``.
 
-    Computed from one pass of predictions with the Keras loss functions, the same
+    Computed from one pass of predictions with the Keras loss functions: the
     values ``model.evaluate`` returns.
     """
     y_pred = predict(model, ds.x_test)
     y = np.asarray(ds.y_test)
+    loss_name = getattr(model, "loss", None)
     if ds.task == "regression":
-        mse = float(np.mean(keras.ops.convert_to_numpy(
-            keras.losses.mean_squared_error(y.reshape(len(y), -1).astype(np.float32), y_pred))))
+        err = y_pred.reshape(len(y), -1) - y.reshape(len(y), -1)
+        mse = float(np.mean(np.mean(err.astype(np.float64) ** 2, axis=1)))
         return {"test_loss": mse, "test_rmse": float(np.sqrt(mse))}
-    loss = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+    if ds.task in ("binary", "multilabel"):
+        y2 = y.reshape(y_pred.shape).astype(np.float32)
+        loss = keras.losses.binary_crossentropy(y2, y_pred)
+        accuracy = np.mean((y_pred > 0.5) == (y2 > 0.5))
+    elif ds.one_hot or loss_name == "categorical_crossentropy":
+        loss = keras.losses.categorical_crossentropy(y.astype(np.float32), y_pred)
+        accuracy = np.mean(np.argmax(y_pred, -1) == np.argmax(y, -1))
+    else:
+        loss = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+        accuracy = np.mean(np.argmax(y_pred, axis=-1) == y)
     return {"test_loss": float(np.mean(keras.ops.convert_to_numpy(loss))),
-            "test_accuracy": float(np.mean(np.argmax(y_pred, axis=-1) == y))}
+            "test_accuracy": float(accuracy)}
 
 
-def classification_details(y_true, proba, class_names: list[str]) -> dict:
+def predicted_classes(proba: np.ndarray, task: str) -> np.ndarray:
+    """Class indices from probabilities: argmax, or threshold 0.5 for binary."""
+    if task == "binary":
+        return (proba.reshape(len(proba)) > 0.5).astype(int)
+    return np.argmax(proba, axis=-1)
+
+
+def classification_details(y_true, proba, class_names: list[str], task: str = "multiclass") -> dict:
     """Per-class precision/recall/F1/support and the confusion matrix."""
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
-    y_pred = np.argmax(proba, axis=-1)
+    y_true = np.asarray(y_true)
+    if y_true.ndim == 2:  # one-hot
+        y_true = y_true.argmax(axis=1)
+    y_pred = predicted_classes(proba, task)
     labels = list(range(len(class_names)))
     p, r, f, s = precision_recall_fscore_support(y_true, y_pred, labels=labels,
                                                  zero_division=0)
     per_class = [{"class": name, "precision": float(p[i]), "recall": float(r[i]),
                   "f1": float(f[i]), "support": int(s[i])} for i, name in enumerate(class_names)]
-    return {"y_pred": y_pred, "per_class": per_class,
+    return {"y_true": y_true, "y_pred": y_pred, "per_class": per_class,
             "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels)}
 
 

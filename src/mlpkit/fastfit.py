@@ -65,38 +65,44 @@ class _Engine:
         per_sample = _per_sample_loss(loss)
         optimizer = model.optimizer
 
-        def measure(y, y_pred, mask):
-            """Sum of masked per-sample loss, and of the metric's numerator."""
+        def measure(y, y_pred, mask, weight=None):
+            """Sum of masked (weighted) per-sample loss, and of the metric's numerator."""
+            if loss != "sparse_categorical_crossentropy":
+                y = jnp.reshape(y, y_pred.shape).astype(y_pred.dtype)
             losses = per_sample(y, y_pred)
             losses = jnp.reshape(losses, (losses.shape[0], -1)).mean(axis=1)
+            if weight is not None:
+                losses = losses * weight
             if metric == "accuracy":
-                if y_pred.shape[-1] == 1:
-                    hit = (y_pred[:, 0] > 0.5) == (jnp.reshape(y, (-1,)) > 0.5)
-                elif y.ndim == y_pred.ndim:  # one-hot
-                    hit = jnp.argmax(y_pred, -1) == jnp.argmax(y, -1)
+                if loss == "binary_crossentropy":  # binary_accuracy, mean over labels
+                    y2 = jnp.reshape(y, y_pred.shape).astype(y_pred.dtype)
+                    stat = jnp.mean(((y_pred > 0.5) == (y2 > 0.5)).astype("float32"), axis=-1)
+                elif loss == "categorical_crossentropy":  # one-hot labels
+                    stat = (jnp.argmax(y_pred, -1) == jnp.argmax(y, -1)).astype("float32")
                 else:
                     hit = jnp.argmax(y_pred, -1) == jnp.reshape(y, (-1,)).astype("int32")
-                stat = hit.astype("float32")
+                    stat = hit.astype("float32")
             else:  # rmse: sum of squared errors per sample
                 diff = jnp.reshape(y_pred, (y_pred.shape[0], -1)) - jnp.reshape(
                     y, (y.shape[0], -1)).astype(y_pred.dtype)
                 stat = jnp.mean(diff * diff, axis=1)
             return jnp.sum(losses * mask), jnp.sum(stat * mask)
 
-        def loss_fn(tv, ntv, x, y, mask):
+        def loss_fn(tv, ntv, x, y, w, mask):
             y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
-            loss_sum, stat_sum = measure(y, y_pred, mask)
+            loss_sum, stat_sum = measure(y, y_pred, mask, w)
             # Keras's "sum_over_batch_size": the mean over the samples of the batch
             return loss_sum / jnp.sum(mask), (ntv, loss_sum, stat_sum)
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
-        def train_block(state, x_all, y_all, idx, mask, n_steps):
+        def train_block(state, x_all, y_all, w_all, idx, mask, n_steps):
             def step(i, carry):
                 tv, ntv, ov, loss_total, stat_total = carry
                 x = jnp.take(x_all, idx[i], axis=0)
                 y = jnp.take(y_all, idx[i], axis=0)
-                (_, (ntv, loss_sum, stat_sum)), grads = grad_fn(tv, ntv, x, y, mask[i])
+                w = jnp.take(w_all, idx[i], axis=0)
+                (_, (ntv, loss_sum, stat_sum)), grads = grad_fn(tv, ntv, x, y, w, mask[i])
                 tv, ov = optimizer.stateless_apply(ov, grads, tv)
                 return tv, ntv, ov, loss_total + loss_sum, stat_total + stat_sum
 
@@ -147,12 +153,29 @@ class _Engine:
         return loss_total / n, math.sqrt(stat) if self.metric == "rmse" else stat
 
 
+def sample_weights(y, sample_weight=None, class_weight: dict | None = None) -> np.ndarray:
+    """Per-sample loss weights: ``sample_weight`` times the class's weight, as Keras."""
+    w = np.ones(len(y), np.float32) if sample_weight is None else np.asarray(sample_weight,
+                                                                             np.float32)
+    if class_weight:
+        y = np.asarray(y)
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+        table = np.ones(max(class_weight) + 1, np.float32)
+        for k, v in class_weight.items():
+            table[k] = v
+        w = w * table[labels.astype(int)]
+    return w
+
+
 def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_data=None,
-        callbacks=(), verbose="auto", seed: int = 0, shuffle: bool = True):
+        callbacks=(), verbose="auto", seed: int = 0, shuffle: bool = True,
+        sample_weight=None, class_weight: dict | None = None):
     """Train a compiled Keras model like ``model.fit``; returns its ``History``.
 
     The model must be compiled with a loss named as in ``training.loss_and_metrics``
-    and one metric, "accuracy" or "rmse".
+    and one metric, "accuracy" or "rmse". Weighted losses follow Keras: the batch
+    loss is the sum of weight x loss over the batch's samples, divided by their
+    count; metrics are not weighted.
     """
     import jax.numpy as jnp
 
@@ -162,6 +185,7 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
     engine = _Engine(model, loss, metric)
     model.optimizer.build(model.trainable_variables)
     x_dev, y_dev = jnp.asarray(x), jnp.asarray(y)
+    w_dev = jnp.asarray(sample_weights(y, sample_weight, class_weight))
     valid = None
     if validation_data is not None:
         valid = (jnp.asarray(validation_data[0]), jnp.asarray(validation_data[1]))
@@ -188,8 +212,8 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
         done = 0
         for b in range(len(idx)):
             n_steps = min(BLOCK, steps - done)
-            *state, l, s = engine.train_block(tuple(state), x_dev, y_dev, idx[b], mask[b],
-                                              n_steps)
+            *state, l, s = engine.train_block(tuple(state), x_dev, y_dev, w_dev, idx[b],
+                                              mask[b], n_steps)
             loss_total += float(l)
             stat_total += float(s)
             done += n_steps

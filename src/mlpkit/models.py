@@ -22,6 +22,7 @@ def build_mlp(
     output_activation: str | None = "softmax",
     dropout: float = 0.0,
     normalize: np.ndarray | None = None,
+    categorical: dict[int, int] | None = None,
 ) -> keras.Sequential:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -34,6 +35,8 @@ def build_mlp(
         dropout: rate of a Dropout layer after each hidden layer (0: none).
         normalize: training features to adapt a ``Normalization`` layer on; when
             given the model starts with it instead of ``Flatten``.
+        categorical: {column: codes} of integer-coded category columns of
+            ``normalize``; they skip normalization and are one-hot encoded.
 
     Returns:
         An uncompiled ``keras.Sequential``.
@@ -48,7 +51,17 @@ def build_mlp(
             raise ModelError(f"unknown activation {name!r}. Use a Keras activation such as "
                              f"relu, elu, selu, tanh, sigmoid. Received: activation={name!r}")
     layers: list = [keras.Input(shape=tuple(input_shape))]
-    if normalize is not None:
+    if normalize is not None and categorical:
+        from mlpkit.layers import OneHotColumns
+
+        # what adapt() computes, with mean 0 and variance 1 on the code columns
+        mean = normalize.mean(axis=0)
+        var = normalize.var(axis=0)
+        cols = sorted(categorical)
+        mean[cols], var[cols] = 0.0, 1.0
+        layers.append(keras.layers.Normalization(mean=mean, variance=var))
+        layers.append(OneHotColumns(cols, [categorical[c] for c in cols]))
+    elif normalize is not None:
         norm = keras.layers.Normalization()
         norm.adapt(normalize)
         layers.append(norm)

@@ -44,28 +44,35 @@ def _table(rows: list[dict], floats: str = "{:.4f}") -> str:
 
 def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     names = ds.class_names
-    d = evaluation.classification_details(ds.y_test, proba, names)
+    if ds.task == "multilabel":
+        return []  # per-label tables would go here; the metrics above cover it for now
+    d = evaluation.classification_details(ds.y_test, proba, names, ds.task)
+    y_true, y_pred = d["y_true"], d["y_pred"]
     cm_png = plots.confusion_matrix(d["confusion_matrix"], names, plot_dir / "confusion_matrix.png")
-    wrong = np.flatnonzero(d["y_pred"] != ds.y_test)[:MISCLASSIFIED]
-    mis_png = plots.image_grid(
-        ds.x_test[wrong],
-        [f"true: {names[ds.y_test[i]]}\npred: {names[d['y_pred'][i]]}" for i in wrong],
-        plot_dir / "misclassified.png")
+    parts = ["<h2>Per-class precision and recall</h2>", _table(d["per_class"]),
+             "<h2>Confusion matrix</h2>", _img(cm_png, "confusion matrix")]
+    images = ds.x_test.ndim >= 3
+    wrong = np.flatnonzero(y_pred != y_true)[:MISCLASSIFIED]
+    if images:
+        mis_png = plots.image_grid(
+            ds.x_test[wrong],
+            [f"true: {names[y_true[i]]}\npred: {names[y_pred[i]]}" for i in wrong],
+            plot_dir / "misclassified.png")
+        parts += [f"<h2>Misclassified test images (first {len(wrong)})</h2>",
+                  _img(mis_png, "misclassified test images")]
     samples = []
     for i in range(min(SAMPLES, len(ds.x_test))):
-        top = int(np.argmax(proba[i]))
-        samples.append({"test image": i, "true class": names[ds.y_test[i]],
-                        "predicted class": names[top], "probability": float(proba[i][top]),
-                        "probabilities (rounded)": " ".join(f"{p:.2f}" for p in proba[i])})
-    sample_png = plots.image_grid(ds.x_test[:SAMPLES], [s["predicted class"] for s in samples],
-                                  plot_dir / "sample_predictions.png", cols=SAMPLES)
-    return [
-        "<h2>Per-class precision and recall</h2>", _table(d["per_class"]),
-        "<h2>Confusion matrix</h2>", _img(cm_png, "confusion matrix"),
-        f"<h2>Misclassified test images (first {len(wrong)})</h2>",
-        _img(mis_png, "misclassified test images"),
-        "<h2>Sample predictions</h2>", _table(samples), _img(sample_png, "sample predictions"),
-    ]
+        top = int(y_pred[i])
+        p = proba[i] if ds.task != "binary" else np.array([1 - proba[i][0], proba[i][0]])
+        samples.append({"test row": i, "true class": names[y_true[i]],
+                        "predicted class": names[top], "probability": float(p[top]),
+                        "probabilities (rounded)": " ".join(f"{v:.2f}" for v in p)})
+    parts += ["<h2>Sample predictions</h2>", _table(samples)]
+    if images:
+        sample_png = plots.image_grid(ds.x_test[:SAMPLES], [s["predicted class"] for s in samples],
+                                      plot_dir / "sample_predictions.png", cols=SAMPLES)
+        parts.append(_img(sample_png, "sample predictions"))
+    return parts
 
 
 def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
@@ -111,6 +118,9 @@ def build(run) -> Path:
         "<h2>Model summary</h2>", f"<pre>{html.escape(summary)}</pre>",
         "<h2>Config</h2>", f"<pre>{html.escape(config_text)}</pre>",
     ]
+    if ds.notes:
+        parts += ["<h2>Notes on the data</h2>",
+                  "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in ds.notes) + "</ul>"]
     if timings:
         parts += ["<h2>Timings (seconds)</h2>", _table([{k: v for k, v in timings.items()}])]
     page = ("<!doctype html><html><head><meta charset='utf-8'>"

@@ -114,7 +114,7 @@ def versions() -> dict:
     import importlib.metadata as md
 
     out = {}
-    for pkg in ("mlpkit", "keras", "jax", "jaxlib", "tensorflow", "torch", "numpy",
+    for pkg in ("mlpkit", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy",
                 "scikit-learn", "pandas", "matplotlib"):
         try:
             out[pkg] = md.version(pkg)
@@ -206,8 +206,7 @@ class Run:
         if self._dataset is None:
             from mlpkit import data
 
-            cfg = self.config
-            self._dataset = data.load(cfg.data.name, cfg.data.data_dir)
+            self._dataset = data.load_for(self.config)
         return self._dataset
 
     @property
@@ -221,16 +220,36 @@ class Run:
         return evaluation.evaluate(self.model, dataset or self.dataset)
 
     def predict(self, x):
-        """Class probabilities (classification) or values (regression) for ``x``."""
+        """Class probabilities (classification) or values (regression) for ``x``.
+
+        For a run trained on a table, ``x`` may be a DataFrame of raw rows: the
+        columns are encoded as in training (category codes, missing values).
+        """
         from mlpkit import evaluation
 
+        if hasattr(x, "columns"):
+            from mlpkit.data.csv import TableEncoder
+
+            table = self.manifest.get("table")
+            if not table:
+                raise RunError(f"{self.path} was not trained on a table; pass an array.")
+            x = TableEncoder.from_spec(table).transform(x)
         return evaluation.predict(self.model, x)
+
+    def predict_labels(self, x) -> list:
+        """Class names (classification) or values (regression), one per instance."""
+        from mlpkit import evaluation
+
+        out = self.predict(x)
+        task = self.manifest.get("task")
+        if task == "regression":
+            return [float(v[0]) if len(v) == 1 else [float(a) for a in v] for v in out]
+        if task == "multilabel":
+            return [[n for n, p in zip(self.class_names, row) if p > 0.5] for row in out]
+        return [self.class_names[i] for i in evaluation.predicted_classes(out, task)]
 
     def predict_classes(self, x) -> list[str]:
         """The most probable class name for each instance (argmax, as the lecture)."""
-        import numpy as np
-
-        names = self.class_names
-        if not names:
+        if not self.class_names:
             raise RunError(f"{self.path} holds a regression model; use predict().")
-        return [names[i] for i in np.argmax(self.predict(x), axis=-1)]
+        return self.predict_labels(x)

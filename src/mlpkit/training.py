@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import time
 from pathlib import Path
 
@@ -17,7 +18,10 @@ import numpy as np
 
 from mlpkit import config as cfg
 from mlpkit import evaluation, models, runs
+from mlpkit.data import split
 from mlpkit.data.dataset import Dataset
+
+log = logging.getLogger("mlpkit")
 
 
 def make_optimizer(training: cfg.TrainingConfig,
@@ -33,7 +37,8 @@ def make_optimizer(training: cfg.TrainingConfig,
             raise ValueError("a cosine schedule needs steps_per_epoch")
         lr = keras.optimizers.schedules.CosineDecay(lr, training.epochs * steps_per_epoch)
     if training.optimizer == "sgd":
-        return keras.optimizers.SGD(learning_rate=lr, momentum=training.momentum)
+        return keras.optimizers.SGD(learning_rate=lr, momentum=training.momentum,
+                                    nesterov=training.nesterov)
     return {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -42,29 +47,45 @@ def make_optimizer(training: cfg.TrainingConfig,
     }[training.optimizer](learning_rate=lr)
 
 
-def loss_and_metrics(task: str) -> tuple[str, list]:
-    """The lecture's loss for a task: sparse labels -> sparse categorical cross-entropy."""
+def loss_and_metrics(task: str, one_hot: bool = False) -> tuple[str, list]:
+    """The loss the lecture prescribes for the labels.
+
+    Sparse labels, exclusive classes: sparse categorical cross-entropy; one-hot
+    labels: categorical cross-entropy; binary and multilabel: binary
+    cross-entropy (sigmoid outputs); regression: MSE, with RMSE reported.
+    """
     if task == "regression":
         return "mse", [keras.metrics.RootMeanSquaredError(name="rmse")]
-    return "sparse_categorical_crossentropy", ["accuracy"]
+    if task in ("binary", "multilabel"):
+        return "binary_crossentropy", ["accuracy"]
+    return ("categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy",
+            ["accuracy"])
+
+
+OUTPUT_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "multilabel": "sigmoid",
+                     "regression": None}
 
 
 def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
+    """The MLP for ``ds``: Flatten for images, Normalization for feature vectors."""
     m = config.model
-    if ds.task == "regression":
-        return models.build_mlp(ds.input_shape, m.hidden, m.activation, 1, None,
-                                dropout=m.dropout, normalize=ds.x_train)
-    return models.build_mlp(ds.input_shape, m.hidden, m.activation, len(ds.class_names),
-                            "softmax", dropout=m.dropout)
+    vectors = ds.x_train.ndim == 2
+    categorical = None
+    if ds.table and ds.table["vocab"]:
+        features = ds.table["features"]
+        categorical = {features.index(c): len(v) + 1 for c, v in ds.table["vocab"].items()}
+    return models.build_mlp(ds.input_shape, m.hidden, m.activation, ds.outputs,
+                            OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
+                            normalize=ds.x_train if vectors else None, categorical=categorical)
 
 
 def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
-                  n_train: int | None = None) -> keras.Model:
+                  n_train: int | None = None, one_hot: bool = False) -> keras.Model:
     """Compile with the task's loss and metric and the configured optimizer.
 
     ``n_train`` (training rows) sizes a learning-rate schedule.
     """
-    loss, metrics = loss_and_metrics(task)
+    loss, metrics = loss_and_metrics(task, one_hot)
     steps = -(-n_train // training.batch_size) if n_train else None
     model.compile(loss=loss, optimizer=make_optimizer(training, steps), metrics=metrics,
                   steps_per_execution=training.steps_per_execution)
@@ -122,15 +143,19 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     if training.patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=training.patience, restore_best_weights=True))
+    class_weight = split.class_weights(training.class_weight, ds.y_train, ds.class_names,
+                                       ds.task)
     if training.engine == "auto" and fastfit.supported(model):
         return fastfit.fit(model, ds.x_train, ds.y_train, epochs=training.epochs,
                            batch_size=training.batch_size,
                            validation_data=(ds.x_valid, ds.y_valid), callbacks=callbacks,
-                           verbose=verbose, seed=training.seed)
+                           verbose=verbose, seed=training.seed, sample_weight=ds.w_train,
+                           class_weight=class_weight)
+    # Keras multiplies class_weight and sample_weight when both are given
     return model.fit(ds.x_train, ds.y_train, epochs=training.epochs,
                      batch_size=training.batch_size,
-                     validation_data=(ds.x_valid, ds.y_valid),
-                     callbacks=callbacks, verbose=verbose)
+                     validation_data=(ds.x_valid, ds.y_valid), sample_weight=ds.w_train,
+                     class_weight=class_weight, callbacks=callbacks, verbose=verbose)
 
 
 def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",
@@ -151,7 +176,9 @@ def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",
 
     timer = runs.Timer()
     with timer("load_data"):
-        ds = dataset if dataset is not None else data.load(config.data.name, config.data.data_dir)
+        ds = dataset if dataset is not None else data.load_for(config)
+    for note in ds.notes:
+        log.info(note)
     path = runs.new_run_dir(config.output.runs_dir, ds.name, config.preset,
                             run_dir or config.output.out)
     manifest = {
@@ -160,14 +187,15 @@ def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",
         "backend": keras.backend.backend(), "versions": runs.versions(),
         "machine": runs.machine(), "data": {"sizes": ds.sizes, **ds.source},
         "input_shape": list(ds.input_shape), "class_names": ds.class_names,
-        "feature_names": ds.feature_names,
+        "feature_names": ds.feature_names, "one_hot": ds.one_hot, "table": ds.table,
+        "notes": ds.notes,
     }
     runs.write_text(path / "config.toml", cfg.to_toml(config))
     runs.write_json(path / "manifest.json", manifest)
     try:
         keras.utils.set_random_seed(config.training.seed)
         model = build_model(ds, config)
-        compile_model(model, ds.task, config.training, len(ds.x_train))
+        compile_model(model, ds.task, config.training, len(ds.x_train), ds.one_hot)
         runs.write_text(path / "summary.txt", models.summary_text(model))
         with timer("fit"):
             history = fit(model, ds, config.training, path / "history.csv", verbose)

@@ -30,6 +30,18 @@ class Dataset:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     source: dict = field(default_factory=dict)
+    one_hot: bool = False  # labels are one-hot rows: categorical_crossentropy
+    w_train: np.ndarray | None = None  # per-sample weights (the sample_weight column)
+    class_weight: dict[int, float] | None = None
+    table: dict | None = None  # how raw table rows become model inputs (csv.TableEncoder)
+    notes: list[str] = field(default_factory=list)  # what mlpkit did that a user should know
+
+    @property
+    def outputs(self) -> int:
+        """Units of the output layer."""
+        if self.task == "regression":
+            return int(np.prod(self.y_train.shape[1:])) or 1
+        return 1 if self.task == "binary" else len(self.class_names)
 
     @property
     def input_shape(self) -> tuple[int, ...]:

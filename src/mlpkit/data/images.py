@@ -66,3 +66,77 @@ def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
         arr = 1.0 - arr
         notes.append("inverted (light background; the model expects light on dark)")
     return arr, notes
+
+
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
+
+
+def parse_size(text: str) -> tuple[int, int] | None:
+    """"28x28" -> (28, 28) (height x width); "native" -> None."""
+    if text == "native":
+        return None
+    h, w = text.lower().split("x")
+    return int(h), int(w)
+
+
+def read_image(path: Path, size: tuple[int, int] | None, color: str) -> np.ndarray:
+    """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``."""
+    from PIL import Image
+
+    with Image.open(path) as img:
+        img = img.convert("L" if color == "grayscale" else "RGB")
+        if size is not None and img.size != (size[1], size[0]):
+            img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
+        return np.asarray(img, dtype=np.float32) / np.float32(255)
+
+
+def load_folder(path: Path, data, seed: int):
+    """A folder with one subfolder per class, images of any size or mode inside.
+
+    Every image is converted to ``data.image_size`` and ``data.color``; with
+    ``image_size = "native"`` all images must share one size. Unreadable files
+    are listed in the notes and skipped, unless no image is readable.
+    """
+    from PIL import UnidentifiedImageError
+
+    from mlpkit.data import user
+
+    classes = sorted(d.name for d in Path(path).iterdir() if d.is_dir())
+    if len(classes) < 2:
+        raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
+                        "least two subfolders, one per class, with images inside.")
+    size = parse_size(data.image_size)
+    images, labels, bad, sizes = [], [], [], set()
+    for name in classes:
+        for f in sorted((Path(path) / name).rglob("*")):
+            if not f.is_file() or f.name.startswith("."):
+                continue
+            try:
+                img = read_image(f, size, data.color)
+            except (UnidentifiedImageError, OSError, ValueError):
+                bad.append(str(f.relative_to(path)))
+                continue
+            sizes.add(img.shape[:2])
+            images.append(img)
+            labels.append(name)
+    if not images:
+        raise DataError(f"no readable image in {path} ({len(bad)} unreadable files, e.g. "
+                        f"{bad[:3]}). Put PNG or JPEG files in one subfolder per class.")
+    if len(sizes) > 1:
+        raise DataError(f"the images in {path} have {len(sizes)} different sizes (e.g. "
+                        f"{sorted(sizes)[:3]}) and image_size is native; pass --image-size "
+                        "HxW (e.g. 28x28) to resize them all.")
+    notes = []
+    if bad:
+        notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
+                     + (" ..." if len(bad) > 10 else ""))
+    if size:
+        notes.append(f"images converted to {size[0]}x{size[1]} {data.color}")
+    used = set(labels)
+    if len(used) < 2:
+        raise DataError(f"only the class folder {sorted(used)} of {path} has readable images; "
+                        "a classifier needs at least two classes.")
+    x = np.stack(images)
+    return user.assemble(Path(path).name, x, np.array(labels), data, seed, notes=notes,
+                         source={"location": "folder", "folder": str(path),
+                                 "images": len(images), "unreadable": len(bad)})
