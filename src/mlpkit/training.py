@@ -151,11 +151,15 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                            validation_data=(ds.x_valid, ds.y_valid), callbacks=callbacks,
                            verbose=verbose, seed=training.seed, sample_weight=ds.w_train,
                            class_weight=class_weight)
-    # Keras multiplies class_weight and sample_weight when both are given
+    # The lecture: "if both class_weight and sample_weight are provided, Keras
+    # multiplies them". Keras 3's fit refuses both at once, so mlpkit multiplies.
+    weights = None
+    if ds.w_train is not None or class_weight:
+        weights = fastfit.sample_weights(ds.y_train, ds.w_train, class_weight)
     return model.fit(ds.x_train, ds.y_train, epochs=training.epochs,
                      batch_size=training.batch_size,
-                     validation_data=(ds.x_valid, ds.y_valid), sample_weight=ds.w_train,
-                     class_weight=class_weight, callbacks=callbacks, verbose=verbose)
+                     validation_data=(ds.x_valid, ds.y_valid), sample_weight=weights,
+                     callbacks=callbacks, verbose=verbose)
 
 
 def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",

@@ -52,12 +52,12 @@ def encode_labels(y: np.ndarray, task: str, class_names: list[str] | None = None
         return y.astype(np.float32), names
     text = y.reshape(len(y)).astype(str)
     if class_names is None:
-        class_names = sorted(np.unique(text), key=_natural)
+        class_names = sorted((str(v) for v in np.unique(text)), key=_natural)
         if len(class_names) < 2:
             raise DataError(f"{where} hold one class only ({class_names[0] if class_names else 'none'!r}); "
                             "a classifier needs at least two. Check the target column or folders.")
     index = {name: i for i, name in enumerate(class_names)}
-    unseen = sorted(set(text) - set(index))
+    unseen = sorted(str(v) for v in set(text) - set(index))
     if unseen:
         raise DataError(f"{where} hold labels never seen in training: {unseen[:10]}. "
                         f"Known classes: {class_names[:20]}")
@@ -93,7 +93,9 @@ def split(arrays: list, fraction: float, order: str, seed: int) -> tuple[list, l
 
 
 def _take(a, idx):
-    return None if a is None else a[idx]
+    if a is None:
+        return None
+    return a.iloc[idx].reset_index(drop=True) if hasattr(a, "iloc") else a[idx]
 
 
 def class_weights(spec: str | dict | None, y: np.ndarray, class_names: list[str] | None,

@@ -1,0 +1,367 @@
+"""The user's own data: tables, image folders and .npz files, end to end."""
+
+import json
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import mlpkit
+from mlpkit import config as cfg
+from mlpkit.data import split as sp
+from mlpkit.data import user
+from mlpkit.errors import ConfigError, DataError
+
+from conftest import run_cli
+
+
+def make_table(path, n=240, seed=0, missing=False):
+    """Label depends on x1 and the colour, so a model can learn it."""
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    label = np.where(x1 + (colour == "red") * 1.5 > 0.5, "yes", "no")
+    df = pd.DataFrame({"x1": x1, "x2": rng.normal(5, 2, n), "colour": colour,
+                       "weight": rng.uniform(0.5, 2, n), "label": label})
+    if missing:
+        df.loc[::10, "x2"] = np.nan  # 24 rows: some land in the training rows
+        df.loc[5::10, "colour"] = None
+    df.to_csv(path, index=False)
+    return df
+
+
+def data_config(**kw):
+    return cfg.DataConfig(name="x", **kw)
+
+
+# ---- task inference and labels ---------------------------------------------------
+
+@pytest.mark.parametrize("y,task", [
+    (np.array([0, 1, 2, 1]), "multiclass"),
+    (np.array(["cat", "dog", "cat"]), "binary"),
+    (np.array([0.5, 1.25, 3.0]), "regression"),
+    (np.array([[1, 0, 0], [0, 1, 0]]), "multiclass"),  # one-hot
+    (np.array([[1, 1, 0], [0, 1, 0]]), "multilabel"),
+    (np.arange(200), "regression"),  # many integers: a quantity
+])
+def test_infer_task(y, task):
+    assert sp.infer_task(y) == task
+
+
+def test_forced_task_wins():
+    assert sp.infer_task(np.array([0.0, 1.0]), "binary") == "binary"
+
+
+def test_labels_never_seen_in_training():
+    codes, names = sp.encode_labels(np.array(["a", "b", "a"]), "multiclass")
+    assert names == ["a", "b"] and codes.tolist() == [0, 1, 0]
+    with pytest.raises(DataError, match=r"never seen in training: \['c'\]"):
+        sp.encode_labels(np.array(["a", "c"]), "multiclass", names, where="the test data")
+
+
+def test_one_class_is_refused():
+    with pytest.raises(DataError, match="one class only"):
+        sp.encode_labels(np.array([1, 1, 1]), "multiclass")
+
+
+# ---- splits ------------------------------------------------------------------------
+
+def test_split_keep_takes_the_last_rows_as_keras():
+    x = np.arange(10)
+    (kept,), (held,) = sp.split([x], 0.2, "keep", 0)
+    assert held.tolist() == [8, 9] and kept.tolist() == list(range(8))
+
+
+def test_split_shuffle_is_seeded_and_shuffled():
+    x = np.arange(100)
+    (_,), (a,) = sp.split([x], 0.2, "shuffle", 1)
+    (_,), (b,) = sp.split([x], 0.2, "shuffle", 1)
+    (_,), (c,) = sp.split([x], 0.2, "shuffle", 2)
+    assert a.tolist() == b.tolist() != c.tolist()
+    assert a.tolist() != list(range(80, 100))  # not simply the tail
+
+
+def test_split_note_says_so():
+    ds = user.assemble("t", np.random.rand(50, 3), np.arange(50) % 2, data_config(), seed=3)
+    assert any("shuffled with seed" in n for n in ds.notes)
+    ds = user.assemble("t", np.random.rand(50, 3), np.arange(50) % 2,
+                       data_config(split_order="keep"), seed=3)
+    assert any("in file order" in n for n in ds.notes)
+    assert ds.sizes == {"train": 32, "valid": 8, "test": 10}
+
+
+# ---- tables ------------------------------------------------------------------------
+
+def test_table_end_to_end_with_categories_and_missing(tmp_path, caplog):
+    make_table(tmp_path / "t.csv", missing=True)
+    run = mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=30,
+                       learning_rate=0.01, out=tmp_path / "run", verbose=0)
+    m = run.manifest
+    assert m["task"] == "binary" and m["class_names"] == ["no", "yes"]
+    assert m["table"]["vocab"]["colour"] == ["blue", "green", "red"]
+    assert any(n.startswith("column 'x2':") and "replaced by the training median" in n
+               for n in m["notes"])
+    assert any(n.startswith("column 'colour':") and '"unknown" category' in n
+               for n in m["notes"])
+    # Normalization then one-hot inside the model; sigmoid output for binary
+    kinds = [type(layer).__name__ for layer in run.model.layers]
+    assert kinds[:2] == ["Normalization", "OneHotColumns"]
+    assert run.model.layers[-1].units == 1 and run.model.loss == "binary_crossentropy"
+    assert run.metrics["test_accuracy"] > 0.75
+    # the saved run predicts from raw rows, unknown categories included
+    loaded = mlpkit.load_run(tmp_path / "run")
+    rows = pd.DataFrame({"x1": [3.0, -3.0], "x2": [5.0, np.nan], "colour": ["red", "purple"],
+                         "weight": [1.0, 1.0]})
+    assert loaded.predict_labels(rows) == ["yes", "no"]
+
+
+def test_table_regression_is_inferred(tmp_path):
+    rng = np.random.default_rng(1)
+    df = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
+    df["y"] = 2 * df.a - df.b + 0.1 * rng.normal(size=200)
+    df.to_csv(tmp_path / "r.csv", index=False)
+    run = mlpkit.train(str(tmp_path / "r.csv"), target="y", epochs=40,
+                       out=tmp_path / "run", verbose=0)
+    assert run.manifest["task"] == "regression"
+    assert run.model.layers[-1].activation.__name__ == "linear"
+    assert run.metrics["test_rmse"] < 1.0
+
+
+def test_parquet(tmp_path):
+    pytest.importorskip("pyarrow")
+    df = make_table(tmp_path / "t.csv")
+    df.to_parquet(tmp_path / "t.parquet")
+    c = cfg.resolve(str(tmp_path / "t.parquet"), overrides={"data": {"target": "label"}})
+    from mlpkit import data
+    assert data.load_for(c).task == "binary"
+
+
+@pytest.mark.parametrize("content,args,message", [
+    ("a,b\n1,2\n", ["--target", "c"], "target column 'c' not found in t.csv. Columns: a, b"),
+    ("a,b\n", ["--target", "b"], "has a header but no rows"),
+    ("", ["--target", "b"], "is empty"),
+    ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "one class only"),
+    ("a,b\n1,2\n", [], "pass --target COLUMN"),
+])
+def test_bad_tables(tmp_path, content, args, message):
+    (tmp_path / "t.csv").write_text(content)
+    r = run_cli("train", tmp_path / "t.csv", *args, "--epochs", "1", "--out", tmp_path / "run")
+    assert r.returncode == 2, r.stderr
+    assert message in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_non_utf8_table(tmp_path):
+    (tmp_path / "t.csv").write_bytes("name,y\ncaf\xe9,1\nthe,0\n".encode("latin-1"))
+    r = run_cli("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "run")
+    assert r.returncode == 2 and "is not UTF-8" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_missing_target_values_are_refused(tmp_path):
+    (tmp_path / "t.csv").write_text("a,y\n1,0\n2,\n3,1\n")
+    with pytest.raises(DataError, match="target column 'y' of t.csv has 1 missing values"):
+        c = cfg.resolve(str(tmp_path / "t.csv"), overrides={"data": {"target": "y"}})
+        from mlpkit import data
+        data.load_for(c)
+
+
+# ---- weights -----------------------------------------------------------------------
+
+def test_weighted_loss_equals_the_hand_computed_one():
+    """Keras multiplies class_weight and sample_weight; the batch loss is the mean of
+    weight x loss over the batch. Checked on mlpkit's loop and on Keras's fit."""
+    from mlpkit import fastfit, models, training
+
+    rng = np.random.default_rng(0)
+    x = rng.random((6, 3)).astype("float32")
+    y = np.array([0, 1, 2, 0, 1, 2])
+    sw = np.array([1.0, 2.0, 0.5, 1.0, 3.0, 1.0], "float32")
+    cw = {0: 1.0, 1: 2.0, 2: 4.0}
+    keras.utils.set_random_seed(0)
+    model = models.build_mlp((3,), (4,), "relu", 3)
+    t = cfg.TrainingConfig(learning_rate=1e-12)  # weights stay put during the epoch
+    training.compile_model(model, "multiclass", t)
+    proba = model.predict(x, verbose=0)
+    per_sample = -np.log(proba[np.arange(6), y])
+    expected = np.sum(per_sample * sw * np.array([cw[c] for c in y])) / 6
+    unweighted = per_sample.mean()
+    h = fastfit.fit(model, x, y, epochs=1, batch_size=6, shuffle=False, sample_weight=sw,
+                    class_weight=cw, verbose=0)
+    assert h.history["loss"][0] == pytest.approx(expected, rel=1e-5)
+    assert abs(expected - unweighted) > 0.1  # the weights really change the loss
+    # Keras 3 refuses class_weight with sample_weight, so mlpkit multiplies them itself
+    with pytest.raises(ValueError, match="class_weight"):
+        model.fit(x, y, epochs=1, sample_weight=sw, class_weight=cw, verbose=0)
+    keras_h = model.fit(x, y, epochs=1, batch_size=6, shuffle=False, verbose=0,
+                        sample_weight=fastfit.sample_weights(y, sw, cw))
+    assert keras_h.history["loss"][0] == pytest.approx(expected, rel=1e-4)
+
+
+def test_balanced_class_weights():
+    y = np.array([0, 0, 0, 1])
+    w = sp.class_weights("balanced", y, ["a", "b"])
+    assert w == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
+    assert sp.class_weights("b:3", y, ["a", "b"]) == {0: 1.0, 1: 3.0}
+    with pytest.raises(DataError, match="unknown class 'z'"):
+        sp.class_weights("z:3", y, ["a", "b"])
+
+
+def test_sample_weight_column_through_the_cli(tmp_path):
+    make_table(tmp_path / "t.csv")
+    r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--sample-weight", "weight",
+                "--class-weight", "balanced", "--epochs", "2", "--out", tmp_path / "run",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    m = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert "weight" not in m["table"]["features"]  # a weight, not a feature
+
+
+# ---- one-hot, binary, multilabel -------------------------------------------------------
+
+def npz(path, x, y, **more):
+    np.savez(path, x_train=x, y_train=y, **more)
+    return str(path)
+
+
+def test_one_hot_switches_the_loss(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((120, 4)).astype("float32")
+    y = (x[:, 0] * 3).astype(int)
+    f = npz(tmp_path / "d.npz", x, y)
+    sparse = mlpkit.train(f, epochs=1, out=tmp_path / "a", verbose=0)
+    onehot = mlpkit.train(f, epochs=1, one_hot=True, out=tmp_path / "b", verbose=0)
+    assert sparse.model.loss == "sparse_categorical_crossentropy"
+    assert onehot.model.loss == "categorical_crossentropy"
+    assert onehot.dataset.y_train.shape[1] == 3
+    # one-hot labels given in the file switch it too
+    f2 = npz(tmp_path / "e.npz", x, np.eye(3)[y])
+    assert mlpkit.train(f2, epochs=1, out=tmp_path / "c", verbose=0).model.loss == \
+        "categorical_crossentropy"
+
+
+def test_multilabel_uses_sigmoid_and_binary_crossentropy(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((150, 4)).astype("float32")
+    y = (x[:, :3] > 0.5).astype(int)
+    run = mlpkit.train(npz(tmp_path / "m.npz", x, y), epochs=2, out=tmp_path / "m", verbose=0)
+    assert run.manifest["task"] == "multilabel"
+    assert run.model.layers[-1].activation.__name__ == "sigmoid"
+    assert run.model.layers[-1].units == 3 and run.model.loss == "binary_crossentropy"
+
+
+def test_npz_test_labels_unseen(tmp_path):
+    x = np.random.rand(40, 2, 2)
+    f = npz(tmp_path / "d.npz", x, np.arange(40) % 2, x_test=x[:3], y_test=np.array([0, 1, 5]))
+    r = run_cli("train", f, "--epochs", "1", "--out", tmp_path / "run")
+    assert r.returncode == 2 and "never seen in training: ['5']" in r.stderr
+    assert not (tmp_path / "run").exists()
+
+
+def test_npz_images_use_the_image_presets(tmp_path):
+    x = (np.random.rand(60, 8, 8) * 255).astype(np.uint8)
+    f = npz(tmp_path / "i.npz", x, np.arange(60) % 3, x_test=x[:9], y_test=np.arange(9) % 3)
+    c = cfg.resolve(f)
+    assert c.training.optimizer == "sgd" and c.model.hidden == (300, 100)
+    run = mlpkit.train(f, epochs=1, hidden="16", out=tmp_path / "run", verbose=0)
+    assert run.dataset.x_train.max() <= 1.0  # uint8 scaled as the lecture does
+    assert type(run.model.layers[0]).__name__ == "Flatten"
+
+
+# ---- image folders -------------------------------------------------------------------
+
+def make_folder(root, sizes=((30, 20), (28, 28), (50, 50)), per_class=12, bad=True):
+    rng = np.random.default_rng(0)
+    for c, name in enumerate(["boots", "shirts"]):
+        (root / name).mkdir(parents=True)
+        for i in range(per_class):
+            w, h = sizes[i % len(sizes)]
+            base = 40 if c == 0 else 200
+            arr = np.clip(rng.normal(base, 20, (h, w, 3)), 0, 255).astype(np.uint8)
+            Image.fromarray(arr).save(root / name / f"{i}.png")
+    if bad:
+        (root / "boots" / "broken.png").write_bytes(b"not a png")
+    return root
+
+
+def test_image_folder_end_to_end(tmp_path):
+    folder = make_folder(tmp_path / "imgs")
+    run = mlpkit.train(str(folder), epochs=30, hidden="16", learning_rate=0.1,
+                       out=tmp_path / "run", verbose=0)
+    ds = run.dataset
+    assert ds.class_names == ["boots", "shirts"] and ds.task == "binary"
+    assert ds.x_train.shape[1:] == (28, 28)  # every size converted
+    assert any("1 unreadable files skipped: boots/broken.png" in n for n in ds.notes)
+    assert run.metrics["test_accuracy"] == 1.0  # dark vs light: easy
+
+
+def test_image_folder_rgb_and_size(tmp_path):
+    folder = make_folder(tmp_path / "imgs", bad=False)
+    c = cfg.resolve(str(folder), overrides={"data": {"image_size": "16x12", "color": "rgb"}})
+    from mlpkit import data
+    assert data.load_for(c).x_train.shape[1:] == (16, 12, 3)
+
+
+def test_image_folder_bad_inputs(tmp_path):
+    one = make_folder(tmp_path / "a", bad=False)
+    import shutil
+    shutil.rmtree(one / "shirts")
+    r = run_cli("train", one, "--epochs", "1")
+    assert r.returncode == 2 and "1 class folder(s)" in r.stderr
+    mixed = make_folder(tmp_path / "b", bad=False)
+    r = run_cli("train", mixed, "--image-size", "native", "--epochs", "1")
+    assert r.returncode == 2 and "different sizes" in r.stderr
+    empty = tmp_path / "c"
+    for name in ("x", "y"):
+        (empty / name).mkdir(parents=True)
+        (empty / name / "bad.png").write_bytes(b"nope")
+    r = run_cli("train", empty, "--epochs", "1")
+    assert r.returncode == 2 and "no readable image" in r.stderr
+
+
+# ---- config files and options ----------------------------------------------------------
+
+def test_config_file_sections_and_repeat(tmp_path):
+    make_table(tmp_path / "t.csv")
+    (tmp_path / "c.toml").write_text(
+        f'[data]\nname = "{tmp_path / "t.csv"}"\ntarget = "label"\n'
+        '[model]\nhidden = [8]\ndropout = 0.1\n'
+        '[training]\noptimizer = "sgd"\nmomentum = 0.9\nnesterov = true\nepochs = 2\n'
+        f'[output]\nout = "{tmp_path / "first"}"\n')
+    r = run_cli("train", "--config", tmp_path / "c.toml", "--epochs", "3", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    first = mlpkit.load_run(tmp_path / "first")
+    assert first.config.training.epochs == 3  # the flag won over the file
+    assert first.config.training.nesterov and first.config.model.dropout == 0.1
+    r = run_cli("train", "--config", tmp_path / "first" / "config.toml", "--out",
+                tmp_path / "again", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    again = mlpkit.load_run(tmp_path / "again")
+    assert again.history["loss"] == pytest.approx(first.history["loss"], rel=1e-5)
+
+
+def test_config_file_messages(tmp_path):
+    (tmp_path / "c.toml").write_text('[training]\nepochs = 0\n')
+    r = run_cli("train", "fashion-mnist", "--config", tmp_path / "c.toml")
+    assert r.returncode == 2 and "epochs must be >= 1. Received: epochs=0" in r.stderr
+    (tmp_path / "c.toml").write_text('[trainig]\nepochs = 2\n')
+    r = run_cli("train", "fashion-mnist", "--config", tmp_path / "c.toml")
+    assert r.returncode == 2 and "Did you mean 'training'" in r.stderr
+
+
+def test_early_stopping_and_schedule_options(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((100, 3)).astype("float32")
+    f = npz(tmp_path / "d.npz", x, rng.integers(0, 2, 100))  # labels are noise
+    run = mlpkit.train(f, epochs=60, patience=2, optimizer="adam", learning_rate=0.05,
+                       schedule="cosine", out=tmp_path / "run", verbose=0)
+    assert run.manifest["epochs_run"] < 60
+
+
+def test_builtin_rejects_options_for_files():
+    from mlpkit import data
+    c = cfg.resolve("fashion-mnist", overrides={"data": {"test_split": 0.1}})
+    with pytest.raises(ConfigError, match="test_split applies to your own data"):
+        data.load_for(c)
