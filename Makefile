@@ -16,8 +16,16 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest
 
-bench: setup
+# The tf.keras reference runs in its own environment (the [bench] extra), so that
+# TensorFlow does not slow mlpkit's own start-up in .venv.
+.venv-bench/.mlpkit-setup: pyproject.toml
+	python3 -m venv .venv-bench
+	.venv-bench/bin/python -m pip install -q --upgrade pip
+	.venv-bench/bin/python -m pip install -q -e ".[bench]"
+	touch $@
+
+bench: setup .venv-bench/.mlpkit-setup
 	$(BIN)/python benchmarks/run_all.py
 
 clean:
-	rm -rf .venv runs
+	rm -rf .venv .venv-bench runs

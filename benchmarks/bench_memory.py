@@ -8,13 +8,13 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import PYTHON, ROOT, emit, keras_home_with_fashion, mlpkit_cmd, run
+from common import REF_PYTHON, ROOT, emit, keras_home_with_fashion, mlpkit_cmd, run
 
 
 def main(epochs: int = 2) -> dict:
     _, _, ours = run(mlpkit_cmd("train", "fashion-mnist", "--preset", "seed", "--epochs", epochs,
                                 "--out", Path(tempfile.mkdtemp()) / "run", "--verbose", "0"))
-    _, _, ref = run([PYTHON, str(ROOT / "benchmarks" / "reference_lecture.py"), str(epochs)],
+    _, _, ref = run([REF_PYTHON, str(ROOT / "benchmarks" / "reference_lecture.py"), str(epochs)],
                     env={"KERAS_BACKEND": "tensorflow", "KERAS_HOME": keras_home_with_fashion(),
                          "TF_CPP_MIN_LOG_LEVEL": "2"})
     return emit({"figure": "peak_memory_mib", "epochs": epochs, "mlpkit_mib": round(ours),

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import PYTHON, ROOT, emit, keras_home_with_fashion, median, mlpkit_cmd, run
+from common import REF_PYTHON, ROOT, emit, keras_home_with_fashion, median, mlpkit_cmd, run
 
 
 def main(epochs: int = 5, reps: int = 3) -> dict:
@@ -21,7 +21,7 @@ def main(epochs: int = 5, reps: int = 3) -> dict:
                "TF_CPP_MIN_LOG_LEVEL": "2"}
     ref_epochs, ours_epochs, ref_acc, ours_acc = [], [], [], []
     for _ in range(reps):
-        _, out, _ = run([PYTHON, str(ROOT / "benchmarks" / "reference_lecture.py"), str(epochs)],
+        _, out, _ = run([REF_PYTHON, str(ROOT / "benchmarks" / "reference_lecture.py"), str(epochs)],
                         env=ref_env)
         ref = json.loads(out.strip().splitlines()[-1])
         ref_epochs += ref["epoch_seconds"][1:]

@@ -14,6 +14,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 PYTHON = sys.executable
+# the tf.keras reference script runs in .venv-bench (make bench creates it)
+REF_PYTHON = str(ROOT / ".venv-bench" / "bin" / "python") if (
+    ROOT / ".venv-bench" / "bin" / "python").exists() else sys.executable
 FASHION = Path("/usr/share/datasets/fashion-mnist")
 
 

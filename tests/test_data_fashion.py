@@ -82,6 +82,19 @@ def test_corrupted_file_names_the_file(idx_files, offline_home):
         fashion_mnist.load(folder, files=hashes)
 
 
+def test_verified_arrays_are_reused_until_a_file_changes(idx_files, offline_home, tmp_path):
+    folder, hashes, arrays = idx_files
+    first = fashion_mnist.load(folder, files=hashes, scale=False)
+    kept = list((tmp_path / "cache" / "fashion-mnist").glob("verified-*.npz"))
+    assert len(kept) == 1
+    second = fashion_mnist.load(folder, files=hashes, scale=False)
+    np.testing.assert_array_equal(second.x_test, first.x_test)
+    # a changed file is verified again, not served from the kept arrays
+    write_idx(folder / "t10k-labels-idx1-ubyte.gz", np.zeros(50, dtype=np.uint8))
+    with pytest.raises(DataError, match="checksum mismatch"):
+        fashion_mnist.load(folder, files=hashes)
+
+
 def test_truncated_file_is_reported(idx_files, offline_home):
     folder, hashes, _ = idx_files
     bad = folder / "train-images-idx3-ubyte.gz"
@@ -120,7 +133,8 @@ def test_download_into_cache_atomically(idx_files, offline_home, monkeypatch, ht
     monkeypatch.delenv("MLPKIT_OFFLINE")
     ds = fashion_mnist.load(files=hashes, mirrors=[url + "missing/", url], scale=False)
     assert ds.source["location"] == "downloaded"
-    cached = sorted(p.name for p in (tmp_path / "cache" / "fashion-mnist").iterdir())
+    cached = sorted(p.name for p in (tmp_path / "cache" / "fashion-mnist").iterdir()
+                    if not p.name.startswith("verified-"))
     assert cached == sorted(f"{s}.gz" for s in hashes)  # no .part files left
     np.testing.assert_array_equal(ds.y_test, arrays["t10k-labels-idx1-ubyte"])
     # the second load finds the cache, without the server

@@ -59,15 +59,31 @@ def confusion_matrix(cm: np.ndarray, class_names: list[str], dest: Path) -> Path
 
 
 def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
-    """Grayscale images with a caption each (misclassified or sample predictions)."""
+    """Images with a caption each (misclassified or sample predictions).
+
+    Drawn as one mosaic on one axes: a subplot per image costs about 20 ms each.
+    """
+    images = np.asarray(images, dtype=np.float32)
     n = max(len(images), 1)
+    cols = min(cols, n)
     rows = (n + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.8, rows * 2.1), squeeze=False)
-    for ax in axes.ravel():
-        ax.axis("off")
-    for ax, img, title in zip(axes.ravel(), images, titles):
-        ax.imshow(img, cmap="binary")
-        ax.set_title(title, fontsize=7)
+    h, w = images.shape[1:3] if len(images) else (28, 28)
+    pad_top, gap = int(h * 0.6), int(w * 0.15)
+    cell_h, cell_w = h + pad_top, w + gap
+    # background: white in both cases (RGB 1.0; grayscale 0.0 under the "binary" colormap)
+    mosaic = np.full((rows * cell_h, cols * cell_w, *images.shape[3:]),
+                     1.0 if images.ndim == 4 else 0.0, np.float32)
+    fig, ax = plt.subplots(figsize=(cols * 1.8, rows * 2.1))
+    for i, (img, title) in enumerate(zip(images, titles)):
+        r, c = divmod(i, cols)
+        y, x = r * cell_h + pad_top, c * cell_w
+        mosaic[y:y + h, x:x + w] = img
+        ax.text(x + w / 2, y - 1, title, ha="center", va="bottom", fontsize=7)
+    if images.ndim == 4:
+        ax.imshow(mosaic.clip(0, 1))
+    else:
+        ax.imshow(mosaic, cmap="binary", vmin=0, vmax=1)
+    ax.axis("off")
     return _save(fig, dest)
 
 

@@ -197,6 +197,10 @@ def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto",
     runs.write_text(path / "config.toml", cfg.to_toml(config))
     runs.write_json(path / "manifest.json", manifest)
     try:
+        from mlpkit import fastfit
+
+        if keras.backend.backend() == "jax":
+            fastfit.enable_compilation_cache()  # before the initializers compile
         keras.utils.set_random_seed(config.training.seed)
         model = build_model(ds, config)
         compile_model(model, ds.task, config.training, len(ds.x_train), ds.one_hot)
