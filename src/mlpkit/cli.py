@@ -143,7 +143,10 @@ def predict(run_dir: Path, files: List[Path],
     if len(shape) < 2 or not names:
         raise RunError(f"{run_dir} holds a model for {shape}-shaped rows; predict on image "
                        "files needs an image classifier run.")
-    loaded = [load_image_file(f, size=shape[:2]) for f in files]
+    # Fashion-MNIST is light on dark: photos on white are inverted to match. A model
+    # trained on the user's own images gets them as they were in training.
+    invert = "auto" if run.manifest.get("dataset") == "fashion-mnist" else "no"
+    loaded = [load_image_file(f, shape, invert) for f in files]
     proba = run.predict(np.stack([img for img, _ in loaded]))
     results = []
     for f, (_, notes), p in zip(files, loaded, proba):

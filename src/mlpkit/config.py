@@ -289,6 +289,8 @@ def resolve(
     file_values = read_toml(config_file) if config_file else {}
     dataset = dataset or file_values.get("data", {}).get("name") or "fashion-mnist"
     preset = preset or file_values.get("preset") or "seed"
+    if dataset not in DATASETS and Path(dataset).exists():
+        dataset = str(Path(dataset).resolve())  # config.toml must work from any folder
     config = RunConfig()
     config = merge(config, preset_values(dataset, preset))
     config = merge(config, {"preset": preset, "data": {"name": dataset}})

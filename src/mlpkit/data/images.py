@@ -9,15 +9,16 @@ import numpy as np
 from mlpkit.errors import DataError
 
 
-def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
+def load_image_file(path: str | Path, shape: tuple[int, ...] = (28, 28),
                     invert: str = "auto") -> tuple[np.ndarray, list[str]]:
-    """Read one image as float32 grayscale in 0-1, light on dark like Fashion-MNIST.
+    """Read one image as float32 in 0-1, shaped as a model expects.
 
     Args:
         path: a PNG/JPEG (any size or mode) or a ``.npy`` array of one image.
-        size: (height, width) the model expects.
+        shape: (height, width) for grayscale, (height, width, 3) for RGB.
         invert: "auto" inverts images with a light background (a photo of a shirt
-            on white paper), "yes" always, "no" never.
+            on white paper) to Fashion-MNIST's light on dark, "yes" always, "no"
+            never (for models trained on the user's own images).
 
     Returns:
         ``(image, notes)``: notes say what was changed ("resized from 100x80", ...).
@@ -26,6 +27,7 @@ def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
         DataError: the file is not an image or array, or has the wrong shape.
     """
     path = Path(path)
+    shape = tuple(shape)
     notes: list[str] = []
     if not path.is_file():
         raise DataError(f"{path} not found. Pass PNG/JPEG images or .npy arrays.")
@@ -34,11 +36,11 @@ def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
             arr = np.load(path, allow_pickle=False)
         except (ValueError, OSError) as e:
             raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
-        if arr.shape == (size[0] * size[1],):
-            arr = arr.reshape(size)
-        if arr.shape != tuple(size):
+        if arr.shape == (int(np.prod(shape)),):
+            arr = arr.reshape(shape)
+        if arr.shape != shape:
             raise DataError(f"{path} holds an array of shape {arr.shape}; expected "
-                            f"{size[0]}x{size[1]} (or {size[0] * size[1]} values).")
+                            f"{'x'.join(map(str, shape))} (or {int(np.prod(shape))} values).")
         if not np.issubdtype(arr.dtype, np.number):
             raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
         arr = arr.astype(np.float32)
@@ -48,15 +50,17 @@ def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
         return arr, notes
     from PIL import Image, UnidentifiedImageError
 
+    mode = "RGB" if len(shape) == 3 else "L"
+    h, w = shape[:2]
     try:
         with Image.open(path) as img:
             img.load()
-            if img.mode != "L":
-                notes.append(f"converted {img.mode} to grayscale")
-                img = img.convert("L")
-            if img.size != (size[1], size[0]):
-                notes.append(f"resized from {img.size[0]}x{img.size[1]} to {size[1]}x{size[0]}")
-                img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
+            if img.mode != mode:
+                notes.append(f"converted {img.mode} to {'RGB' if mode == 'RGB' else 'grayscale'}")
+                img = img.convert(mode)
+            if img.size != (w, h):
+                notes.append(f"resized from {img.size[0]}x{img.size[1]} to {w}x{h}")
+                img = img.resize((w, h), Image.Resampling.LANCZOS)
             arr = np.asarray(img, dtype=np.float32) / 255.0
     except (UnidentifiedImageError, OSError) as e:
         raise DataError(f"{path} is not a readable image ({type(e).__name__}). "
@@ -66,9 +70,6 @@ def load_image_file(path: str | Path, size: tuple[int, int] = (28, 28),
         arr = 1.0 - arr
         notes.append("inverted (light background; the model expects light on dark)")
     return arr, notes
-
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp"}
 
 
 def parse_size(text: str) -> tuple[int, int] | None:
