@@ -365,3 +365,26 @@ def test_builtin_rejects_options_for_files():
     c = cfg.resolve("fashion-mnist", overrides={"data": {"test_split": 0.1}})
     with pytest.raises(ConfigError, match="test_split applies to your own data"):
         data.load_for(c)
+
+
+def test_validation_data_file_replaces_the_split(tmp_path):
+    df = make_table(tmp_path / "t.csv", n=200)
+    make_table(tmp_path / "v.csv", n=37, seed=5)
+    run = mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1,
+                       validation_data=str(tmp_path / "v.csv"), out=tmp_path / "run", verbose=0)
+    sizes = run.dataset.sizes
+    assert sizes["valid"] == 37 and sizes["train"] + sizes["test"] == len(df)
+    assert not any(n.startswith("validation:") for n in run.manifest["notes"])
+    (tmp_path / "bad.csv").write_text("x1,x2,colour,weight,label\n1,2,red,1,maybe\n")
+    with pytest.raises(DataError, match=r"validation data hold labels never seen in training"):
+        mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1,
+                     validation_data=str(tmp_path / "bad.csv"), out=tmp_path / "r2", verbose=0)
+    assert not (tmp_path / "r2").exists()
+
+
+def test_parquet_trains(tmp_path):
+    pytest.importorskip("pyarrow")
+    make_table(tmp_path / "t.csv").to_parquet(tmp_path / "t.parquet")
+    run = mlpkit.train(str(tmp_path / "t.parquet"), target="label", epochs=2,
+                       out=tmp_path / "run", verbose=0)
+    assert run.manifest["task"] == "binary" and run.path.joinpath("model.keras").is_file()
