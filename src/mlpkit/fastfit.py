@@ -130,10 +130,34 @@ class _Engine:
             for var, value in zip(variables, values):
                 var.assign(value)
 
+    def precompile_evaluate(self, state, x, y) -> None:
+        """Trace and compile the evaluation in a thread while the first training block
+        runs (tracing is Python, compiling is XLA: both overlap the device work)."""
+        import threading
+
+        import jax
+
+        size = min(EVAL_BATCH, len(x))
+        spec = lambda a, rows=None: jax.ShapeDtypeStruct(  # noqa: E731
+            a.shape if rows is None else (rows, *a.shape[1:]), a.dtype)
+        args = ([spec(v) for v in state[0]], [spec(v) for v in state[1]], spec(x, size),
+                spec(y, size), jax.ShapeDtypeStruct((size,), "float32"))
+
+        def work():
+            self._eval_exec = self.evaluate_batch.lower(*args).compile()
+
+        self._eval_thread = threading.Thread(target=work, daemon=True)
+        self._eval_thread.start()
+
     def evaluate(self, state, x, y) -> tuple[float, float]:
         """Mean loss and metric over ``(x, y)`` (device arrays), in fixed-size batches."""
         import jax.numpy as jnp
 
+        run = self.evaluate_batch
+        if getattr(self, "_eval_thread", None) is not None:
+            self._eval_thread.join()
+            self._eval_thread = None
+        run = getattr(self, "_eval_exec", None) or run
         n = len(x)
         loss_total = stat_total = 0.0
         size = min(EVAL_BATCH, n)
@@ -144,7 +168,7 @@ class _Engine:
                 xb = jnp.concatenate([xb, jnp.zeros((size - real, *xb.shape[1:]), xb.dtype)])
                 yb = jnp.concatenate([yb, jnp.zeros((size - real, *yb.shape[1:]), yb.dtype)])
             mask = (jnp.arange(size) < real).astype("float32")
-            l, s = self.evaluate_batch(state[0], state[1], xb, yb, mask)
+            l, s = run(state[0], state[1], xb, yb, mask)
             loss_total += float(l)
             stat_total += float(s)
         return self.finish(loss_total, stat_total, n)
@@ -215,6 +239,8 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
             n_steps = min(BLOCK, steps - done)
             *state, l, s = engine.train_block(tuple(state), x_dev, y_dev, w_dev, idx[b],
                                               mask[b], n_steps)
+            if epoch == 0 and b == 0 and valid is not None:
+                engine.precompile_evaluate(state, *valid)
             loss_total += float(l)
             stat_total += float(s)
             done += n_steps
