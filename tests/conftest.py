@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import http.server
 import os
 import subprocess
 import sys
+import threading
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -107,3 +110,18 @@ def fashion_run(tmp_path_factory):
                      "--data-dir", SYSTEM_FASHION)
     assert result.returncode == 0, result.stderr
     return out, result
+
+
+@pytest.fixture
+def http_server(tmp_path):
+    """A real HTTP server on loopback serving ``tmp_path / 'www'``."""
+    www = tmp_path / "www"
+    www.mkdir()
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()

@@ -1,8 +1,5 @@
 import gzip
-import http.server
 import shutil
-import threading
-from functools import partial
 
 import numpy as np
 import pytest
@@ -108,21 +105,6 @@ def test_bad_idx_header():
         fashion_mnist.parse_idx(b"\x00\x00\x09\x01" + b"\x00" * 10, "f", 1)
     with pytest.raises(DataError, match="truncated"):
         fashion_mnist.parse_idx(b"\x00\x00\x08\x01" + (5).to_bytes(4, "big") + b"\x00", "f", 1)
-
-
-@pytest.fixture
-def http_server(tmp_path):
-    """A real HTTP server on loopback serving ``tmp_path / 'www'``."""
-    www = tmp_path / "www"
-    www.mkdir()
-    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
-    handler.log_message = lambda *a: None
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield www, f"http://127.0.0.1:{server.server_address[1]}/"
-    server.shutdown()
-    server.server_close()
 
 
 def test_download_into_cache_atomically(idx_files, offline_home, monkeypatch, http_server, tmp_path):

@@ -1,6 +1,5 @@
 import hashlib
 import io
-import shutil
 import tarfile
 
 import numpy as np
@@ -8,8 +7,6 @@ import pytest
 
 from mlpkit.data import california_housing as ch
 from mlpkit.errors import DataError
-
-from test_data_fashion import http_server  # noqa: F401  (fixture)
 
 
 def test_features_and_target_as_scikit_learn(housing_dir, offline_home):
@@ -77,7 +74,7 @@ def test_bad_tables(offline_home, tmp_path, content, message):
     assert "cal_housing.data" in str(e.value)
 
 
-def test_download(housing_dir, offline_home, monkeypatch, http_server, tmp_path):  # noqa: F811
+def test_download(housing_dir, offline_home, monkeypatch, http_server, tmp_path):
     www, url = http_server
     sha = make_tgz(www / "5976036", (housing_dir / "cal_housing.data").read_bytes())
     monkeypatch.setattr(ch, "ARCHIVE_SHA256", sha)

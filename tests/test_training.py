@@ -69,8 +69,6 @@ def test_same_seed_same_result(fashion, tmp_path):
 
 
 def test_batch_size_sets_the_steps(fashion):
-    import keras
-
     c = cfg.resolve("fashion-mnist", overrides={"training": {"epochs": 1, "batch_size": 100}})
     ds = small(fashion, 1000)
     model = training.compile_model(training.build_model(ds, c), ds.task, c.training)

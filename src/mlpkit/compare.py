@@ -13,8 +13,6 @@ from __future__ import annotations
 import time
 import warnings
 
-import numpy as np
-
 from mlpkit import config as cfg
 
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import keras
-import numpy as np
 
 from mlpkit import config as cfg
 from mlpkit import evaluation, fastfit, models, runs

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from mlpkit.data.dataset import Dataset
 from mlpkit.errors import DataError
 
 
@@ -23,7 +24,7 @@ def load(name: str, data_dir=None, **kwargs):
     return _loader(name).load(data_dir=data_dir, **kwargs)
 
 
-def load_for(config) -> "Dataset":  # noqa: F821
+def load_for(config) -> Dataset:
     """The data set a ``RunConfig`` names, split as its ``[data]`` section says.
 
     Built-in data sets keep their lecture splits unless ``validation_split`` is

@@ -10,7 +10,6 @@ then again into train and valid (11,610 / 3,870 / 5,160 rows).
 from __future__ import annotations
 
 import hashlib
-import io
 import tarfile
 from pathlib import Path
 
