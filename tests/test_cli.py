@@ -9,6 +9,11 @@ from PIL import Image
 from conftest import SYSTEM_FASHION, run_cli
 
 
+def test_version():
+    r = run_cli("--version")
+    assert r.returncode == 0 and r.stdout.startswith("mlpkit ")
+
+
 def test_help_lists_the_commands():
     r = run_cli("--help")
     assert r.returncode == 0

@@ -24,8 +24,18 @@ app.add_typer(data_app, name="data")
 STATE = {"debug": False}
 
 
+def _version(value: bool) -> None:
+    if value:
+        from importlib.metadata import version
+
+        typer.echo(f"mlpkit {version('mlpkit')}")
+        raise typer.Exit()
+
+
 @app.callback()
-def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors.")):
+def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on errors."),
+          _: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
+                                 help="Print the version and exit.")):
     import logging
 
     STATE["debug"] = debug
