@@ -209,6 +209,24 @@ def test_balanced_class_weights():
         sp.class_weights("z:3", y, ["a", "b"])
 
 
+def test_evaluate_and_predict_a_table_run_through_the_cli(tmp_path):
+    make_table(tmp_path / "t.csv")
+    r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "3",
+                "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "note: test: 0.2 of the rows, shuffled with seed 42" in r.stderr
+    r = run_cli("evaluate", tmp_path / "run", "--json")
+    saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert json.loads(r.stdout)["test_accuracy"] == pytest.approx(saved["test_accuracy"])
+    pd.DataFrame({"x1": [2.0, -2.0], "x2": [5.0, 5.0], "colour": ["red", "blue"],
+                  "weight": [1.0, 1.0]}).to_csv(tmp_path / "new.csv", index=False)
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [row["row"] for row in rows] == [1, 2]
+    assert {row["prediction"] for row in rows} <= {"yes", "no"}
+
+
 def test_sample_weight_column_through_the_cli(tmp_path):
     make_table(tmp_path / "t.csv")
     r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--sample-weight", "weight",
@@ -250,6 +268,8 @@ def test_multilabel_uses_sigmoid_and_binary_crossentropy(tmp_path):
     assert run.manifest["task"] == "multilabel"
     assert run.model.layers[-1].activation.__name__ == "sigmoid"
     assert run.model.layers[-1].units == 3 and run.model.loss == "binary_crossentropy"
+    assert "Per-label precision and recall" in (run.path / "report.html").read_text()
+    assert all(isinstance(labels, list) for labels in run.predict_labels(x[:4]))
 
 
 def test_npz_test_labels_unseen(tmp_path):

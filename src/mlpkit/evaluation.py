@@ -139,6 +139,17 @@ def classification_details(y_true, proba, class_names: list[str], task: str = "m
             "confusion_matrix": confusion_matrix(y_true, y_pred, labels=labels)}
 
 
+def multilabel_details(y_true, proba, class_names: list[str]) -> list[dict]:
+    """Per-label precision, recall, F1 and support at the 0.5 threshold."""
+    from sklearn.metrics import precision_recall_fscore_support
+
+    y_pred = (np.asarray(proba) > 0.5).astype(int)
+    p, r, f, s = precision_recall_fscore_support(np.asarray(y_true).astype(int), y_pred,
+                                                 zero_division=0)
+    return [{"label": name, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+             "support": int(s[i])} for i, name in enumerate(class_names)]
+
+
 def regression_details(y_true, y_pred, bins: int = 5) -> dict:
     """RMSE/MAE overall and by target range (quantile bins of the true value)."""
     y_true = np.asarray(y_true, dtype=np.float64).ravel()

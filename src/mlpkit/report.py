@@ -45,7 +45,8 @@ def _table(rows: list[dict], floats: str = "{:.4f}") -> str:
 def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     names = ds.class_names
     if ds.task == "multilabel":
-        return []  # per-label tables would go here; the metrics above cover it for now
+        return ["<h2>Per-label precision and recall (threshold 0.5)</h2>",
+                _table(evaluation.multilabel_details(ds.y_test, proba, names))]
     d = evaluation.classification_details(ds.y_test, proba, names, ds.task)
     y_true, y_pred = d["y_true"], d["y_pred"]
     cm_png = plots.confusion_matrix(d["confusion_matrix"], names, plot_dir / "confusion_matrix.png")
