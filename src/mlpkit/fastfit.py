@@ -48,11 +48,10 @@ def supported(model: keras.Model) -> bool:
 
 
 def _per_sample_loss(loss: str):
-    fn = {"sparse_categorical_crossentropy": keras.losses.sparse_categorical_crossentropy,
-          "categorical_crossentropy": keras.losses.categorical_crossentropy,
-          "binary_crossentropy": keras.losses.binary_crossentropy,
-          "mse": keras.losses.mean_squared_error}[loss]
-    return fn
+    return {"sparse_categorical_crossentropy": keras.losses.sparse_categorical_crossentropy,
+            "categorical_crossentropy": keras.losses.categorical_crossentropy,
+            "binary_crossentropy": keras.losses.binary_crossentropy,
+            "mse": keras.losses.mean_squared_error}[loss]
 
 
 class _Engine:
@@ -63,6 +62,7 @@ class _Engine:
         import jax.numpy as jnp
 
         self.model, self.metric = model, metric
+        self._eval_exec = self._eval_thread = None  # see precompile_evaluate
         per_sample = _per_sample_loss(loss)
         optimizer = model.optimizer
 
@@ -153,11 +153,10 @@ class _Engine:
         """Mean loss and metric over ``(x, y)`` (device arrays), in fixed-size batches."""
         import jax.numpy as jnp
 
-        run = self.evaluate_batch
-        if getattr(self, "_eval_thread", None) is not None:
+        if self._eval_thread is not None:
             self._eval_thread.join()
             self._eval_thread = None
-        run = getattr(self, "_eval_exec", None) or run
+        run = self._eval_exec or self.evaluate_batch
         n = len(x)
         loss_total = stat_total = 0.0
         size = min(EVAL_BATCH, n)

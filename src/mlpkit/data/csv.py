@@ -118,7 +118,8 @@ def load(path: Path, data, seed: int):
     if target not in df.columns:
         raise DataError(f"target column {target!r} not found in {path.name}. Columns: "
                         f"{', '.join(map(str, df.columns))}")
-    y, w = _labels(df, target, path)
+    y = _labels(df, target, path)
+    w = None
     drop = [target]
     if data.sample_weight:
         if data.sample_weight not in df.columns:
@@ -132,14 +133,14 @@ def load(path: Path, data, seed: int):
     x = df.drop(columns=drop)
     if x.shape[1] == 0:
         raise DataError(f"{path.name} has no feature columns besides {target!r}.")
-    test = valid = None
+    valid = None
     if data.validation_data:
         vdf = read_table(Path(data.validation_data))
         if target not in vdf.columns:
             raise DataError(f"target column {target!r} not found in {data.validation_data}.")
         valid = (vdf.drop(columns=[c for c in drop if c in vdf.columns]),
-                 _labels(vdf, target, data.validation_data)[0])
-    return user.assemble(path.name, x, y, data, seed, w=w, test=test, valid=valid,
+                 _labels(vdf, target, data.validation_data))
+    return user.assemble(path.name, x, y, data, seed, w=w, valid=valid,
                          encoder=TableEncoder,
                          source={"location": "file", "folder": str(path.parent),
                                  "sha256": {path.name: hashlib.sha256(path.read_bytes())
@@ -153,4 +154,4 @@ def _labels(df, target, where):
         rows = (np.flatnonzero(y.isna().to_numpy())[:5] + 2).tolist()  # +2: header, 1-based
         raise DataError(f"target column {target!r} of {Path(str(where)).name} has {n} missing "
                         f"values (lines {rows}...); fill or drop those rows.")
-    return y.to_numpy(), None
+    return y.to_numpy()
