@@ -9,7 +9,7 @@ then again into train and valid (11,610 / 3,870 / 5,160 rows).
 
 from __future__ import annotations
 
-import hashlib
+import lzma
 import tarfile
 from pathlib import Path
 
@@ -18,11 +18,13 @@ import numpy as np
 from mlpkit.data import sources
 from mlpkit.data.dataset import Dataset
 from mlpkit.errors import DataError
+from mlpkit.files import sha256_bytes
 
 NAME = "california-housing"
 FEATURE_NAMES = ["MedInc", "HouseAge", "AveRooms", "AveBedrms", "Population", "AveOccup",
                  "Latitude", "Longitude"]
 DATA_FILE = "cal_housing.data"
+PACKAGED = "cal_housing.data.xz"  # DATA_FILE, xz -9e; shipped in mlpkit/data/files/
 ARCHIVE = "cal_housing.tgz"
 MEMBER = "CaliforniaHousing/cal_housing.data"
 DATA_SHA256 = "d3d8a1a722ae78f91134862727d27a70b1415e7d512a89140406248687f4b902"
@@ -33,23 +35,29 @@ FIX = ("Pass --data-dir (or set MLPKIT_DATA) to a folder with cal_housing.data o
        "cal_housing.tgz, or connect to the internet so mlpkit can download it.")
 
 
-def locate(data_dir=None, download: bool = True):
-    """Find (or download) the table or its archive; returns ``(location_kind, [path])``."""
-    hit = sources.find(NAME, [[DATA_FILE, ARCHIVE]], data_dir)
+def locate(data_dir=None, download: bool = True, urls: list[str] | None = None):
+    """Find (or download) the table or its archive; returns ``(location_kind, [path])``.
+
+    Accepted in any location: ``cal_housing.data``, scikit-learn's ``cal_housing.tgz``
+    or ``cal_housing.data.xz`` (the form mlpkit ships, found as location "package"
+    when nothing earlier holds a file). ``urls`` defaults to ``URLS``; the download
+    is tried only when no location has a file.
+    """
+    hit = sources.find(NAME, [[DATA_FILE, ARCHIVE, PACKAGED]], data_dir)
     if hit:
         return hit[0].kind, hit[1]
     if not download or sources.offline():
         raise sources.not_found(NAME, data_dir, "downloads are off" if download else "no download tried", FIX)
     dest = sources.cache_root() / NAME / ARCHIVE
     try:
-        sources.download(URLS, dest, ARCHIVE_SHA256)
+        sources.download(urls or URLS, dest, ARCHIVE_SHA256)
     except DataError as e:
         raise sources.not_found(NAME, data_dir, str(e), FIX) from None
     return "downloaded", [dest]
 
 
 def _raw_bytes(path: Path) -> bytes:
-    """The table's bytes; from an archive, read in memory (nothing is extracted)."""
+    """The table's bytes; from an archive or .xz, read in memory (nothing is extracted)."""
     if path.name.endswith((".tgz", ".tar.gz")):
         sources.verify(path, ARCHIVE_SHA256)
         try:
@@ -61,6 +69,13 @@ def _raw_bytes(path: Path) -> bytes:
         except (tarfile.TarError, KeyError, OSError, EOFError) as e:
             raise DataError(f"{path} is not the expected archive (no readable {MEMBER}: "
                             f"{e}). Delete it and load again.") from None
+    if path.suffix == ".xz":
+        try:
+            with lzma.open(path, "rb") as f:
+                return f.read()
+        except (lzma.LZMAError, OSError, EOFError) as e:
+            raise DataError(f"cannot read {path}: {e}. The file is corrupted or truncated; "
+                            "delete it (or reinstall mlpkit, which ships it).") from None
     return path.read_bytes()
 
 
@@ -106,7 +121,7 @@ def load(data_dir=None, download: bool = True) -> Dataset:
     kind, (path,) = locate(data_dir, download)
     raw = _raw_bytes(path)
     table = parse(raw, path)
-    actual = hashlib.sha256(raw).hexdigest()
+    actual = sha256_bytes(raw)
     if actual != DATA_SHA256:
         raise DataError(f"checksum mismatch for {path}: sha256 of the table is {actual[:16]}..., "
                         f"expected {DATA_SHA256[:16]}.... It is not the StatLib table; "
@@ -122,10 +137,11 @@ def load(data_dir=None, download: bool = True) -> Dataset:
 
 
 def verify(data_dir=None) -> dict:
+    """Check the file where it is found; for the .xz, the sha256 of its content."""
     kind, (path,) = locate(data_dir, download=False)
     if path.name == ARCHIVE:
         sources.verify(path, ARCHIVE_SHA256)
     else:
-        sources.verify(path, DATA_SHA256)
+        sources.verify(path, DATA_SHA256, decompress=path.suffix == ".xz")
     return {"name": NAME, "location": kind, "folder": str(path.parent),
             "files": [path.name], "ok": True}

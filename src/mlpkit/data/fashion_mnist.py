@@ -15,6 +15,7 @@ import numpy as np
 from mlpkit.data import sources
 from mlpkit.data.dataset import Dataset
 from mlpkit.errors import DataError
+from mlpkit.files import atomic_path, sha256_bytes
 
 NAME = "fashion-mnist"
 CLASS_NAMES = ["T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
@@ -100,15 +101,9 @@ def _verified_cache(paths, files: dict):
 
 
 def _save_verified(dest, arrays: dict) -> None:
-    import os
-    import tempfile
-
     try:
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".verified-", suffix=".npz", dir=dest.parent)
-        with os.fdopen(fd, "wb") as f:
+        with atomic_path(dest) as tmp, open(tmp, "wb") as f:
             np.savez(f, **arrays)
-        os.replace(tmp, dest)
     except OSError:
         pass  # a read-only cache only costs speed
 
@@ -139,7 +134,7 @@ def load(data_dir=None, scale: bool = True, download: bool = True, files: dict |
         arrays = []
         for (stem, expected), path in zip(files.items(), paths):
             data = _read(path)
-            actual = hashlib.sha256(data).hexdigest()
+            actual = sha256_bytes(data)
             if actual != expected:
                 raise DataError(f"checksum mismatch for {path}: sha256 of its content is "
                                 f"{actual[:16]}..., expected {expected[:16]}.... The file is "

@@ -6,37 +6,56 @@ Search order for a data set called NAME (first folder holding every file wins):
    (the folder itself, or its ``NAME/`` or ``NAME_WITH_UNDERSCORES/`` subfolder);
 2. the mlpkit cache: ``$MLPKIT_CACHE/NAME`` (default ``~/.cache/mlpkit/NAME``);
 3. the Keras cache: ``~/.keras/datasets/NAME``;
-4. the system package: ``/usr/share/datasets/NAME`` (``MLPKIT_SYSTEM_DATA`` moves it).
+4. the system package: ``/usr/share/datasets/NAME`` (``MLPKIT_SYSTEM_DATA`` moves it);
+5. the package: files shipped inside mlpkit, ``mlpkit/data/files/`` (California
+   housing, xz-compressed, so it loads offline everywhere with no set-up).
 
 If none holds the files, they are downloaded into the mlpkit cache: each file goes
 to a temporary name in the same folder, is verified, then renamed into place, so a
 broken download never looks like a good file. ``MLPKIT_OFFLINE=1`` forbids it.
+
+Because the package comes last, a data set shipped with mlpkit is downloaded only
+from an install that lacks the shipped file. To use the upstream file instead, put
+it earlier in the order: pass ``--data-dir`` (or set ``MLPKIT_DATA``) to a folder
+holding it, or place it in the mlpkit cache (for California housing, scikit-learn's
+``cal_housing.tgz`` in ``~/.cache/mlpkit/california-housing/``). Every location is
+checked against the same checksums of the content, so either source gives the
+same table.
 """
 
 from __future__ import annotations
 
 import gzip
-import hashlib
+import lzma
 import os
 import shutil
-import tempfile
 import urllib.request
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
+from mlpkit import files
 from mlpkit.errors import DataError
-
-CHUNK = 1 << 20
 
 
 @dataclass(frozen=True)
 class Location:
-    kind: str  # "explicit", "mlpkit cache", "keras cache", "system package"
+    kind: str  # "explicit", "mlpkit cache", "keras cache", "system package", "package"
     path: Path
 
 
 def cache_root() -> Path:
     return Path(os.environ.get("MLPKIT_CACHE") or Path.home() / ".cache" / "mlpkit")
+
+
+def package_folder() -> Path | None:
+    """``mlpkit/data/files/``, where data shipped inside mlpkit lives.
+
+    ``None`` when mlpkit is not installed as plain files (imported from a zip):
+    the loaders then fall back to downloading, as without the shipped file.
+    """
+    folder = resources.files("mlpkit.data") / "files"
+    return folder if isinstance(folder, Path) else None
 
 
 def locations(name: str, data_dir: str | os.PathLike | None = None) -> list[Location]:
@@ -52,6 +71,9 @@ def locations(name: str, data_dir: str | os.PathLike | None = None) -> list[Loca
     found.append(Location("keras cache", Path.home() / ".keras" / "datasets" / name))
     system = Path(os.environ.get("MLPKIT_SYSTEM_DATA", "/usr/share/datasets"))
     found.append(Location("system package", system / name))
+    package = package_folder()
+    if package is not None:
+        found.append(Location("package", package))
     return found
 
 
@@ -74,19 +96,14 @@ def find(name: str, filenames: list[list[str]], data_dir=None) -> tuple[Location
 
 
 def sha256_of(path: Path, decompress: bool = False) -> str:
-    """sha256 of a file's bytes, or of its gzip-decompressed content."""
-    digest = hashlib.sha256()
-    opener = gzip.open if decompress else open
+    """sha256 of a file's bytes, or of its .gz/.xz-decompressed content."""
     try:
-        with opener(path, "rb") as f:
-            while chunk := f.read(CHUNK):
-                digest.update(chunk)
-    except (OSError, EOFError, gzip.BadGzipFile) as e:
+        return files.sha256_file(path, decompress=decompress)
+    except (OSError, EOFError, gzip.BadGzipFile, lzma.LZMAError) as e:
         raise DataError(
             f"cannot read {path}: {e}. The file is corrupted or truncated; delete it "
             "and load again (or reinstall the package it came from)."
         ) from None
-    return digest.hexdigest()
 
 
 def verify(path: Path, expected: str, decompress: bool = False) -> str:
@@ -114,21 +131,18 @@ def download(urls: list[str], dest: Path, expected: str, decompress: bool = Fals
     """
     if offline():
         raise DataError(f"MLPKIT_OFFLINE is set, so {dest.name} was not downloaded")
-    dest.parent.mkdir(parents=True, exist_ok=True)
     errors = []
     for url in urls:
-        fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".part", dir=dest.parent)
         try:
-            with os.fdopen(fd, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
-                shutil.copyfileobj(resp, out, CHUNK)
-            verify(Path(tmp), expected, decompress=decompress)
-            os.replace(tmp, dest)
+            # atomic_path renames the temporary file onto dest only if the block
+            # ends normally; a failed download or check deletes it.
+            with files.atomic_path(dest) as tmp:
+                with open(tmp, "wb") as out, urllib.request.urlopen(url, timeout=timeout) as resp:
+                    shutil.copyfileobj(resp, out, files.CHUNK)
+                verify(tmp, expected, decompress=decompress)
             return dest
         except (OSError, ValueError, DataError) as e:
             errors.append(f"{url}: {e}")
-        finally:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
     raise DataError(f"could not download {dest.name} ({'; '.join(errors)})")
 
 
