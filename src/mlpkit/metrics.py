@@ -1,0 +1,116 @@
+"""Losses and metrics: one definition each, for training, evaluation and ``compare``.
+
+The jitted training loop, ``evaluation.evaluate`` and the comparison with
+scikit-learn all reduce predictions to figures through ``per_sample`` and
+``finish``, written with ``keras.ops`` so that the same code runs on NumPy
+arrays and inside a compiled JAX function. The figures are the ones Keras's
+``fit`` and ``evaluate`` report: the loss is Keras's loss function averaged over
+the samples (weighted losses: the sum of weight x loss over the samples, divided
+by their count, Keras's "sum_over_batch_size"); the metric is accuracy (Keras's
+``accuracy``/``binary_accuracy``) or the root of the mean squared error
+(``RootMeanSquaredError``). Metrics are never weighted.
+"""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+
+# Probability above which a sigmoid output counts as the positive class (binary and
+# multilabel tasks): Keras's binary_accuracy default, used everywhere in mlpkit.
+THRESHOLD = 0.5
+
+LOSSES = {
+    "sparse_categorical_crossentropy": keras.losses.sparse_categorical_crossentropy,
+    "categorical_crossentropy": keras.losses.categorical_crossentropy,
+    "binary_crossentropy": keras.losses.binary_crossentropy,
+    "mse": keras.losses.mean_squared_error,
+}
+METRICS = ("accuracy", "rmse")
+
+
+def loss_for(task: str, one_hot: bool = False) -> str:
+    """The loss the lecture prescribes for the labels.
+
+    Sparse labels, exclusive classes: sparse categorical cross-entropy; one-hot
+    labels: categorical cross-entropy; binary and multilabel: binary
+    cross-entropy (sigmoid outputs); regression: mean squared error.
+    """
+    if task == "regression":
+        return "mse"
+    if task in ("binary", "multilabel"):
+        return "binary_crossentropy"
+    return "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
+
+
+def metric_for(loss: str) -> str:
+    """The metric reported beside ``loss``: RMSE for regression, accuracy otherwise."""
+    return "rmse" if loss == "mse" else "accuracy"
+
+
+def keras_metric(metric: str):
+    """What to pass to ``model.compile(metrics=[...])`` for ``metric``."""
+    return keras.metrics.RootMeanSquaredError(name="rmse") if metric == "rmse" else "accuracy"
+
+
+def per_sample(loss: str, y, y_pred):
+    """Per-sample loss and per-sample metric numerator.
+
+    Args:
+        loss: a name in ``LOSSES``.
+        y: labels as given to ``fit`` (class indices, one-hot or 0/1 rows, values).
+        y_pred: the model's outputs, shape (n, outputs).
+
+    Returns:
+        ``(losses, stats)``, each of shape (n,): the loss of each sample (averaged
+        over its outputs), and 1/0 hits (accuracy; the mean over labels for
+        binary and multilabel) or the mean squared error (rmse).
+    """
+    ops = keras.ops
+    n = ops.shape(y_pred)[0]
+    if loss != "sparse_categorical_crossentropy":
+        y = ops.cast(ops.reshape(y, ops.shape(y_pred)), y_pred.dtype)
+    losses = ops.mean(ops.reshape(LOSSES[loss](y, y_pred), (n, -1)), axis=1)
+    if loss == "mse":
+        diff = ops.reshape(y_pred - y, (n, -1))
+        stats = ops.mean(diff * diff, axis=1)
+    elif loss == "binary_crossentropy":
+        hits = ops.equal(y_pred > THRESHOLD, y > THRESHOLD)
+        stats = ops.mean(ops.reshape(ops.cast(hits, "float32"), (n, -1)), axis=1)
+    elif loss == "categorical_crossentropy":
+        stats = ops.cast(ops.equal(ops.argmax(y_pred, -1), ops.argmax(y, -1)), "float32")
+    else:
+        labels = ops.cast(ops.reshape(y, (n,)), "int32")
+        stats = ops.cast(ops.equal(ops.cast(ops.argmax(y_pred, -1), "int32"), labels), "float32")
+    return losses, stats
+
+
+def finish(loss_sum: float, stat_sum: float, n: int, metric: str) -> tuple[float, float]:
+    """Mean loss and the metric from sums over ``n`` samples."""
+    stat = stat_sum / n
+    return loss_sum / n, math.sqrt(stat) if metric == "rmse" else stat
+
+
+def compute(loss: str, y, y_pred) -> dict[str, float]:
+    """``{"loss": ..., metric: ...}`` of predictions, as ``model.evaluate`` reports them."""
+    losses, stats = per_sample(loss, np.asarray(y), np.asarray(y_pred, np.float32))
+    n = len(y_pred)
+    total_loss = float(np.sum(keras.ops.convert_to_numpy(losses), dtype=np.float64))
+    total_stat = float(np.sum(keras.ops.convert_to_numpy(stats), dtype=np.float64))
+    metric = metric_for(loss)
+    value_loss, value_metric = finish(total_loss, total_stat, n, metric)
+    return {"loss": value_loss, metric: value_metric}
+
+
+def predicted_classes(proba: np.ndarray, task: str) -> np.ndarray:
+    """Class indices from probabilities: argmax, or the threshold for binary."""
+    if task == "binary":
+        return (np.asarray(proba).reshape(len(proba)) > THRESHOLD).astype(int)
+    return np.argmax(proba, axis=-1)
+
+
+def predicted_labels(proba: np.ndarray) -> np.ndarray:
+    """0/1 label matrix of a multilabel model's probabilities."""
+    return (np.asarray(proba) > THRESHOLD).astype(int)
