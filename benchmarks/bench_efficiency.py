@@ -58,10 +58,10 @@ def epoch_seconds(ds, engine: str, epochs: int) -> list[float]:
         model.fit(ds.x_train, ds.y_train, batch_size=BATCH, epochs=epochs, verbose=0,
                   callbacks=[timer])
     else:
-        from mlpkit import fastfit
+        from mlpkit import jax_loop
 
-        fastfit.fit(model, ds.x_train, ds.y_train, batch_size=BATCH, epochs=epochs,
-                    verbose=0, callbacks=[timer])
+        jax_loop.fit(model, ds.x_train, ds.y_train, batch_size=BATCH, epochs=epochs,
+                     verbose=0, callbacks=[timer])
     return timer.seconds[1:]
 
 

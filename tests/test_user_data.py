@@ -173,7 +173,7 @@ def test_missing_target_values_are_refused(tmp_path):
 def test_weighted_loss_equals_the_hand_computed_one():
     """Keras multiplies class_weight and sample_weight; the batch loss is the mean of
     weight x loss over the batch. Checked on mlpkit's loop and on Keras's fit."""
-    from mlpkit import fastfit, models, training
+    from mlpkit import jax_loop, models, training
 
     rng = np.random.default_rng(0)
     x = rng.random((6, 3)).astype("float32")
@@ -188,15 +188,15 @@ def test_weighted_loss_equals_the_hand_computed_one():
     per_sample = -np.log(proba[np.arange(6), y])
     expected = np.sum(per_sample * sw * np.array([cw[c] for c in y])) / 6
     unweighted = per_sample.mean()
-    h = fastfit.fit(model, x, y, epochs=1, batch_size=6, shuffle=False, sample_weight=sw,
-                    class_weight=cw, verbose=0)
+    h = jax_loop.fit(model, x, y, epochs=1, batch_size=6, shuffle=False, sample_weight=sw,
+                     class_weight=cw, verbose=0)
     assert h.history["loss"][0] == pytest.approx(expected, rel=1e-5)
     assert abs(expected - unweighted) > 0.1  # the weights really change the loss
     # Keras 3 refuses class_weight with sample_weight, so mlpkit multiplies them itself
     with pytest.raises(ValueError, match="class_weight"):
         model.fit(x, y, epochs=1, sample_weight=sw, class_weight=cw, verbose=0)
     keras_h = model.fit(x, y, epochs=1, batch_size=6, shuffle=False, verbose=0,
-                        sample_weight=fastfit.sample_weights(y, sw, cw))
+                        sample_weight=jax_loop.sample_weights(y, sw, cw))
     assert keras_h.history["loss"][0] == pytest.approx(expected, rel=1e-4)
 
 

@@ -76,7 +76,7 @@ class TrainingConfig:
     # How many batches Keras runs per compiled call (engine "keras" only).
     steps_per_execution: int = 1
     # "auto": mlpkit's jitted JAX loop on the JAX backend, Keras's fit otherwise;
-    # "keras": always Keras's fit. Same arithmetic either way (see fastfit.py).
+    # "keras": always Keras's fit. Same arithmetic either way (see jax_loop.py).
     engine: str = "auto"
 
 

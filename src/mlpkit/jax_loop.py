@@ -1,0 +1,357 @@
+"""A jitted JAX training loop for Keras models: ``fit`` without per-step overhead.
+
+At batch 32 the lecture's model does little arithmetic per step, and Keras's
+``fit`` spends most of each step in Python and dispatch. This loop keeps the
+data on the device, runs many steps per compiled call (``lax.fori_loop`` over a
+block of shuffled batch indices), and drives Keras's own callbacks (progress bar,
+History, EarlyStopping, mlpkit's CSV history) between calls. The arithmetic is
+the same as ``fit``: the Keras model through ``stateless_call``, the Keras
+optimizer through ``stateless_apply``, the loss and metric of ``mlpkit.metrics``
+(as evaluation), a fresh shuffle every epoch, and a last smaller batch (1,719
+steps of 32 on 55,000 images, the last of 24), run as its own compiled step:
+padding it would put the padding rows in BatchNormalization's batch statistics.
+The only difference is the random order of the shuffles.
+
+Callbacks see what they would see in ``fit``: the state goes back into the
+model's variables before each callback hook and is read from them after, so a
+learning rate set by ``ReduceLROnPlateau`` or ``LearningRateScheduler`` takes
+effect. In between, the compiled calls donate the state's buffers (no copy of
+weights and optimizer slots per call), deleting those the variables point at;
+so Ctrl-C waits for the running block to end (a second one interrupts at once)
+and any exception writes the latest state back: the model stays usable.
+
+Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
+``supported`` accepts; Keras's ``fit`` trains the others, and ``engine = "keras"``.
+"""
+
+from __future__ import annotations
+
+import math
+import signal
+import threading
+
+import keras
+import numpy as np
+
+from mlpkit import metrics
+
+BLOCK = 128  # training steps per compiled call: progress bar updates ~14 times an epoch
+EVAL_BATCH = 1024
+
+
+def enable_compilation_cache() -> None:
+    """Keep compiled XLA programs in ``<mlpkit cache>/jax`` so a repeated run skips
+    compilation (about two seconds for the lecture's model, weight initializers
+    included). ``MLPKIT_JAX_CACHE=0`` turns this off."""
+    import os
+
+    if os.environ.get("MLPKIT_JAX_CACHE", "1") == "0":
+        return
+    import jax
+
+    from mlpkit.data.sources import cache_root
+
+    if jax.config.jax_compilation_cache_dir is None:
+        jax.config.update("jax_compilation_cache_dir", str(cache_root() / "jax"))
+        jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
+
+
+def _loss_and_metric(model: keras.Model) -> tuple[str, str | None]:
+    """The compiled loss (a name in ``metrics.LOSSES``) and the name its metric logs
+    under (``None``: no metric). Raises ValueError saying why the loop cannot."""
+    if keras.backend.backend() != "jax":
+        raise ValueError("the jitted loop needs the JAX backend. "
+                         f"Received: backend={keras.backend.backend()!r}")
+    if model.losses:
+        raise ValueError("the jitted loop does not add the losses of layers (regularizers)")
+    config = model.get_compile_config()
+    if not config:
+        raise ValueError("the model is not compiled")
+    loss = config.get("loss")
+    if not isinstance(loss, str) or loss not in metrics.LOSSES:
+        raise ValueError(f"the jitted loop implements the losses {', '.join(metrics.LOSSES)}."
+                         f" Received: loss={_name(loss)!r}")
+    if config.get("loss_weights") or config.get("weighted_metrics"):
+        raise ValueError("the jitted loop does not implement loss_weights or weighted_metrics")
+    compiled = config.get("metrics") or []
+    expected = metrics.metric_for(loss)
+    if not compiled:
+        return loss, None
+    if isinstance(compiled, list) and len(compiled) == 1:
+        m = compiled[0]
+        if expected == "accuracy" and m == "accuracy":
+            return loss, "accuracy"
+        if expected == "rmse" and isinstance(m, dict) and _name(m) == "RootMeanSquaredError":
+            return loss, m["config"]["name"]  # logged under the name it was given
+    raise ValueError(f"the jitted loop reports only {expected!r} beside {loss!r}. "
+                     f"Received: metrics={[_name(m) for m in compiled]}")
+
+
+def _name(spec) -> str:
+    """A loss or metric as ``get_compile_config`` gives it: a name or a config."""
+    return spec.get("class_name", str(spec)) if isinstance(spec, dict) else str(spec)
+
+
+def unsupported(model: keras.Model) -> str | None:
+    """Why this loop cannot train ``model`` (Keras's ``fit`` can), or ``None``."""
+    try:
+        _loss_and_metric(model)
+    except ValueError as e:
+        return str(e)
+    return None
+
+
+def supported(model: keras.Model) -> bool:
+    """JAX backend, no losses from layers, a loss and metric this loop implements?"""
+    return unsupported(model) is None
+
+
+class _Engine:
+    """Compiled training and evaluation for one compiled model, its data on the
+    device, and the training state while the loop holds it (``held``)."""
+
+    def __init__(self, model: keras.Model, loss: str, metric: str, data, valid):
+        import jax
+        import jax.numpy as jnp
+
+        self.model, self.metric = model, metric
+        self.data, self.valid = data, valid  # (x, y, weights); validation (x, y) or None
+        self.held = None  # the state while the loop holds it; None while the model does
+        self._eval_exec = self._eval_thread = None  # see precompile_evaluate
+        optimizer = model.optimizer
+
+        def loss_fn(tv, ntv, x, y, w):
+            y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
+            losses, stats = metrics.per_sample(loss, y, y_pred)
+            loss_sum = jnp.sum(losses * w)
+            # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count
+            return loss_sum / x.shape[0], (ntv, loss_sum, jnp.sum(stats))
+
+        grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
+
+        def train_step(state, x_all, y_all, w_all, rows):
+            tv, ntv, ov = state
+            x, y, w = (jnp.take(a, rows, axis=0) for a in (x_all, y_all, w_all))
+            (_, (ntv, loss_sum, stat_sum)), grads = grad_fn(tv, ntv, x, y, w)
+            tv, ov = optimizer.stateless_apply(ov, grads, tv)
+            return (tv, ntv, ov), loss_sum, stat_sum
+
+        def train_block(state, x_all, y_all, w_all, idx, n_steps):
+            def step(i, carry):
+                state, loss_total, stat_total = carry
+                state, loss_sum, stat_sum = train_step(state, x_all, y_all, w_all, idx[i])
+                return state, loss_total + loss_sum, stat_total + stat_sum
+
+            zero = jnp.zeros((), "float32")
+            return jax.lax.fori_loop(0, n_steps, step, (state, zero, zero))
+
+        def evaluate(tv, ntv, x, y, mask):
+            y_pred, _ = model.stateless_call(tv, ntv, x, training=False)
+            losses, stats = metrics.per_sample(loss, y, y_pred)
+            return jnp.sum(losses * mask), jnp.sum(stats * mask)
+
+        self.train_block = jax.jit(train_block, donate_argnums=(0,))
+        self.train_step = jax.jit(train_step, donate_argnums=(0,))  # the last, smaller batch
+        self.evaluate_batch = jax.jit(evaluate)
+
+    def take(self) -> None:
+        """Hold the state as the model's variables have it (a callback may have set it)."""
+        m = self.model
+        self.held = ([v.value for v in m.trainable_variables],
+                     [v.value for v in m.non_trainable_variables],
+                     [v.value for v in m.optimizer.variables])
+
+    def give_back(self) -> None:
+        """Write the held state into the model's variables. Nothing to write if a compiled
+        call was interrupted after taking the buffers donated to it."""
+        if self.held is None or any(a.is_deleted() for part in self.held for a in part):
+            return
+        m = self.model
+        for variables, values in zip((m.trainable_variables, m.non_trainable_variables,
+                                      m.optimizer.variables), self.held):
+            for var, value in zip(variables, values):
+                var.assign(value)
+        self.held = None
+
+    def train_epoch(self, order, batch_size: int, interrupt, batch_end) -> tuple:
+        """One epoch over the rows in ``order``: whole batches in compiled blocks of
+        ``BLOCK`` steps, then the last, smaller batch at its real size. After each
+        call, ``batch_end(step, loss_sum, stat_sum, rows)``; a true result ends the
+        epoch. Returns the loss and metric sums and the rows seen."""
+        full, rest = divmod(len(order), batch_size)
+        blocks = math.ceil(full / BLOCK)
+        idx = np.zeros((blocks * BLOCK, batch_size), np.int32)  # rows past `full`: not run
+        idx[:full] = order[:full * batch_size].reshape(full, batch_size)
+        idx = idx.reshape(blocks, BLOCK, batch_size)
+        loss_total = stat_total = 0.0
+        done = seen = 0
+        for b in range(blocks + (rest > 0)):
+            interrupt.check()
+            if b < blocks:
+                n_steps = min(BLOCK, full - done)
+                self.held, l, s = self.train_block(self.held, *self.data, idx[b], n_steps)
+            else:
+                n_steps = 1
+                self.held, l, s = self.train_step(self.held, *self.data,
+                                                  order[full * batch_size:])
+            if b == 0 and self.valid is not None and self._eval_exec is None:
+                self.precompile_evaluate()
+            loss_total += float(l)
+            stat_total += float(s)
+            done += n_steps
+            seen = min(done * batch_size, len(order))
+            if batch_end(done - 1, loss_total, stat_total, seen):
+                break
+        return loss_total, stat_total, seen
+
+    def precompile_evaluate(self) -> None:
+        """Trace the evaluation now and compile it in a thread while the first training
+        block runs on the device. Tracing stays in this thread: JAX's settings (such
+        as ``default_matmul_precision``) are per thread, and the trace captures them."""
+        import jax
+
+        x, y = self.valid
+        size = min(EVAL_BATCH, len(x))
+        spec = lambda a, rows=None: jax.ShapeDtypeStruct(  # noqa: E731
+            a.shape if rows is None else (rows, *a.shape[1:]), a.dtype)
+        lowered = self.evaluate_batch.lower(
+            [spec(v) for v in self.held[0]], [spec(v) for v in self.held[1]],
+            spec(x, size), spec(y, size), jax.ShapeDtypeStruct((size,), "float32"))
+
+        def work():
+            self._eval_exec = lowered.compile()
+
+        self._eval_thread = threading.Thread(target=work, daemon=True)
+        self._eval_thread.start()
+
+    def evaluate(self) -> tuple[float, float]:
+        """Mean loss and metric over the validation data, in fixed-size batches."""
+        import jax.numpy as jnp
+
+        if self._eval_thread is not None:
+            self._eval_thread.join()
+            self._eval_thread = None
+        run = self._eval_exec or self.evaluate_batch
+        x, y = self.valid
+        n = len(x)
+        loss_total = stat_total = 0.0
+        size = min(EVAL_BATCH, n)
+        for start in range(0, n, size):
+            xb, yb = x[start:start + size], y[start:start + size]
+            real = len(xb)
+            if real < size:  # pad to the compiled shape; the mask drops the padding
+                xb = jnp.concatenate([xb, jnp.zeros((size - real, *xb.shape[1:]), xb.dtype)])
+                yb = jnp.concatenate([yb, jnp.zeros((size - real, *yb.shape[1:]), yb.dtype)])
+            mask = (jnp.arange(size) < real).astype("float32")
+            l, s = run(self.held[0], self.held[1], xb, yb, mask)
+            loss_total += float(l)
+            stat_total += float(s)
+        return metrics.finish(loss_total, stat_total, n, self.metric)
+
+
+class _DeferredInterrupt:
+    """Ctrl-C during ``fit`` sets a flag that the loop checks between compiled calls,
+    where it can write the state back; the first one restores the previous handler,
+    so a second Ctrl-C interrupts at once. Only the main thread can install it."""
+
+    def __init__(self):
+        self.requested, self.previous = False, None
+        if threading.current_thread() is threading.main_thread():
+            previous = signal.getsignal(signal.SIGINT)
+            if previous not in (None, signal.SIG_IGN):  # not set from Python, or ignored
+                self.previous = signal.signal(signal.SIGINT, self._handle)
+
+    def _handle(self, signum, frame):
+        self.requested = True
+        self.restore()
+
+    def restore(self) -> None:
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+            self.previous = None
+
+    def check(self) -> None:
+        if self.requested:
+            self.restore()
+            raise KeyboardInterrupt
+
+
+def sample_weights(y, sample_weight=None, class_weight: dict | None = None) -> np.ndarray:
+    """Per-sample loss weights: ``sample_weight`` times the class's weight, as Keras."""
+    w = np.asarray(np.ones(len(y)) if sample_weight is None else sample_weight, np.float32)
+    if class_weight:
+        y = np.asarray(y)
+        labels = y.argmax(axis=1) if y.ndim == 2 and y.shape[1] > 1 else y.reshape(len(y))
+        table = np.ones(max(class_weight) + 1, np.float32)
+        for k, v in class_weight.items():
+            table[k] = v
+        w = w * table[labels.astype(int)]
+    return w
+
+
+def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_data=None,
+        callbacks=(), verbose="auto", seed: int = 0, shuffle: bool = True,
+        sample_weight=None, class_weight: dict | None = None):
+    """Train a compiled Keras model like ``model.fit``; returns its ``History``.
+
+    The model must be one ``supported`` accepts: a loss in ``metrics.LOSSES`` and
+    at most one metric, the one ``metrics.metric_for`` names. Weighted losses
+    follow Keras: the batch loss is the sum of weight x loss over the batch's
+    samples, divided by their count; metrics are not weighted.
+
+    Raises:
+        ValueError: the model is not one this loop can train.
+        KeyboardInterrupt: Ctrl-C; the model keeps the weights of the last block.
+    """
+    import jax.numpy as jnp
+
+    try:
+        loss, metric_name = _loss_and_metric(model)
+    except ValueError as e:
+        raise ValueError(f"{e}. Train this model with model.fit instead.") from None
+    enable_compilation_cache()
+    metric = metrics.metric_for(loss)
+    names = ("loss",) if metric_name is None else ("loss", metric_name)
+    data = (jnp.asarray(x), jnp.asarray(y),
+            jnp.asarray(sample_weights(y, sample_weight, class_weight)))
+    valid = None if validation_data is None else tuple(map(jnp.asarray, validation_data[:2]))
+    engine = _Engine(model, loss, metric, data, valid)
+    model.optimizer.build(model.trainable_variables)
+    n = len(x)
+    verbose = 1 if verbose == "auto" else verbose
+    cb = keras.callbacks.CallbackList(list(callbacks), add_history=True,
+                                      add_progbar=verbose != 0, model=model, verbose=verbose,
+                                      epochs=epochs, steps=math.ceil(n / batch_size))
+    rng = np.random.default_rng(seed)
+
+    def batch_end(step, loss_total, stat_total, seen) -> bool:
+        running = metrics.finish(loss_total, stat_total, seen, metric)
+        engine.give_back()  # a callback may read the weights (checkpoints) or set them
+        cb.on_train_batch_end(step, dict(zip(names, running)))
+        engine.take()
+        return model.stop_training  # e.g. TerminateOnNaN: Keras ends the epoch there
+
+    interrupt = _DeferredInterrupt()
+    try:
+        model.stop_training = False
+        cb.on_train_begin()
+        for epoch in range(epochs):
+            cb.on_epoch_begin(epoch)
+            engine.take()  # after the hook: a scheduler may have set the learning rate
+            order = (rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
+            loss_total, stat_total, seen = engine.train_epoch(order, batch_size, interrupt,
+                                                              batch_end)
+            logs = dict(zip(names, metrics.finish(loss_total, stat_total, seen, metric)))
+            if valid is not None:
+                logs.update(zip((f"val_{k}" for k in names), engine.evaluate()))
+            engine.give_back()  # callbacks (EarlyStopping, ReduceLROnPlateau) see the model
+            cb.on_epoch_end(epoch, logs)
+            if model.stop_training:
+                break
+        interrupt.check()
+        # EarlyStopping may restore the best weights into the model: the loop is done
+        cb.on_train_end()
+    finally:
+        interrupt.restore()
+        engine.give_back()  # after an exception: the latest state, not deleted buffers
+    return model.history
