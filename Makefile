@@ -24,8 +24,11 @@ test: setup
 	.venv-bench/bin/python -m pip install -q -e ".[bench]"
 	touch $@
 
+# Figures go into benchmarks/results.jsonl (committed); render.py then writes the
+# READMEs' tables and quoted figures from it (tests/test_evidence.py checks them).
 bench: setup .venv-bench/.mlpkit-setup
 	$(BIN)/python benchmarks/run_all.py
+	$(BIN)/python benchmarks/render.py
 
 clean:
 	rm -rf .venv .venv-bench runs

@@ -12,7 +12,12 @@ from common import emit, median
 
 import keras  # noqa: E402
 
-from mlpkit import evaluation, models  # noqa: E402
+from mlpkit import models  # noqa: E402
+
+try:  # mlpkit's prediction path: mlpkit.inference, formerly evaluation.predictor
+    from mlpkit.inference import Predictor as predictor  # noqa: E402
+except ImportError:
+    from mlpkit.evaluation import predictor  # noqa: E402
 
 
 def timed(fn, reps):
@@ -29,7 +34,7 @@ def main(reps: int = 200) -> dict:
     keras.utils.set_random_seed(0)
     model = models.seed_classifier()
     one = ds.x_test[:1]
-    predict = evaluation.predictor(model)
+    predict = predictor(model)
     predict(one), predict(ds.x_test), model.predict(one, verbose=0)  # compile both
     model.predict(ds.x_test, verbose=0)
     ours_one, keras_one, ours_all, keras_all = [], [], [], []
@@ -39,12 +44,15 @@ def main(reps: int = 200) -> dict:
         ours_all.append(timed(lambda: predict(ds.x_test), 5))
         keras_all.append(timed(lambda: model.predict(ds.x_test, verbose=0), 5))
     n = len(ds.x_test)
+    goal = 0.5
     return emit({
-        "figure": "prediction", "mlpkit_one_image_ms": round(median(ours_one) * 1e3, 3),
+        "figure": "prediction", "title": "one image, in-process",
+        "goal": f"<= {goal:g} ms median", "holds": median(ours_one) * 1e3 <= goal,
+        "mlpkit_one_image_ms": round(median(ours_one) * 1e3, 3),
         "keras_predict_one_image_ms": round(median(keras_one) * 1e3, 3),
         "mlpkit_images_per_second": round(n / median(ours_all)),
         "keras_predict_images_per_second": round(n / median(keras_all)),
-        "goal_one_image_ms": 0.5,
+        "goal_one_image_ms": goal,
     })
 
 

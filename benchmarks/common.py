@@ -1,7 +1,14 @@
-"""Shared helpers: machine description, JSON output, subprocess timing."""
+"""Shared helpers: machine description, the results file, subprocess timing.
+
+Every figure is one JSON object with its goal, whether it holds (computed here,
+by the script that measured it), the date and the machine. ``emit`` prints it
+and puts it into ``benchmarks/results.jsonl`` (committed), replacing the earlier
+record of the same figure; ``render.py`` writes the READMEs' figures from that file.
+"""
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import statistics
@@ -16,25 +23,68 @@ PYTHON = sys.executable
 REF_PYTHON = str(ROOT / ".venv-bench" / "bin" / "python") if (
     ROOT / ".venv-bench" / "bin" / "python").exists() else sys.executable
 FASHION = Path("/usr/share/datasets/fashion-mnist")
+# MLPKIT_BENCH_OUT moves the results file (e.g. for a --quick run)
+RESULTS = Path(os.environ.get("MLPKIT_BENCH_OUT") or ROOT / "benchmarks" / "results.jsonl")
 
 
 def machine() -> dict:
-    from mlpkit.runs import machine as m, versions
+    """Platform, Python, CPU model, cores and the versions that change a figure
+    (no host name: the file is committed)."""
+    import importlib.metadata as md
+    import platform
 
-    info = m()
-    info.pop("hostname", None)
-    return {**info, "versions": versions()}
+    cpu = platform.processor()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    versions = {}
+    for pkg in ("mlpkit", "keras", "jax", "jaxlib", "numpy", "scikit-learn"):
+        try:
+            versions[pkg] = md.version(pkg)
+        except md.PackageNotFoundError:
+            pass
+    return {"platform": platform.platform(), "python": platform.python_version(),
+            "cpu": cpu, "cores": os.cpu_count(), "versions": versions}
 
 
-def emit(figure: dict) -> dict:
-    """Print one figure as one JSON line, with the machine it was measured on."""
-    figure = {**figure, "machine": MACHINE}
+def load_average() -> float:
+    """The 1-minute load average: how busy the machine was (others' work included)."""
+    return round(os.getloadavg()[0], 2)
+
+
+def emit(figure: dict, load: list[float] | None = None) -> dict:
+    """Print one figure as one JSON line and put it into the results file.
+
+    Args:
+        figure: ``figure`` (its key), ``title``, ``goal``, ``holds`` and the numbers.
+        load: load averages sampled while it was measured (default: now).
+    """
+    load = load or [load_average()]
+    figure = {**figure, "date": datetime.datetime.now(datetime.timezone.utc)
+              .strftime("%Y-%m-%dT%H:%M:%SZ"),
+              "load_average": {"min": min(load), "max": max(load)}, "machine": MACHINE}
     print(json.dumps(figure), flush=True)
-    out = os.environ.get("MLPKIT_BENCH_OUT")
-    if out:
-        with open(out, "a") as f:
-            f.write(json.dumps(figure) + "\n")
+    records = read_results(RESULTS)
+    names = [r["figure"] for r in records]
+    if figure["figure"] in names:  # keep the file's order: smaller diffs
+        records[names.index(figure["figure"])] = figure
+    else:
+        records.append(figure)
+    tmp = RESULTS.with_suffix(".tmp")
+    tmp.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in records))
+    os.replace(tmp, RESULTS)
     return figure
+
+
+def read_results(path: Path = RESULTS) -> list[dict]:
+    """The figures in a results file, one JSON object a line."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
 def median(values) -> float:

@@ -50,4 +50,5 @@ history = model.fit(X_train, y_train, epochs=EPOCHS, validation_data=(X_valid, y
 fit_seconds = time.perf_counter() - t0
 test_loss, test_accuracy = model.evaluate(X_test, y_test, verbose=0)
 print(json.dumps({"epoch_seconds": timer.seconds, "fit_seconds": fit_seconds,
-                  "test_accuracy": test_accuracy, "backend": tf.keras.backend.backend()}))
+                  "test_accuracy": test_accuracy, "backend": tf.keras.backend.backend(),
+                  "tensorflow": tf.__version__}))

@@ -1,7 +1,10 @@
-"""Run every benchmark; one JSON object per figure on stdout (and appended to
-benchmarks/results/latest.jsonl).
+"""Run every benchmark; one JSON object per figure on stdout, each also put into
+benchmarks/results.jsonl (committed; ``render.py`` writes the READMEs from it).
 
-    python benchmarks/run_all.py [--quick]
+``select_fast.py`` (choosing the ``fast`` preset, ~10 min) is not run here; its
+figure in results.jsonl stays as it was measured.
+
+    python benchmarks/run_all.py [--quick]    # --quick: benchmarks/results/quick.jsonl
 """
 
 import os
@@ -10,10 +13,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-(HERE / "results").mkdir(exist_ok=True)
-out = HERE / "results" / "latest.jsonl"
-out.unlink(missing_ok=True)
-os.environ["MLPKIT_BENCH_OUT"] = str(out)
+quick = "--quick" in sys.argv
+if quick:  # fewer repetitions: not figures to commit
+    (HERE / "results").mkdir(exist_ok=True)
+    os.environ["MLPKIT_BENCH_OUT"] = str(HERE / "results" / "quick.jsonl")
 
 import bench_efficiency  # noqa: E402
 import bench_memory  # noqa: E402
@@ -22,10 +25,9 @@ import bench_startup  # noqa: E402
 import bench_throughput  # noqa: E402
 import bench_time_to_accuracy  # noqa: E402
 
-quick = "--quick" in sys.argv
 bench_startup.main()
 bench_predict.main(50 if quick else 200)
-bench_time_to_accuracy.main(3)
+bench_time_to_accuracy.main()
 bench_efficiency.main(1 if quick else 3)
 bench_memory.main(2)
 bench_throughput.main(3 if quick else 5, 1 if quick else 3)

@@ -1,0 +1,261 @@
+"""Write the measured figures into the READMEs from ``benchmarks/results.jsonl``.
+
+Every number the READMEs quote from a measurement sits between two marker
+comments, ``<!-- NAME:begin -->`` and ``<!-- NAME:end -->``, and is written here
+from the results file; the text around them is prose. ``tests/test_evidence.py``
+checks that the committed READMEs are exactly what this writes, so a hand edit of
+a figure, or a results file newer than the tables, fails the tests.
+
+    python benchmarks/render.py            # rewrite README.md and benchmarks/README.md
+    python benchmarks/render.py --check    # exit 1, naming the files, if either is stale
+
+Standard library only: the tests import it without Keras.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+RESULTS = HERE / "results.jsonl"
+TARGETS = (ROOT / "README.md", HERE / "README.md")
+MARKER = re.compile(r"<!-- ([a-z0-9-]+):begin -->(.*?)<!-- \1:end -->", re.S)
+
+
+def read_results(path: Path = RESULTS) -> dict[str, dict]:
+    """The figures of a results file by name (one JSON object a line)."""
+    records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    return {r["figure"]: r for r in records}
+
+
+# --- formatting --------------------------------------------------------------------
+
+def holds_text(holds) -> str:
+    if isinstance(holds, dict):
+        return "; ".join(f"{k} {'yes' if v else 'no'}" for k, v in holds.items())
+    return "yes" if holds else "no"
+
+
+def span(values, unit: str = "", digits: int = 2) -> str:
+    """``a`` or ``a-b`` (lowest to highest), with a unit."""
+    lo, hi = min(values), max(values)
+    text = f"{lo:.{digits}f}" if round(lo, digits) == round(hi, digits) else \
+        f"{lo:.{digits}f}-{hi:.{digits}f}"
+    return text + unit
+
+
+def hidden(h) -> str:
+    return "-".join(map(str, h))
+
+
+def preset_text(p: dict) -> str:
+    return (f"{hidden(p['hidden'])} hidden units, {p['optimizer'].capitalize()} "
+            f"{p['learning_rate']:g} with {p['schedule']} decay, batch {p['batch_size']}, "
+            f"{p['epochs']} epochs")
+
+
+# --- the rows of the figures table ---------------------------------------------------
+
+def measured_throughput(r: dict) -> str:
+    ref, ours = r["reference_test_accuracy"], r["mlpkit_test_accuracy"]
+    return (f"reference {r['reference_tf_keras_seconds']:.2f} s, mlpkit "
+            f"{r['mlpkit_seconds']:.3f} s: **{r['speedup']:.2f}x** (median of "
+            f"{r['measured_epochs']} epochs each, {r['reps']} alternating runs of "
+            f"{r['epochs_per_run']} epochs); test accuracy after {r['epochs_per_run']} epochs "
+            f"{span(ref, digits=3)} (reference) vs {span(ours, digits=3)} (mlpkit)")
+
+
+def measured_loop(r: dict) -> str:
+    return (f"mlpkit {r['mlpkit_epoch_seconds']:.3f} s, Keras `fit` "
+            f"{r['keras_fit_epoch_seconds']:.3f} s a training epoch: **{r['speedup']:.2f}x** "
+            f"(median of {r['measured_epochs']} epochs each)")
+
+
+def measured_gflops(r: dict) -> str:
+    return (f"NumPy {r['numpy_peak_gflops']:.1f} GFLOP/s; mlpkit {r['mlpkit_gflops']:.1f} "
+            f"(**{r['mlpkit_fraction_of_peak']:.1%}**); Keras `fit` {r['keras_fit_gflops']:.1f} "
+            f"({r['keras_fit_fraction_of_peak']:.1%})")
+
+
+def measured_fast(r: dict) -> str:
+    runs = r["runs"]
+    cold = [x for x in runs if x["cache"] == "cold"]
+    warm = [x for x in runs if x["cache"] == "warm"]
+
+    def times(key):
+        parts = [f"{x[key]:.2f} s cold" for x in cold]
+        if warm:
+            parts.append(" and ".join(f"{x[key]:.2f}" for x in warm) + " s warm")
+        return ", ".join(parts)
+
+    accuracy = " / ".join(f"{x['test_accuracy']:.4f}" for x in runs)
+    seeds = ", ".join(str(x["seed"]) for x in runs)
+    return (f"{preset_text(r['preset'])}: accuracy **{accuracy}** (seeds {seeds}); "
+            f"fit {times('fit_seconds')}; command {times('command_seconds')}")
+
+
+def measured_predict(r: dict) -> str:
+    return (f"mlpkit **{r['mlpkit_one_image_ms']:.3f} ms**; `model.predict` "
+            f"{r['keras_predict_one_image_ms']:.3f} ms; 10,000 images: "
+            f"{r['mlpkit_images_per_second'] / 1000:.0f}k/s vs "
+            f"{r['keras_predict_images_per_second'] / 1000:.0f}k/s")
+
+
+def measured_memory(r: dict) -> str:
+    return (f"mlpkit **{r['mlpkit_mib']:,} MiB**, reference {r['reference_tf_keras_mib']:,} MiB "
+            f"({r['ratio']:.2f}x)")
+
+
+def measured_startup(r: dict) -> str:
+    imported = {r["help_imported"], r["data_list_imported"]}
+    what = ("neither imports Keras, JAX or TF" if imported == {"[]"}
+            else f"imported: `--help` {r['help_imported']}, `data list` {r['data_list_imported']}")
+    return f"`--help` **{r['help_seconds']:.2f} s**, `data list` **{r['data_list_seconds']:.2f} s**; {what}"
+
+
+def measured_selection(r: dict) -> str:
+    c = r["chosen"]
+    if c is None:
+        return f"{len(r['candidates'])} candidates, none within the budget"
+    return (f"{len(r['candidates'])} candidates; chosen {hidden(c['hidden'])}, lr "
+            f"{c['learning_rate']:g}, {c['epochs']} epochs, batch {c['batch_size']}: validation "
+            f"accuracy **{c['val_accuracy']:.4f}**, fit {c['fit_seconds']:.2f} s "
+            "(table below)")
+
+
+ROWS = [  # figure name -> how its "measured" cell reads, in table order
+    ("lecture_recipe_seconds_per_epoch", measured_throughput),
+    ("jitted_loop_vs_fit", measured_loop),
+    ("training_gflops_batch_512", measured_gflops),
+    ("fast_preset_selection", measured_selection),
+    ("fast_preset_time_to_accuracy", measured_fast),
+    ("prediction", measured_predict),
+    ("peak_memory_mib", measured_memory),
+    ("startup_seconds", measured_startup),
+]
+
+
+def figures_table(figs: dict) -> str:
+    lines = ["| figure | goal | measured | holds? |", "|---|---|---|---|"]
+    for name, measured in ROWS:
+        r = figs[name]
+        load = span([r["load_average"]["min"], r["load_average"]["max"]], digits=1)
+        lines.append(f"| {r['title']} | {r['goal']} | {measured(r)} (load {load}) | "
+                     f"{holds_text(r['holds'])} |")
+    return "\n".join(lines)
+
+
+def measured_on(figs: dict) -> str:
+    records = [figs[name] for name, _ in ROWS]
+    days = sorted(r["date"][:10] for r in records)
+    when = days[0] if days[0] == days[-1] else f"{days[0]} to {days[-1]}"
+    machines = []
+    for r in records:
+        m, v = r["machine"], r["machine"]["versions"]
+        text = (f"{m['cpu']}, {m['cores']} cores, Python {m['python']}, Keras {v['keras']}, "
+                f"JAX {v['jax']}, NumPy {v['numpy']}")
+        if text not in machines:
+            machines.append(text)
+    tf = figs["lecture_recipe_seconds_per_epoch"].get("reference_tensorflow")
+    load = [x for r in records for x in (r["load_average"]["min"], r["load_average"]["max"])]
+    return (f"Measured {when} on {'; and on '.join(machines)}"
+            + (f"; TensorFlow {tf} for the reference" if tf else "")
+            + f". The 1-minute load average while measuring was {span(load)}.")
+
+
+def selection_table(figs: dict) -> str:
+    r = figs["fast_preset_selection"]
+    lines = [f"Budget: fit <= {r['budget_seconds']:g} s; seeds {', '.join(map(str, r['seeds']))}; "
+             f"{r['train_images']:,} training images, scored on {r['validation_images']:,} "
+             "validation images.", "",
+             "| hidden | learning rate | epochs | batch | validation accuracy (by seed) | "
+             "fit s (by seed) | in budget |", "|---|---|---|---|---|---|---|"]
+    for c in r["candidates"]:
+        mark = "**" if c == r["chosen"] else ""
+        lines.append(
+            f"| {mark}{hidden(c['hidden'])}{mark} | {c['learning_rate']:g} | {c['epochs']} | "
+            f"{c['batch_size']} | {mark}{c['val_accuracy']:.4f}{mark} ("
+            f"{', '.join(f'{a:.4f}' for a in c['val_accuracy_by_seed'])}) | "
+            f"{c['fit_seconds']:.2f} ({', '.join(f'{s:.2f}' for s in c['fit_seconds_by_seed'])}) | "
+            f"{'yes' if c['in_budget'] else 'no'} |")
+    return "\n".join(lines)
+
+
+def fast_preset(figs: dict) -> str:
+    r = figs["fast_preset_time_to_accuracy"]
+    warm = [x["fit_seconds"] for x in r["runs"] if x["cache"] == "warm"]
+    seeds = ", ".join(str(x["seed"]) for x in r["runs"])
+    return (f"{preset_text(r['preset'])}; {r['test_accuracy_mean']:.3f} mean test accuracy "
+            f"(seeds {seeds}), in {span(warm)} seconds of training (warm)")
+
+
+def whole_command(figs: dict) -> str:
+    w = figs["fast_preset_time_to_accuracy"]["warm_mean"]
+    rest = w["command_seconds"] - w["fit_seconds"] - w["load_data_seconds"] - w["evaluate_seconds"]
+    return (f"Of a warm command's {w['command_seconds']:.2f} s (mean), training takes "
+            f"{w['fit_seconds']:.2f} s, loading the data {w['load_data_seconds']:.2f} s and "
+            f"evaluating {w['evaluate_seconds']:.2f} s; the other {rest:.2f} s")
+
+
+def gflops_ratio(r: dict) -> float:
+    return r["mlpkit_gflops"] / r["keras_fit_gflops"]
+
+
+def gflops(figs: dict, key: str) -> str:
+    return f"{figs['training_gflops_batch_512'][key]:.1f} GFLOP/s"
+
+
+SECTIONS = {  # marker name -> its text; "\n" around blocks
+    "measured-on": lambda f: "\n" + measured_on(f) + "\n",
+    "figures": lambda f: "\n" + figures_table(f) + "\n",
+    "selection": lambda f: "\n" + selection_table(f) + "\n",
+    "fast-preset": fast_preset,
+    "whole-command": whole_command,
+    "reference-epoch": lambda f: f"{f['lecture_recipe_seconds_per_epoch']['reference_tf_keras_seconds']:.2f} s",
+    "mlpkit-epoch": lambda f: f"{f['lecture_recipe_seconds_per_epoch']['mlpkit_seconds']:.3f} s",
+    "tf-ratio": lambda f: f"{f['lecture_recipe_seconds_per_epoch']['speedup']:.2f}x",
+    "loop-vs-fit": lambda f: f"{f['jitted_loop_vs_fit']['speedup']:.2f}x",
+    "epoch-gflop": lambda f: (f"{f['training_gflops_batch_512']['flop_per_sample'] * 55_000 / 1e9:.0f}"
+                              " GFLOP"),
+    "xla-gflops": lambda f: gflops(f, "mlpkit_gflops"),
+    "numpy-gflops": lambda f: gflops(f, "numpy_peak_gflops"),
+    "loop-vs-fit-512": lambda f: f"{gflops_ratio(f['training_gflops_batch_512']):.2f}x",
+    "predict-ms": lambda f: f"{f['prediction']['mlpkit_one_image_ms']:.3f} ms",
+}
+
+
+def render(text: str, figs: dict) -> str:
+    """``text`` with every marked section rewritten from ``figs``."""
+    def replace(m: re.Match) -> str:
+        name = m.group(1)
+        if name not in SECTIONS:
+            raise KeyError(f"unknown marker {name!r}; known: {', '.join(SECTIONS)}")
+        return f"<!-- {name}:begin -->{SECTIONS[name](figs)}<!-- {name}:end -->"
+
+    return MARKER.sub(replace, text)
+
+
+def main(argv: list[str]) -> int:
+    figs = read_results()
+    stale = []
+    for path in TARGETS:
+        old = path.read_text()
+        new = render(old, figs)
+        if new != old:
+            stale.append(path)
+            if "--check" not in argv:
+                path.write_text(new)
+    if "--check" in argv and stale:
+        print("stale:", ", ".join(str(p.relative_to(ROOT)) for p in stale), file=sys.stderr)
+        return 1
+    for p in stale:
+        print("rendered", p.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
