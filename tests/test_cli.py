@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from conftest import SYSTEM_FASHION, run_cli
+from conftest import SYSTEM_FASHION, require, run_cli
 
 
 def test_version():
@@ -52,8 +52,8 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
                 "--json")
     assert r.returncode == 0, r.stderr
     results = json.loads(r.stdout)
-    assert [x["class"] for x in results[:2]] == ["Pullover", "Pullover"]
-    assert results[2]["class"] == "Pullover"
+    assert [x["prediction"] for x in results[:2]] == ["Pullover", "Pullover"]
+    assert results[2]["prediction"] == "Pullover"
     assert any("resized from 112x112" in n for n in results[2]["notes"])
     assert any("inverted" in n for n in results[2]["notes"])
     r = run_cli("predict", out, tmp_path / "b.png")
@@ -103,8 +103,7 @@ def test_data_verify_catches_corruption(offline_home, tmp_path):
 
 
 def test_data_verify_real_fashion():
-    if not SYSTEM_FASHION.exists():
-        pytest.skip("no Fashion-MNIST package")
+    require(SYSTEM_FASHION, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
     r = run_cli("data", "verify", "fashion-mnist")
     assert r.returncode == 0 and "fashion-mnist: ok" in r.stdout
 
@@ -138,10 +137,16 @@ def test_debug_shows_the_traceback():
 
 def test_config_file_repeats_a_run(fashion_run, tmp_path):
     out, _ = fashion_run
-    from mlpkit import config as cfg
-
-    original = cfg.resolve(config_file=out / "config.toml")
-    assert original.training.epochs == 1 and original.data.name == "fashion-mnist"
+    r = run_cli("train", "--config", out / "config.toml", "--out", tmp_path / "again",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    first = (out / "history.csv").read_text().splitlines()
+    again = (tmp_path / "again" / "history.csv").read_text().splitlines()
+    column = lambda rows, name: [row.split(",")[rows[0].split(",").index(name)]  # noqa: E731
+                                 for row in rows[1:]]
+    for name in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        assert column(again, name) == column(first, name)  # same data, split, seed: same run
+    assert (tmp_path / "again" / "metrics.json").read_text() == (out / "metrics.json").read_text()
 
 
 def test_compare_california_housing(housing_dir):
@@ -158,8 +163,7 @@ def test_compare_california_housing(housing_dir):
 
 
 def test_compare_fashion_mnist_short():
-    if not SYSTEM_FASHION.exists():
-        pytest.skip("no Fashion-MNIST package")
+    require(SYSTEM_FASHION, "Fashion-MNIST (apt-get install dataset-fashion-mnist)")
     r = run_cli("compare", "fashion-mnist", "--epochs", "1", "--max-iter", "1", "--json")
     assert r.returncode == 0, r.stderr
     baseline, keras_row = json.loads(r.stdout)

@@ -20,7 +20,7 @@ def test_housing_seed_preset():
 def test_flags_override_file_which_overrides_preset(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('[training]\nepochs = 7\nbatch_size = 64\n')
-    c = cfg.resolve("fashion-mnist", "seed", f, {"training": {"epochs": 3, "seed": None}})
+    c = cfg.resolve("fashion-mnist", "seed", f, epochs=3, seed=None)
     assert c.training.epochs == 3 and c.training.batch_size == 64 and c.training.seed == 42
 
 
@@ -51,8 +51,29 @@ def test_unknown_preset_and_dataset():
 
 
 def test_toml_round_trip(tmp_path):
-    c = cfg.resolve("fashion-mnist", "seed", overrides={"training": {"epochs": 2},
-                                                         "output": {"out": "x"}})
+    c = cfg.resolve("fashion-mnist", "seed", epochs=2, out="x")
     f = tmp_path / "config.toml"
     f.write_text(cfg.to_toml(c))
     assert cfg.resolve(config_file=f) == c
+
+
+def test_unknown_setting_suggests():
+    with pytest.raises(ConfigError, match="unknown setting 'epoch'.*Did you mean 'epochs'"):
+        cfg.resolve("fashion-mnist", epoch=3)
+
+
+def test_the_cli_and_the_api_resolve_settings_the_same_way(tmp_path):
+    """Both go through config.resolve: the run's config.toml is the same either way."""
+    import mlpkit
+    from conftest import run_cli
+
+    args = dict(epochs=1, batch_size=64, learning_rate=0.02, hidden="16", seed=3)
+    cli_out, api_out = tmp_path / "cli", tmp_path / "api"
+    r = run_cli("train", "california-housing", "--epochs", "1", "--batch-size", "64",
+                "--learning-rate", "0.02", "--hidden", "16", "--seed", "3", "--out", cli_out,
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    mlpkit.train("california-housing", out=api_out, verbose=0, **args)
+    strip = lambda text: text.replace(str(cli_out), "OUT").replace(str(api_out), "OUT")  # noqa
+    assert strip((cli_out / "config.toml").read_text()) == \
+        strip((api_out / "config.toml").read_text())

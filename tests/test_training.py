@@ -20,15 +20,17 @@ def small(ds, n=2000):
 def test_short_run_writes_the_whole_run_folder(fashion, tmp_path):
     run = mlpkit.train(small(fashion), preset="seed", epochs=2, out=tmp_path / "run", verbose=0)
     names = sorted(p.name for p in run.path.iterdir())
-    assert names == ["config.toml", "history.csv", "manifest.json", "metrics.json",
-                     "model.keras", "plots", "report.html", "summary.txt"]
+    # a Dataset made in memory keeps its held-out rows (heldout.npz) instead of a split
+    assert names == ["config.toml", "heldout.npz", "history.csv", "manifest.json",
+                     "metrics.json", "model.keras", "plots", "preprocessing.json",
+                     "report.html", "summary.txt"]
     assert sorted(p.name for p in (run.path / "plots").iterdir()) == [
         "confusion_matrix.png", "learning_curves.png", "misclassified.png",
         "sample_predictions.png"]
     manifest = json.loads((run.path / "manifest.json").read_text())
     assert manifest["status"] == "completed" and manifest["backend"] == "jax"
     assert set(manifest["timings"]) == {"load_data_seconds", "fit_seconds",
-                                        "evaluate_seconds", "total_seconds"}
+                                        "evaluate_seconds", "report_seconds", "total_seconds"}
     assert manifest["versions"]["keras"] and manifest["machine"]["cores"]
     assert len(manifest["data"]["sha256"]) == 4
     with open(run.path / "history.csv") as f:
@@ -69,7 +71,7 @@ def test_same_seed_same_result(fashion, tmp_path):
 
 
 def test_batch_size_sets_the_steps(fashion):
-    c = cfg.resolve("fashion-mnist", overrides={"training": {"epochs": 1, "batch_size": 100}})
+    c = cfg.resolve("fashion-mnist", epochs=1, batch_size=100)
     ds = small(fashion, 1000)
     model = training.compile_model(training.build_model(ds, c), ds.task, c.training)
     history = training.fit(model, ds, c.training, verbose=0)
@@ -108,3 +110,34 @@ def test_regression_run(housing_dir, tmp_path):
     assert names == ["error_by_range.png", "learning_curves.png", "predicted_vs_actual.png",
                      "residuals.png"]
     assert "Error by target range" in (run.path / "report.html").read_text()
+
+
+@pytest.mark.parametrize("engine", ["auto", "keras"])
+def test_cosine_schedule_decays_the_learning_rate_to_zero(engine):
+    """The schedule must act: the rate the optimizer uses falls to 0 by the last step,
+    and training differs from the same run at a constant rate."""
+    rng = np.random.default_rng(0)
+    x = rng.random((64, 5)).astype("float32")
+    ds = Dataset("t", "multiclass", x, rng.integers(0, 3, 64), x[:8], np.zeros(8, int),
+                 x[:8], np.zeros(8, int), ["a", "b", "c"])
+    results = {}
+    for schedule in ("constant", "cosine"):
+        c = cfg.resolve("fashion-mnist", epochs=3, batch_size=16, optimizer="sgd",
+                        learning_rate=0.5, schedule=schedule, engine=engine)
+        import keras
+        keras.utils.set_random_seed(0)
+        model = training.build_model(ds, dataclasses_replace_hidden(c))
+        training.compile_model(model, ds.task, c.training, len(ds.x_train))
+        training.fit(model, ds, c.training, verbose=0)
+        results[schedule] = (float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)),
+                             model.get_weights())
+    assert results["constant"][0] == pytest.approx(0.5)
+    assert results["cosine"][0] == pytest.approx(0.0, abs=1e-7)  # 12 steps of 12: decayed
+    assert any(not np.allclose(a, b) for a, b in zip(results["constant"][1],
+                                                     results["cosine"][1]))
+
+
+def dataclasses_replace_hidden(c):
+    import dataclasses
+
+    return dataclasses.replace(c, model=dataclasses.replace(c.model, hidden=(8,)))

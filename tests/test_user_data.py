@@ -10,8 +10,6 @@ from PIL import Image
 
 import mlpkit
 from mlpkit import config as cfg
-from mlpkit.data import split as sp
-from mlpkit.data import user
 from mlpkit.errors import ConfigError, DataError
 
 from conftest import run_cli
@@ -36,71 +34,15 @@ def data_config(**kw):
     return cfg.DataConfig(name="x", **kw)
 
 
-# ---- task inference and labels ---------------------------------------------------
-
-@pytest.mark.parametrize("y,task", [
-    (np.array([0, 1, 2, 1]), "multiclass"),
-    (np.array(["cat", "dog", "cat"]), "binary"),
-    (np.array([0.5, 1.25, 3.0]), "regression"),
-    (np.array([[1, 0, 0], [0, 1, 0]]), "multiclass"),  # one-hot
-    (np.array([[1, 1, 0], [0, 1, 0]]), "multilabel"),
-    (np.arange(200), "regression"),  # many integers: a quantity
-])
-def test_infer_task(y, task):
-    assert sp.infer_task(y) == task
-
-
-def test_forced_task_wins():
-    assert sp.infer_task(np.array([0.0, 1.0]), "binary") == "binary"
-
-
-def test_labels_never_seen_in_training():
-    codes, names = sp.encode_labels(np.array(["a", "b", "a"]), "multiclass")
-    assert names == ["a", "b"] and codes.tolist() == [0, 1, 0]
-    with pytest.raises(DataError, match=r"never seen in training: \['c'\]"):
-        sp.encode_labels(np.array(["a", "c"]), "multiclass", names, where="the test data")
-
-
-def test_one_class_is_refused():
-    with pytest.raises(DataError, match="one class only"):
-        sp.encode_labels(np.array([1, 1, 1]), "multiclass")
-
-
-# ---- splits ------------------------------------------------------------------------
-
-def test_split_keep_takes_the_last_rows_as_keras():
-    x = np.arange(10)
-    (kept,), (held,) = sp.split([x], 0.2, "keep", 0)
-    assert held.tolist() == [8, 9] and kept.tolist() == list(range(8))
-
-
-def test_split_shuffle_is_seeded_and_shuffled():
-    x = np.arange(100)
-    (_,), (a,) = sp.split([x], 0.2, "shuffle", 1)
-    (_,), (b,) = sp.split([x], 0.2, "shuffle", 1)
-    (_,), (c,) = sp.split([x], 0.2, "shuffle", 2)
-    assert a.tolist() == b.tolist() != c.tolist()
-    assert a.tolist() != list(range(80, 100))  # not simply the tail
-
-
-def test_split_note_says_so():
-    ds = user.assemble("t", np.random.rand(50, 3), np.arange(50) % 2, data_config(), seed=3)
-    assert any("shuffled with seed" in n for n in ds.notes)
-    ds = user.assemble("t", np.random.rand(50, 3), np.arange(50) % 2,
-                       data_config(split_order="keep"), seed=3)
-    assert any("in file order" in n for n in ds.notes)
-    assert ds.sizes == {"train": 32, "valid": 8, "test": 10}
-
-
 # ---- tables ------------------------------------------------------------------------
 
 def test_table_end_to_end_with_categories_and_missing(tmp_path, caplog):
     make_table(tmp_path / "t.csv", missing=True)
     run = mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=30,
                        learning_rate=0.01, out=tmp_path / "run", verbose=0)
-    m = run.manifest
-    assert m["task"] == "binary" and m["class_names"] == ["no", "yes"]
-    assert m["table"]["vocab"]["colour"] == ["blue", "green", "red"]
+    m, prep = run.manifest, run.preprocessing
+    assert m["task"] == "binary" and prep["labels"]["class_names"] == ["no", "yes"]
+    assert prep["table"]["vocab"]["colour"] == ["blue", "green", "red"]
     assert any(n.startswith("column 'x2':") and "replaced by the training median" in n
                for n in m["notes"])
     assert any(n.startswith("column 'colour':") and '"unknown" category' in n
@@ -130,10 +72,9 @@ def test_table_regression_is_inferred(tmp_path):
 
 
 def test_parquet(tmp_path):
-    pytest.importorskip("pyarrow")
     df = make_table(tmp_path / "t.csv")
     df.to_parquet(tmp_path / "t.parquet")
-    c = cfg.resolve(str(tmp_path / "t.parquet"), overrides={"data": {"target": "label"}})
+    c = cfg.resolve(str(tmp_path / "t.parquet"), target="label")
     from mlpkit import data
     assert data.load_for(c).task == "binary"
 
@@ -163,7 +104,7 @@ def test_non_utf8_table(tmp_path):
 def test_missing_target_values_are_refused(tmp_path):
     (tmp_path / "t.csv").write_text("a,y\n1,0\n2,\n3,1\n")
     with pytest.raises(DataError, match="target column 'y' of t.csv has 1 missing values"):
-        c = cfg.resolve(str(tmp_path / "t.csv"), overrides={"data": {"target": "y"}})
+        c = cfg.resolve(str(tmp_path / "t.csv"), target="y")
         from mlpkit import data
         data.load_for(c)
 
@@ -200,21 +141,12 @@ def test_weighted_loss_equals_the_hand_computed_one():
     assert keras_h.history["loss"][0] == pytest.approx(expected, rel=1e-4)
 
 
-def test_balanced_class_weights():
-    y = np.array([0, 0, 0, 1])
-    w = sp.class_weights("balanced", y, ["a", "b"])
-    assert w == {0: pytest.approx(4 / 6), 1: pytest.approx(2.0)}
-    assert sp.class_weights("b:3", y, ["a", "b"]) == {0: 1.0, 1: 3.0}
-    with pytest.raises(DataError, match="unknown class 'z'"):
-        sp.class_weights("z:3", y, ["a", "b"])
-
-
 def test_evaluate_and_predict_a_table_run_through_the_cli(tmp_path):
     make_table(tmp_path / "t.csv")
     r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "3",
                 "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    assert "note: test: 0.2 of the rows, shuffled with seed 42" in r.stderr
+    assert "note: test: 0.2 of the rows, stratified by class, shuffled with seed 42" in r.stderr
     r = run_cli("evaluate", tmp_path / "run", "--json")
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert json.loads(r.stdout)["test_accuracy"] == pytest.approx(saved["test_accuracy"])
@@ -233,8 +165,8 @@ def test_sample_weight_column_through_the_cli(tmp_path):
                 "--class-weight", "balanced", "--epochs", "2", "--out", tmp_path / "run",
                 "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    m = json.loads((tmp_path / "run" / "manifest.json").read_text())
-    assert "weight" not in m["table"]["features"]  # a weight, not a feature
+    prep = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert "weight" not in prep["table"]["features"]  # a weight, not a feature
 
 
 # ---- one-hot, binary, multilabel -------------------------------------------------------
@@ -319,7 +251,7 @@ def test_image_folder_end_to_end(tmp_path):
 
 def test_image_folder_rgb_and_size(tmp_path):
     folder = make_folder(tmp_path / "imgs", bad=False)
-    c = cfg.resolve(str(folder), overrides={"data": {"image_size": "16x12", "color": "rgb"}})
+    c = cfg.resolve(str(folder), image_size="16x12", color="rgb")
     from mlpkit import data
     assert data.load_for(c).x_train.shape[1:] == (16, 12, 3)
 
@@ -382,7 +314,7 @@ def test_early_stopping_and_schedule_options(tmp_path):
 
 def test_builtin_rejects_options_for_files():
     from mlpkit import data
-    c = cfg.resolve("fashion-mnist", overrides={"data": {"test_split": 0.1}})
+    c = cfg.resolve("fashion-mnist", test_split=0.1)
     with pytest.raises(ConfigError, match="test_split applies to your own data"):
         data.load_for(c)
 
@@ -396,14 +328,13 @@ def test_validation_data_file_replaces_the_split(tmp_path):
     assert sizes["valid"] == 37 and sizes["train"] + sizes["test"] == len(df)
     assert not any(n.startswith("validation:") for n in run.manifest["notes"])
     (tmp_path / "bad.csv").write_text("x1,x2,colour,weight,label\n1,2,red,1,maybe\n")
-    with pytest.raises(DataError, match=r"validation data hold labels never seen in training"):
+    with pytest.raises(DataError, match=r"the validation labels hold labels never seen in training"):
         mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1,
                      validation_data=str(tmp_path / "bad.csv"), out=tmp_path / "r2", verbose=0)
     assert not (tmp_path / "r2").exists()
 
 
 def test_parquet_trains(tmp_path):
-    pytest.importorskip("pyarrow")
     make_table(tmp_path / "t.csv").to_parquet(tmp_path / "t.parquet")
     run = mlpkit.train(str(tmp_path / "t.parquet"), target="label", epochs=2,
                        out=tmp_path / "run", verbose=0)

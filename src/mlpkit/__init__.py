@@ -11,7 +11,16 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # Keras prints a line per backend on import; keep JAX quiet about the lack of GPUs.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
-from mlpkit.api import Run, load_dataset, load_run, train  # noqa: E402
+from mlpkit.api import (  # noqa: E402
+    Run,
+    compare,
+    evaluate_run,
+    load_dataset,
+    load_run,
+    predict_files,
+    resolve_config,
+    train,
+)
 from mlpkit.errors import (  # noqa: E402
     ConfigError,
     DataError,
@@ -29,7 +38,11 @@ __all__ = [
     "ModelError",
     "Run",
     "RunError",
+    "compare",
+    "evaluate_run",
     "load_dataset",
     "load_run",
+    "predict_files",
+    "resolve_config",
     "train",
 ]

@@ -96,24 +96,11 @@ def train(
     verbose: int = typer.Option(1, help="Keras progress: 1 bar, 2 a line per epoch, 0 none."),
 ):
     """Train an MLP and write a run folder with its report."""
-    from mlpkit import config as cfg
-    from mlpkit import training
+    from mlpkit import api
 
-    path = lambda p: str(p) if p else None  # noqa: E731
-    overrides = {
-        "data": {"data_dir": path(data_dir), "target": target, "task": task, "one_hot": one_hot,
-                 "validation_split": validation_split, "test_split": test_split,
-                 "split_order": split_order, "validation_data": path(validation_data),
-                 "sample_weight": sample_weight, "image_size": image_size, "color": color},
-        "model": {"hidden": hidden, "activation": activation, "dropout": dropout},
-        "training": {"epochs": epochs, "batch_size": batch_size, "learning_rate": learning_rate,
-                     "optimizer": optimizer, "momentum": momentum, "nesterov": nesterov,
-                     "schedule": schedule, "patience": patience, "class_weight": class_weight,
-                     "seed": seed},
-        "output": {"out": path(out)},
-    }
-    config_ = cfg.resolve(dataset, preset, config, overrides)
-    run = training.train(config_, verbose=verbose)
+    settings = {k: v for k, v in locals().items()
+                if k not in ("dataset", "preset", "config", "verbose", "api")}
+    run = api.train(dataset, preset, config, verbose=verbose, **settings)
     m = run.manifest
     typer.echo("")
     _print_table([{**run.metrics, "epochs": m["epochs_run"],
@@ -123,11 +110,14 @@ def train(
 
 
 @app.command()
-def evaluate(run_dir: Path, as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
-    """Evaluate a run's model on its test set."""
-    from mlpkit.api import load_run
+def evaluate(run_dir: Path,
+             data: Optional[Path] = typer.Option(None, help="Evaluate on every row of this "
+                                                 "file or folder instead of the run's test set."),
+             as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+    """Evaluate a run's model on its test set (or on other data with --data)."""
+    from mlpkit import api
 
-    metrics = load_run(run_dir).evaluate()
+    metrics = api.evaluate_run(run_dir, data)
     if as_json:
         typer.echo(json.dumps(metrics))
     else:
@@ -137,38 +127,20 @@ def evaluate(run_dir: Path, as_json: bool = typer.Option(False, "--json", help="
 @app.command()
 def predict(run_dir: Path, files: List[Path],
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
-    """Predict the class of PNG/JPEG images or .npy arrays with a run's model."""
-    import numpy as np
+    """Predict with a run's model: PNG/JPEG images or .npy arrays for an image model,
+    CSV/Parquet rows for a table model."""
+    from mlpkit import api
 
-    from mlpkit.api import load_run
-    from mlpkit.data.images import load_image_file
-    from mlpkit.errors import RunError
-
-    run = load_run(run_dir)
-    shape = tuple(run.manifest.get("input_shape") or ())
-    names = run.class_names
-    if run.manifest.get("table"):
-        _predict_tables(run, files, as_json)
-        return
-    if len(shape) < 2 or not names:
-        raise RunError(f"{run_dir} holds a model for {shape}-shaped rows; predict on image "
-                       "files needs an image classifier run.")
-    # Fashion-MNIST is light on dark: photos on white are inverted to match. A model
-    # trained on the user's own images gets them as they were in training.
-    invert = "auto" if run.manifest.get("dataset") == "fashion-mnist" else "no"
-    loaded = [load_image_file(f, shape, invert) for f in files]
-    proba = run.predict(np.stack([img for img, _ in loaded]))
-    results = []
-    for f, (_, notes), p in zip(files, loaded, proba):
-        top = int(np.argmax(p))
-        results.append({"file": str(f), "class": names[top], "probability": float(p[top]),
-                        "notes": notes})
+    results = api.predict_files(run_dir, files)
     if as_json:
         typer.echo(json.dumps(results))
         return
     for r in results:
+        where = f"{r['file']}:{r['row']}" if "row" in r else r["file"]
+        shown = f"{r['prediction']}" + (f" ({r['probability']:.3f})" if "probability" in r
+                                        else "")
         note = f"  ({'; '.join(r['notes'])})" if r["notes"] else ""
-        typer.echo(f"{r['file']}: {r['class']} ({r['probability']:.3f}){note}")
+        typer.echo(f"{where}: {shown}{note}")
 
 
 @app.command()
@@ -181,53 +153,31 @@ def compare(
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
     """Train the lecture's scikit-learn baseline and the Keras MLP on the same split."""
-    from mlpkit.compare import compare as compare_
+    from mlpkit import api
 
-    rows = compare_(dataset, preset, data_dir, max_iter=max_iter,
-                    **({"epochs": epochs} if epochs else {}))
+    rows = api.compare(dataset, preset, data_dir, max_iter=max_iter, epochs=epochs)
     if as_json:
         typer.echo(json.dumps(rows))
     else:
         _print_table(rows)
 
 
-def _predict_tables(run, files, as_json: bool) -> None:
-    """Predictions for every row of CSV/Parquet files, with a run trained on a table."""
-    from mlpkit.data.csv import read_table
-
-    rows = []
-    for f in files:
-        for i, value in enumerate(run.predict_labels(read_table(f))):
-            rows.append({"file": str(f), "row": i + 1, "prediction": value})
-    if as_json:
-        typer.echo(json.dumps(rows))
-    else:
-        for r in rows:
-            typer.echo(f"{r['file']}:{r['row']}: {r['prediction']}")
-
-
 @app.command()
 def report(run_dir: Path):
     """Rebuild a run's report.html (and its plots)."""
-    from mlpkit import report as report_
-    from mlpkit.api import load_run
+    from mlpkit import api
 
-    typer.echo(str(report_.build(load_run(run_dir))))
+    typer.echo(str(api.rebuild_report(run_dir)))
 
 
 @data_app.command("list")
 def data_list(data_dir: Optional[Path] = typer.Option(None, help="Folder to look in first.")):
     """Show where each data set was found (without reading it)."""
-    from mlpkit import data
-    from mlpkit.config import DATASETS
-    from mlpkit.errors import DataError
+    from mlpkit import api
 
-    for name in DATASETS:
-        try:
-            kind, paths = data._loader(name).locate(data_dir, download=False)
-            typer.echo(f"{name}: {kind} {paths[0].parent}")
-        except DataError as e:
-            typer.echo(f"{name}: {e}")
+    for r in api.data_locations(data_dir):
+        typer.echo(f"{r['name']}: {r['error']}" if "error" in r
+                   else f"{r['name']}: {r['location']} {r['folder']}")
 
 
 @data_app.command("verify")
@@ -235,12 +185,10 @@ def data_verify(name: Optional[str] = typer.Argument(None, help="One data set (d
                                                                   "that are found)."),
                 data_dir: Optional[Path] = typer.Option(None, help="Folder to look in first.")):
     """Check the sha256 checksums of the data set files where they are found."""
-    from mlpkit import data
-    from mlpkit.config import DATASETS
+    from mlpkit import api
 
-    for n in [name] if name else DATASETS:
-        r = data.verify(n, data_dir)
-        typer.echo(f"{n}: ok ({r['location']} {r['folder']}: {', '.join(r['files'])})")
+    for r in api.verify_data(name, data_dir):
+        typer.echo(f"{r['name']}: ok ({r['location']} {r['folder']}: {', '.join(r['files'])})")
 
 
 def main() -> None:

@@ -17,7 +17,6 @@ print the same message.
 from __future__ import annotations
 
 import dataclasses
-import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -25,7 +24,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from mlpkit.errors import ConfigError
+from mlpkit.errors import ConfigError, did_you_mean
 
 DATASETS = ("fashion-mnist", "california-housing")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
@@ -175,17 +174,12 @@ def check_value(name: str, value: Any) -> Any:
     return value
 
 
-def _did_you_mean(key: str, options) -> str:
-    close = difflib.get_close_matches(key, list(options), n=1)
-    return f" Did you mean {close[0]!r}?" if close else ""
-
-
 def _section(cls, values: dict, where: str):
     names = {f.name for f in dataclasses.fields(cls)}
     for key in values:
         if key not in names:
             raise ConfigError(
-                f"unknown key {key!r} in [{where}].{_did_you_mean(key, names)} "
+                f"unknown key {key!r} in [{where}].{did_you_mean(key, names)} "
                 f"Known keys: {', '.join(sorted(names))}"
             )
     return {k: check_value(k, v) for k, v in values.items()}
@@ -200,7 +194,7 @@ def merge(config: RunConfig, values: dict) -> RunConfig:
             continue
         if key not in SECTIONS:
             raise ConfigError(
-                f"unknown section [{key}].{_did_you_mean(key, SECTIONS)} "
+                f"unknown section [{key}].{did_you_mean(key, SECTIONS)} "
                 f"Known sections: {', '.join(SECTIONS)}"
             )
         if not isinstance(value, dict):
@@ -251,7 +245,7 @@ def preset_family(dataset: str) -> str:
             return "images" if ndim >= 3 else "table"
         return "table"
     raise ConfigError(
-        f"unknown data set {dataset!r}.{_did_you_mean(dataset, DATASETS)} Known data sets: "
+        f"unknown data set {dataset!r}.{did_you_mean(dataset, DATASETS)} Known data sets: "
         f"{', '.join(DATASETS)}, or pass the path of a CSV/Parquet table, an .npz file or "
         "an image folder"
     )
@@ -262,31 +256,61 @@ def preset_values(dataset: str, preset: str) -> dict:
     known = presets(family)
     if preset not in known:
         raise ConfigError(
-            f"unknown preset {preset!r} for {dataset}.{_did_you_mean(preset, known)} "
+            f"unknown preset {preset!r} for {dataset}.{did_you_mean(preset, known)} "
             f"Known presets: {', '.join(known)}"
         )
     text = (resources.files("mlpkit") / "presets" / f"{family}.{preset}.toml").read_text()
     return tomllib.loads(text)
 
 
+# setting name -> config section, e.g. "epochs" -> "training"
+SETTING_SECTION = {f.name: section for section, cls in SECTIONS.items()
+                   for f in dataclasses.fields(cls) if f.name != "name"}
+
+
+def group(settings: dict) -> dict[str, dict]:
+    """Flat settings (``epochs=5``) grouped into config sections (``{"training": ...}``);
+    ``None`` values (a flag not given) are dropped.
+
+    Raises:
+        ConfigError: an unknown setting, with the closest known one.
+    """
+    out: dict[str, dict] = {}
+    for key, value in settings.items():
+        if key not in SETTING_SECTION:
+            raise ConfigError(f"unknown setting {key!r}.{did_you_mean(key, SETTING_SECTION)} "
+                              f"Known settings: {', '.join(sorted(SETTING_SECTION))}")
+        if value is not None:
+            if isinstance(value, os.PathLike):
+                value = os.fspath(value)
+            out.setdefault(SETTING_SECTION[key], {})[key] = value
+    return out
+
+
 def resolve(
     dataset: str | None = None,
     preset: str | None = None,
     config_file: str | Path | None = None,
-    overrides: dict[str, dict] | None = None,
+    **settings,
 ) -> RunConfig:
-    """Build a validated ``RunConfig``.
+    """Build a validated ``RunConfig``: the one place settings are resolved, for the
+    command line, the Python API and everything else.
+
+    Order, later winning: the dataclass defaults, the preset, the config file, the
+    settings given here (the command line's flags, ``mlpkit.train``'s keywords).
 
     Args:
-        dataset: data set name; may come from the config file instead.
+        dataset: data set name or path; may come from the config file instead.
         preset: preset name; default "seed", or the one the config file names.
         config_file: a TOML file with [data], [model], [training], [output].
-        overrides: TOML-shaped dict of flag values (``None`` values are ignored).
+        **settings: any setting by name (``epochs=5``); ``None`` means "not given".
 
     Raises:
         ConfigError: on unknown names or out-of-range values.
     """
+    overrides = group(settings)
     file_values = read_toml(config_file) if config_file else {}
+    dataset = os.fspath(dataset) if dataset else None
     dataset = dataset or file_values.get("data", {}).get("name") or "fashion-mnist"
     preset = preset or file_values.get("preset") or "seed"
     if dataset not in DATASETS and Path(dataset).exists():
@@ -299,11 +323,7 @@ def resolve(
         file_values.setdefault("data", {})["name"] = dataset
         config = merge(config, file_values)
     if overrides:
-        cleaned = {
-            section: {k: v for k, v in values.items() if v is not None}
-            for section, values in overrides.items()
-        }
-        config = merge(config, {k: v for k, v in cleaned.items() if v})
+        config = merge(config, overrides)
     return config
 
 

@@ -25,3 +25,11 @@ class ModelError(MlpkitError):
 
 class RunError(MlpkitError):
     """A run folder is missing, incomplete or cannot be written."""
+
+
+def did_you_mean(key: str, options) -> str:
+    """" Did you mean 'epochs'?" when ``key`` is close to one of ``options``, else ""."""
+    import difflib
+
+    close = difflib.get_close_matches(str(key), [str(o) for o in options], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -95,7 +95,10 @@ def finish(loss_sum: float, stat_sum: float, n: int, metric: str) -> tuple[float
 
 def compute(loss: str, y, y_pred) -> dict[str, float]:
     """``{"loss": ..., metric: ...}`` of predictions, as ``model.evaluate`` reports them."""
-    losses, stats = per_sample(loss, np.asarray(y), np.asarray(y_pred, np.float32))
+    y_pred = np.asarray(y_pred, np.float32)
+    if y_pred.ndim == 1:  # one output per row, as scikit-learn's regressors give it
+        y_pred = y_pred[:, None]
+    losses, stats = per_sample(loss, np.asarray(y), y_pred)
     n = len(y_pred)
     total_loss = float(np.sum(keras.ops.convert_to_numpy(losses), dtype=np.float64))
     total_stat = float(np.sum(keras.ops.convert_to_numpy(stats), dtype=np.float64))

@@ -12,14 +12,14 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from mlpkit import runs  # noqa: E402
+from mlpkit import files  # noqa: E402
 
 
 def _save(fig, dest: Path) -> Path:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=100, bbox_inches="tight")
     plt.close(fig)
-    return runs.write_bytes(dest, buf.getvalue())
+    return files.write_bytes(dest, buf.getvalue())
 
 
 def learning_curves(history: dict[str, list[float]], dest: Path) -> Path:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpkit import evaluation, plots, runs
+from mlpkit import evaluation, files, inference, metrics, plots
 
 SAMPLES = 3  # the lecture shows the first three test images
 MISCLASSIFIED = 24
@@ -45,7 +45,7 @@ def _table(rows: list[dict], floats: str = "{:.4f}") -> str:
 def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     names = ds.class_names
     if ds.task == "multilabel":
-        return ["<h2>Per-label precision and recall (threshold 0.5)</h2>",
+        return [f"<h2>Per-label precision and recall (threshold {metrics.THRESHOLD})</h2>",
                 _table(evaluation.multilabel_details(ds.y_test, proba, names))]
     d = evaluation.classification_details(ds.y_test, proba, names, ds.task)
     y_true, y_pred = d["y_true"], d["y_pred"]
@@ -96,7 +96,7 @@ def build(run) -> Path:
     ds, model, path = run.dataset, run.model, run.path
     plot_dir = path / "plots"
     curves = plots.learning_curves(run.history, plot_dir / "learning_curves.png")
-    out = evaluation.predict(model, ds.x_test)
+    out = inference.predict(model, ds.x_test)
     manifest = run.manifest
     metrics = [{"metric": k, "value": v} for k, v in run.metrics.items()]
     config_text = (path / "config.toml").read_text(encoding="utf-8")
@@ -127,4 +127,4 @@ def build(run) -> Path:
     page = ("<!doctype html><html><head><meta charset='utf-8'>"
             f"<title>mlpkit report: {html.escape(path.name)}</title><style>{STYLE}</style>"
             "</head><body>" + "\n".join(parts) + "</body></html>\n")
-    return runs.write_text(path / "report.html", page)
+    return files.write_text(path / "report.html", page)

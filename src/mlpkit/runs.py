@@ -1,74 +1,33 @@
-"""The run folder: every file written through a temp file and ``os.replace``.
+"""The run folder, a contract: what a run wrote is what a reopened run uses.
 
     runs/<name>/
-      config.toml  manifest.json  summary.txt  history.csv  metrics.json
-      model.keras  plots/*.png  report.html
+      config.toml         resolved config (``mlpkit train --config`` repeats the run)
+      manifest.json       status, versions, machine, seed, data checksums, timings
+      split.npz           the rows of each split, as indices into the data's parts
+      preprocessing.json  fitted on the training rows: classes, table encoding, image conversion
+      summary.txt  history.csv  metrics.json  model.keras  plots/*.png  report.html
 
-A crash at any point leaves only complete files behind; ``manifest.json`` says
-whether the run completed (``status``).
+Reopening (``Run``) never re-derives anything from files that may have changed:
+the split and the preprocessing are read from the folder, and the data's
+checksums are compared with the manifest; a run whose data changed refuses to
+evaluate on it (``Run.evaluate(data=...)`` evaluates on other data explicitly).
 """
 
 from __future__ import annotations
 
-import json
-import os
-import platform
-import tempfile
-import time
-from contextlib import contextmanager
-from datetime import datetime, timezone
+import csv
+from datetime import datetime
 from pathlib import Path
 
-from mlpkit.errors import RunError
+import numpy as np
+
+from mlpkit import files
+from mlpkit.errors import DataError, ModelError, RunError
+
+MANIFEST = "manifest.json"
 
 
-_UMASK = os.umask(0)
-os.umask(_UMASK)
-
-
-@contextmanager
-def atomic_path(dest: Path):
-    """Yield a temporary path beside ``dest``; rename it onto ``dest`` on success."""
-    dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{dest.stem}.", suffix=f".tmp{dest.suffix}",
-                               dir=dest.parent)
-    os.close(fd)
-    os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; give the file the usual mode
-    try:
-        yield Path(tmp)
-        os.replace(tmp, dest)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def write_text(dest: Path, text: str) -> Path:
-    with atomic_path(dest) as tmp:
-        tmp.write_text(text, encoding="utf-8")
-    return Path(dest)
-
-
-def write_bytes(dest: Path, data: bytes) -> Path:
-    with atomic_path(dest) as tmp:
-        tmp.write_bytes(data)
-    return Path(dest)
-
-
-def write_json(dest: Path, obj) -> Path:
-    return write_text(dest, json.dumps(obj, indent=2, sort_keys=False) + "\n")
-
-
-def read_json(path: Path) -> dict:
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise RunError(f"{path} not found. Is {Path(path).parent} a run folder?") from None
-    except json.JSONDecodeError as e:
-        raise RunError(f"{path} is not valid JSON ({e}).") from None
-
-
-def new_run_dir(runs_dir: str | Path, dataset: str, preset: str, out: str | Path | None) -> Path:
+def create(runs_dir: str | Path, dataset: str, preset: str, out: str | Path | None) -> Path:
     """Create the run folder: ``out`` if given (must be new or empty), else a fresh name."""
     if out:
         path = Path(out)
@@ -77,11 +36,12 @@ def new_run_dir(runs_dir: str | Path, dataset: str, preset: str, out: str | Path
                            "Pass a new --out or remove it.")
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-        path = Path(runs_dir) / f"{dataset}-{preset}-{stamp}"
+        base = f"{Path(dataset).stem if Path(dataset).suffix else Path(dataset).name}-{preset}"
+        path = Path(runs_dir) / f"{base}-{stamp}"
         n = 1
         while path.exists():
             n += 1
-            path = Path(runs_dir) / f"{dataset}-{preset}-{stamp}-{n}"
+            path = Path(runs_dir) / f"{base}-{stamp}-{n}"
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -89,61 +49,58 @@ def new_run_dir(runs_dir: str | Path, dataset: str, preset: str, out: str | Path
     return path
 
 
-def require_run(path: str | Path) -> Path:
+def read_json(path: Path):
+    try:
+        return files.read_json(path)
+    except FileNotFoundError:
+        raise RunError(f"{path} not found. Is {Path(path).parent} a complete run folder?") from None
+    except ValueError as e:
+        raise RunError(f"{path} is not valid JSON ({e}).") from None
+
+
+def save_heldout(path: Path, ds) -> None:
+    """``heldout.npz``: the validation and test rows of a data set made in memory (no
+    file to take them from again), so that the run can be reopened."""
+    with files.atomic_open(path / "heldout.npz") as f:
+        np.savez_compressed(f, x_valid=ds.x_valid, y_valid=ds.y_valid, x_test=ds.x_test,
+                            y_test=ds.y_test)
+
+
+def _load_heldout(path: Path, prep: dict, name: str):
+    from mlpkit.data.dataset import Dataset
+    from mlpkit.labels import Labels
+
+    labels = Labels.from_spec(prep["labels"])
+    with np.load(path, allow_pickle=False) as f:
+        held = {k: f[k] for k in f.files}
+    empty = held["x_test"][:0]
+    return Dataset(name, labels.task, empty, held["y_test"][:0], held["x_valid"],
+                   held["y_valid"], held["x_test"], held["y_test"], labels.class_names,
+                   prep.get("feature_names"), one_hot=prep.get("one_hot", False),
+                   labels=labels, table=prep.get("table"), image=prep.get("image"),
+                   kind=prep.get("kind", "arrays"))
+
+
+def load_model(path: Path):
+    """Load a ``.keras`` file in Keras's safe mode."""
+    import keras
+
+    import mlpkit.layers  # noqa: F401  (registers OneHotColumns for loading)
+
+    if not Path(path).is_file():
+        raise RunError(f"{path} not found; the run did not finish. Train it again.")
+    try:
+        return keras.saving.load_model(path, safe_mode=True)
+    except Exception as e:  # Keras raises many kinds here
+        raise RunError(f"cannot load {path}: {e}") from None
+
+
+def require(path: str | Path) -> Path:
     path = Path(path)
-    if not (path / "manifest.json").is_file():
-        raise RunError(f"{path} is not a run folder (no manifest.json). "
+    if not (path / MANIFEST).is_file():
+        raise RunError(f"{path} is not a run folder (no {MANIFEST}). "
                        "Pass a folder written by `mlpkit train`.")
     return path
-
-
-def machine() -> dict:
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu": cpu, "cores": os.cpu_count(), "hostname": platform.node()}
-
-
-def versions() -> dict:
-    import importlib.metadata as md
-
-    out = {}
-    for pkg in ("mlpkit", "keras", "jax", "jaxlib", "tensorflow", "tensorflow-cpu", "torch", "numpy",
-                "scikit-learn", "pandas", "matplotlib"):
-        try:
-            out[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return out
-
-
-def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
-class Timer:
-    """Named wall-clock timings, in seconds."""
-
-    def __init__(self):
-        self.start = time.perf_counter()
-        self.timings: dict[str, float] = {}
-
-    @contextmanager
-    def __call__(self, name: str):
-        t0 = time.perf_counter()
-        try:
-            yield
-        finally:
-            self.timings[f"{name}_seconds"] = round(time.perf_counter() - t0, 3)
-
-    def total(self) -> dict:
-        return {**self.timings, "total_seconds": round(time.perf_counter() - self.start, 3)}
 
 
 class Run:
@@ -154,7 +111,7 @@ class Run:
     """
 
     def __init__(self, path, model=None, dataset=None, history: dict | None = None):
-        self.path = Path(path)
+        self.path = require(path) if model is None else Path(path)
         self._model = model
         self._dataset = dataset
         self._history = history
@@ -164,11 +121,15 @@ class Run:
 
     @property
     def manifest(self) -> dict:
-        return read_json(self.path / "manifest.json")
+        return read_json(self.path / MANIFEST)
 
     @property
     def metrics(self) -> dict:
         return read_json(self.path / "metrics.json")
+
+    @property
+    def preprocessing(self) -> dict:
+        return read_json(self.path / "preprocessing.json")
 
     @property
     def config(self):
@@ -179,17 +140,21 @@ class Run:
     @property
     def model(self):
         if self._model is None:
-            from mlpkit.evaluation import load_model
-
             self._model = load_model(self.path / "model.keras")
         return self._model
+
+    @property
+    def task(self) -> str:
+        return self.preprocessing["labels"]["task"]
+
+    @property
+    def class_names(self) -> list[str] | None:
+        return self.preprocessing["labels"].get("class_names")
 
     @property
     def history(self) -> dict[str, list[float]]:
         """Per-epoch metrics, as ``History.history`` (from history.csv when loaded)."""
         if self._history is None:
-            import csv
-
             try:
                 with open(self.path / "history.csv", newline="") as f:
                     rows = list(csv.DictReader(f))
@@ -203,53 +168,119 @@ class Run:
 
     @property
     def dataset(self):
+        """The run's data, split and encoded exactly as in training (from ``split.npz``
+        and ``preprocessing.json``), after checking the files still hold what they held.
+
+        Raises:
+            RunError: the data changed since training.
+        """
         if self._dataset is None:
             from mlpkit import data
+            from mlpkit.data.split import Split
 
-            self._dataset = data.load_for(self.config)
+            split_file = self.path / "split.npz"
+            if (self.path / "heldout.npz").is_file():
+                self._dataset = _load_heldout(self.path / "heldout.npz", self.preprocessing,
+                                              self.manifest.get("dataset", self.path.name))
+                return self._dataset
+            if not split_file.is_file():
+                raise RunError(f"{split_file} not found; the run folder is incomplete.")
+            stored = {"split": Split.load(split_file), "preprocessing": self.preprocessing}
+            ds = data.load_for(self.config, stored)
+            recorded = self.manifest.get("data", {}).get("sha256", {})
+            changed = [f"{name} (sha256 now {ds.source['sha256'].get(name, 'missing')[:12]}..., "
+                       f"recorded {sha[:12]}...)" for name, sha in recorded.items()
+                       if ds.source.get("sha256", {}).get(name) != sha]
+            if changed:
+                raise RunError(f"the data changed since this run was trained: "
+                               f"{', '.join(changed)}. Restore it, or evaluate on other data "
+                               f"explicitly: mlpkit evaluate {self.path} --data FILE")
+            self._dataset = ds
         return self._dataset
 
-    @property
-    def class_names(self) -> list[str] | None:
-        return self.manifest.get("class_names")
+    def evaluate(self, data=None) -> dict:
+        """Test metrics (``test_loss``, ``test_accuracy`` or ``test_rmse``).
 
-    def evaluate(self, dataset=None) -> dict:
-        """Test-set metrics (``test_loss``, ``test_accuracy`` or ``test_rmse``, ...)."""
+        Args:
+            data: ``None`` for the run's own test set; a path (table, ``.npz``, image
+                folder, encoded as in training; every row is scored) or a ``Dataset``
+                (its test set) to evaluate on other data.
+        """
         from mlpkit import evaluation
 
-        return evaluation.evaluate(self.model, dataset or self.dataset)
+        if data is None:
+            ds = self.dataset
+            x, y = ds.x_test, ds.y_test
+        elif hasattr(data, "x_test"):
+            x, y = data.x_test, data.y_test
+        else:
+            x, y = self.encode(data)
+        return evaluation.evaluate(self.model, x, y, self.preprocessing)
 
-    def predict(self, x):
+    def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
+        """Every row of another data file, encoded as in training: ``(x, y)``."""
+        import dataclasses
+
+        from mlpkit import data
+        from mlpkit.data.assemble import encode_all
+
+        config = self.config
+        d = dataclasses.replace(config.data, name=str(path), validation_data=None)
+        return encode_all(data.read(str(path), d), self.preprocessing)
+
+    def predict(self, x) -> np.ndarray:
         """Class probabilities (classification) or values (regression) for ``x``.
 
         For a run trained on a table, ``x`` may be a DataFrame of raw rows: the
         columns are encoded as in training (category codes, missing values).
         """
-        from mlpkit import evaluation
+        from mlpkit import inference
 
         if hasattr(x, "columns"):
-            from mlpkit.data.csv import TableEncoder
+            from mlpkit.data.columns import TableEncoder
 
-            table = self.manifest.get("table")
+            table = self.preprocessing.get("table")
             if not table:
-                raise RunError(f"{self.path} was not trained on a table; pass an array.")
+                raise ModelError(f"{self.path} was not trained on a table; pass an array.")
             x = TableEncoder.from_spec(table).transform(x)
-        return evaluation.predict(self.model, x)
+        return inference.predict(self.model, x)
 
     def predict_labels(self, x) -> list:
-        """Class names (classification) or values (regression), one per instance."""
-        from mlpkit import evaluation
+        """Class names (classification), label lists (multilabel) or values, one per row."""
+        from mlpkit import inference
 
-        out = self.predict(x)
-        task = self.manifest.get("task")
-        if task == "regression":
-            return [float(v[0]) if len(v) == 1 else [float(a) for a in v] for v in out]
-        if task == "multilabel":
-            return [[n for n, p in zip(self.class_names, row) if p > 0.5] for row in out]
-        return [self.class_names[i] for i in evaluation.predicted_classes(out, task)]
+        return inference.labels_of(self.predict(x), self.preprocessing["labels"])
 
     def predict_classes(self, x) -> list[str]:
         """The most probable class name for each instance (argmax, as the lecture)."""
         if not self.class_names:
             raise RunError(f"{self.path} holds a regression model; use predict().")
         return self.predict_labels(x)
+
+    def predict_files(self, paths) -> list[dict]:
+        """Predictions for files: PNG/JPEG/.npy for image models, CSV/Parquet rows for
+        table models. One record per image or row: ``{"file", "row"?, "prediction",
+        "probability"?, "notes"}``, the shape ``mlpkit predict --json`` prints."""
+        from mlpkit import inference
+
+        prep = self.preprocessing
+        if prep.get("table"):
+            from mlpkit.data.tables import read_table
+
+            out = []
+            for f in paths:
+                frame = read_table(f)
+                for i, record in enumerate(inference.records(self.predict(frame),
+                                                             prep["labels"])):
+                    out.append({"file": str(f), "row": i + 1, **record, "notes": []})
+            return out
+        if not prep.get("image"):
+            raise DataError(f"{self.path} was trained on {prep['input_shape']}-shaped arrays; "
+                            "predict with run.predict(array) in Python.")
+        from mlpkit.data.images import load_for_model
+
+        loaded = [load_for_model(f, prep["image"]) for f in paths]
+        proba = self.predict(np.stack([img for img, _ in loaded])) if loaded else []
+        return [{"file": str(f), **record, "notes": notes}
+                for f, (_, notes), record in zip(paths, loaded,
+                                                 inference.records(proba, prep["labels"]))]

@@ -1,8 +1,9 @@
-"""Compile, fit and record a run.
+"""Compile and fit: the optimizer, the loss the labels call for, callbacks, weights.
 
-``train()`` is the whole job: resolve nothing (it takes a ``RunConfig``), load
-the data, build and compile the model, fit it while ``history.csv`` grows one
-row per epoch, evaluate on the test set, and write the run folder and report.
+``fit`` trains a compiled model on a ``Dataset``'s training rows with its
+validation rows, as the lecture does; on the JAX backend through mlpkit's jitted
+loop (``jax_loop``), otherwise Keras's ``fit``. It knows nothing of run folders
+or reports: ``mlpkit.api`` puts the whole job together.
 """
 
 from __future__ import annotations
@@ -16,8 +17,7 @@ from pathlib import Path
 import keras
 
 from mlpkit import config as cfg
-from mlpkit import evaluation, jax_loop, models, runs
-from mlpkit.data import split
+from mlpkit import files, jax_loop, metrics, models
 from mlpkit.data.dataset import Dataset
 
 log = logging.getLogger("mlpkit")
@@ -46,21 +46,6 @@ def make_optimizer(training: cfg.TrainingConfig,
     }[training.optimizer](learning_rate=lr)
 
 
-def loss_and_metrics(task: str, one_hot: bool = False) -> tuple[str, list]:
-    """The loss the lecture prescribes for the labels.
-
-    Sparse labels, exclusive classes: sparse categorical cross-entropy; one-hot
-    labels: categorical cross-entropy; binary and multilabel: binary
-    cross-entropy (sigmoid outputs); regression: MSE, with RMSE reported.
-    """
-    if task == "regression":
-        return "mse", [keras.metrics.RootMeanSquaredError(name="rmse")]
-    if task in ("binary", "multilabel"):
-        return "binary_crossentropy", ["accuracy"]
-    return ("categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy",
-            ["accuracy"])
-
-
 OUTPUT_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "multilabel": "sigmoid",
                      "regression": None}
 
@@ -71,8 +56,9 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
     vectors = ds.x_train.ndim == 2
     categorical = None
     if ds.table and ds.table["vocab"]:
-        features = ds.table["features"]
-        categorical = {features.index(c): len(v) + 1 for c, v in ds.table["vocab"].items()}
+        from mlpkit.data.columns import TableEncoder
+
+        categorical = TableEncoder.from_spec(ds.table).categorical()
     return models.build_mlp(ds.input_shape, m.hidden, m.activation, ds.outputs,
                             OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
                             normalize=ds.x_train if vectors else None, categorical=categorical)
@@ -84,9 +70,10 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
 
     ``n_train`` (training rows) sizes a learning-rate schedule.
     """
-    loss, metrics = loss_and_metrics(task, one_hot)
+    loss = metrics.loss_for(task, one_hot)
     steps = -(-n_train // training.batch_size) if n_train else None
-    model.compile(loss=loss, optimizer=make_optimizer(training, steps), metrics=metrics,
+    model.compile(loss=loss, optimizer=make_optimizer(training, steps),
+                  metrics=[metrics.keras_metric(metrics.metric_for(loss))],
                   steps_per_execution=training.steps_per_execution)
     return model
 
@@ -117,7 +104,7 @@ class HistoryCSV(keras.callbacks.Callback):
         row["elapsed_seconds"] = round(t - self.start, 4)
         self.rows.append(row)
         if self.path is not None:
-            runs.write_text(self.path, rows_to_csv(self.rows))
+            files.write_text(self.path, rows_to_csv(self.rows))
 
 
 def rows_to_csv(rows: list[dict]) -> str:
@@ -130,7 +117,8 @@ def rows_to_csv(rows: list[dict]) -> str:
 
 
 def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
-        history_path: Path | None = None, verbose="auto") -> keras.callbacks.History:
+        history_path: Path | None = None, verbose="auto",
+        class_weight: dict[int, float] | None = None) -> keras.callbacks.History:
     """``model.fit`` on the training set with the validation set, as the lecture does.
 
     On the JAX backend (``engine="auto"``) the same fit runs in mlpkit's jitted
@@ -142,8 +130,6 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     if training.patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=training.patience, restore_best_weights=True))
-    class_weight = split.class_weights(training.class_weight, ds.y_train, ds.class_names,
-                                       ds.task)
     if training.engine == "auto":
         why = jax_loop.unsupported(model)
         if why is None:
@@ -162,61 +148,3 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                      batch_size=training.batch_size,
                      validation_data=(ds.x_valid, ds.y_valid), sample_weight=weights,
                      callbacks=callbacks, verbose=verbose)
-
-
-def train(config: cfg.RunConfig, dataset: Dataset | None = None, verbose="auto"):
-    """Run the whole job and return a ``runs.Run``.
-
-    Args:
-        config: a resolved ``RunConfig`` (see ``config.resolve``).
-        dataset: an already loaded data set; loaded from ``config.data`` if ``None``.
-        verbose: Keras's verbosity for ``fit`` ("auto", 0, 1 or 2).
-
-    Raises:
-        MlpkitError: bad config, missing data or an unwritable run folder. Nothing
-            is created before the data has loaded.
-    """
-    from mlpkit import data, report
-
-    timer = runs.Timer()
-    with timer("load_data"):
-        ds = dataset if dataset is not None else data.load_for(config)
-    for note in ds.notes:
-        log.info(note)
-    path = runs.new_run_dir(config.output.runs_dir, ds.name, config.preset, config.output.out)
-    manifest = {
-        "status": "running", "started": runs.now(), "dataset": ds.name, "task": ds.task,
-        "preset": config.preset, "seed": config.training.seed,
-        "backend": keras.backend.backend(), "versions": runs.versions(),
-        "machine": runs.machine(), "data": {"sizes": ds.sizes, **ds.source},
-        "input_shape": list(ds.input_shape), "class_names": ds.class_names,
-        "feature_names": ds.feature_names, "one_hot": ds.one_hot, "table": ds.table,
-        "notes": ds.notes,
-    }
-    runs.write_text(path / "config.toml", cfg.to_toml(config))
-    runs.write_json(path / "manifest.json", manifest)
-    try:
-        if keras.backend.backend() == "jax":
-            jax_loop.enable_compilation_cache()  # before the initializers compile
-        keras.utils.set_random_seed(config.training.seed)
-        model = build_model(ds, config)
-        compile_model(model, ds.task, config.training, len(ds.x_train), ds.one_hot)
-        runs.write_text(path / "summary.txt", models.summary_text(model))
-        with timer("fit"):
-            history = fit(model, ds, config.training, path / "history.csv", verbose)
-        with timer("evaluate"):
-            metrics = evaluation.evaluate(model, ds)
-        with runs.atomic_path(path / "model.keras") as tmp:
-            model.save(tmp)
-        runs.write_json(path / "metrics.json", metrics)
-        manifest.update(status="completed", finished=runs.now(), timings=timer.total(),
-                        epochs_run=len(history.epoch), params=int(model.count_params()))
-        runs.write_json(path / "manifest.json", manifest)
-        run = runs.Run(path, model=model, dataset=ds, history=history.history)
-        report.build(run)
-    except BaseException as e:
-        manifest.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                        error=f"{type(e).__name__}: {e}", timings=timer.total())
-        runs.write_json(path / "manifest.json", manifest)
-        raise
-    return run

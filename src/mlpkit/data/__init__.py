@@ -1,62 +1,89 @@
-"""Data sets: find, verify, download, split. One module a data set."""
+"""Data sets: find, verify, read, split. One module a data set or form.
+
+``read`` turns a name or path into a ``Source`` (rows as read, with checksums);
+``load_for`` splits and encodes it into a ``Dataset`` as a run's config says,
+or as a reopened run stored it.
+"""
 
 from __future__ import annotations
 
-from mlpkit.data.dataset import Dataset
-from mlpkit.errors import DataError
+from pathlib import Path
+
+from mlpkit.config import DATASETS as BUILT_IN
+from mlpkit.data.dataset import Dataset, Rows, Source
+from mlpkit.errors import ConfigError, DataError, did_you_mean
+
+__all__ = ["BUILT_IN", "Dataset", "Rows", "Source", "load", "load_for", "locate", "read",
+           "verify"]
 
 
-def _loader(name: str):
+def _module(name: str):
     if name == "fashion-mnist":
         from mlpkit.data import fashion_mnist as module
     elif name == "california-housing":
         from mlpkit.data import california_housing as module
     else:
-        from mlpkit.config import DATASETS, _did_you_mean
-
-        raise DataError(f"unknown data set {name!r}.{_did_you_mean(name, DATASETS)} "
-                        f"Known data sets: {', '.join(DATASETS)}")
+        raise DataError(f"unknown data set {name!r}.{did_you_mean(name, BUILT_IN)} "
+                        f"Known data sets: {', '.join(BUILT_IN)}")
     return module
 
 
-def load(name: str, data_dir=None, **kwargs):
-    """Load a named data set with the lecture's split; see each module's ``load``."""
-    return _loader(name).load(data_dir=data_dir, **kwargs)
+def read(name: str, data) -> Source:
+    """A built-in data set by name, or the user's table, ``.npz`` file or image folder."""
+    if name in BUILT_IN:
+        for key in ("test_split", "validation_data", "target", "sample_weight"):
+            if getattr(data, key):
+                raise ConfigError(f"{key} applies to your own data; {name} has its own "
+                                  f"columns and test set. Received: {key}={getattr(data, key)!r}")
+        return _module(name).read(data.data_dir)
+    path = Path(name)
+    if path.is_dir():
+        from mlpkit.data import images
+
+        return images.read(path, data)
+    suffix = path.suffix.lower()
+    if suffix == ".npz":
+        from mlpkit.data import arrays
+
+        return arrays.read(path, data)
+    from mlpkit.data import tables
+
+    if suffix in tables.SUFFIXES:
+        return tables.read(path, data)
+    raise DataError(f"{path}: unknown kind of file {suffix!r}. Pass a CSV or Parquet table, "
+                    "an .npz file, or a folder of images with one subfolder per class.")
 
 
-def load_for(config) -> Dataset:
-    """The data set a ``RunConfig`` names, split as its ``[data]`` section says.
+def load_for(config, stored: dict | None = None) -> Dataset:
+    """The data set a ``RunConfig`` names, split and encoded as its ``[data]`` says.
 
-    Built-in data sets keep their lecture splits unless ``validation_split`` is
-    given (then train and valid are pooled and split again); anything else is a
-    path to the user's data (``mlpkit.data.user``).
+    Args:
+        config: the run's ``RunConfig``.
+        stored: a reopened run's ``{"split": Split, "preprocessing": dict}``; then
+            nothing is split or fitted again.
     """
-    import dataclasses
+    from mlpkit.data.assemble import assemble
 
-    import numpy as np
+    return assemble(read(config.data.name, config.data), config.data, config.training.seed,
+                    stored)
 
-    from mlpkit.config import DATASETS
-    from mlpkit.data import split as sp
-    from mlpkit.data import user
-    from mlpkit.errors import ConfigError
 
-    d, seed = config.data, config.training.seed
-    if d.name not in DATASETS:
-        return user.load(d.name, d, seed)
-    for key in ("test_split", "validation_data", "target", "sample_weight"):
-        if getattr(d, key):
-            raise ConfigError(f"{key} applies to your own data; {d.name} has its own "
-                              f"columns and test set. Received: {key}={getattr(d, key)!r}")
-    ds = load(d.name, d.data_dir)
-    if d.validation_split:
-        x = np.concatenate([ds.x_train, ds.x_valid])
-        y = np.concatenate([ds.y_train, ds.y_valid])
-        (x, y), (xv, yv) = sp.split([x, y], d.validation_split, d.split_order, seed)
-        note = user._split_note("validation", d.validation_split, d.split_order, seed)
-        ds = dataclasses.replace(ds, x_train=x, y_train=y, x_valid=xv, y_valid=yv,
-                                 notes=[*ds.notes, note])
-    return ds
+def load(name: str, data_dir=None) -> Dataset:
+    """A built-in data set with the lecture's split (``mlpkit.load_dataset``)."""
+    from mlpkit.config import DataConfig
+    from mlpkit.data.assemble import assemble
+
+    data = DataConfig(name=name, data_dir=str(data_dir) if data_dir else None)
+    return assemble(read(name, data), data, seed=42)
+
+
+def locate(name: str, data_dir=None) -> tuple[str, Path]:
+    """Where a built-in data set is found, without reading or downloading it:
+    ``(location kind, folder)``."""
+    kind, paths = _module(name).locate(data_dir, download=False)
+    return kind, paths[0].parent
 
 
 def verify(name: str, data_dir=None) -> dict:
-    return _loader(name).verify(data_dir=data_dir)
+    """Check the checksums of a built-in data set's files where they are found."""
+    return _module(name).verify(data_dir=data_dir)

@@ -16,7 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit.data import sources
-from mlpkit.data.dataset import Dataset
+from mlpkit.data.dataset import Dataset, Rows, Source
+from mlpkit.data.split import Split
 from mlpkit.errors import DataError
 from mlpkit.files import sha256_bytes
 
@@ -110,8 +111,8 @@ def derive(table: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return x, value / 100_000.0
 
 
-def load(data_dir=None, download: bool = True) -> Dataset:
-    """Load California housing with the lecture's splits.
+def read(data_dir=None, download: bool = True) -> Source:
+    """The 20,640 rows in file order, with the lecture's split.
 
     Raises:
         DataError: missing file, wrong columns, non-numeric fields, checksum mismatch.
@@ -127,13 +128,22 @@ def load(data_dir=None, download: bool = True) -> Dataset:
                         f"expected {DATA_SHA256[:16]}.... It is not the StatLib table; "
                         "delete it and load again.")
     x, y = derive(table)
-    x_full, x_test, y_full, y_test = train_test_split(x, y, random_state=42)
-    x_train, x_valid, y_train, y_valid = train_test_split(x_full, y_full, random_state=42)
-    return Dataset(name=NAME, task="regression", x_train=x_train, y_train=y_train,
-                   x_valid=x_valid, y_valid=y_valid, x_test=x_test, y_test=y_test,
-                   feature_names=list(FEATURE_NAMES),
-                   source={"location": kind, "folder": str(path.parent),
-                           "sha256": {path.name: sources.sha256_of(path)}})
+    # the lecture: train_test_split(X, y, random_state=42), then again on the first part
+    full, test = train_test_split(np.arange(len(x)), random_state=42)
+    train, valid = train_test_split(full, random_state=42)
+    lecture = Split(("rows", train), ("rows", valid), ("rows", test))
+    return Source(NAME, {"rows": Rows(x, y)}, kind="table", task="regression",
+                  feature_names=list(FEATURE_NAMES), lecture_split=lecture,
+                  source={"location": kind, "folder": str(path.parent),
+                          "sha256": {DATA_FILE: actual}})
+
+
+def load(data_dir=None, download: bool = True) -> Dataset:
+    """California housing with the lecture's splits (11,610 / 3,870 / 5,160 rows)."""
+    from mlpkit.config import DataConfig
+    from mlpkit.data.assemble import assemble
+
+    return assemble(read(data_dir, download), DataConfig(name=NAME), seed=42)
 
 
 def verify(data_dir=None) -> dict:

@@ -1,4 +1,4 @@
-"""The ``Dataset`` every loader returns."""
+"""What the loaders return: ``Source`` (rows as read) and ``Dataset`` (split, encoded)."""
 
 from __future__ import annotations
 
@@ -8,15 +8,65 @@ import numpy as np
 
 
 @dataclass
+class Rows:
+    """Examples as read from a file, before any encoding.
+
+    ``x`` is an array (images, feature vectors) or a DataFrame (a table's raw
+    columns); ``y`` the raw labels; ``w`` optional per-row loss weights.
+    """
+
+    x: object
+    y: np.ndarray
+    w: np.ndarray | None = None
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class Source:
+    """One data set as read: its parts, what it is, and where it came from.
+
+    Attributes:
+        name: "fashion-mnist", or the file or folder name.
+        parts: "rows" always; "valid" and "test" when given separately.
+        source: location, folder and sha256 checksums, for the manifest; a run
+            reopened later compares them with the files as they are then.
+        kind: "images", "table" or "arrays" (what ``predict`` takes).
+        task, class_names: fixed by a built-in data set, else inferred.
+        feature_names: column names of feature vectors, if known.
+        table: a ``columns.TableEncoder`` class to fit on the training rows.
+        image: how image files are converted for this data (size, color, invert).
+        lecture_split: the built-in data set's own split, when it has one.
+    """
+
+    name: str
+    parts: dict[str, Rows]
+    source: dict = field(default_factory=dict)
+    kind: str = "arrays"
+    task: str | None = None
+    class_names: list[str] | None = None
+    feature_names: list[str] | None = None
+    table: type | None = None
+    image: dict | None = None
+    lecture_split: object = None
+    notes: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Dataset:
     """Train / valid / test arrays and what they mean.
 
     Attributes:
         name: e.g. "fashion-mnist".
-        task: "multiclass" or "regression".
+        task: "multiclass", "binary", "multilabel" or "regression".
         class_names: label names by index (classification), else ``None``.
         feature_names: column names (tables), else ``None``.
         source: where the files came from and their checksums, for the manifest.
+        labels: the fitted ``labels.Labels`` (classes from the training rows).
+        split: the ``split.Split`` the arrays were taken with.
+        table: the fitted ``TableEncoder`` spec (tables), else ``None``.
+        image: how image files are converted for this model, else ``None``.
     """
 
     name: str
@@ -32,9 +82,19 @@ class Dataset:
     source: dict = field(default_factory=dict)
     one_hot: bool = False  # labels are one-hot rows: categorical_crossentropy
     w_train: np.ndarray | None = None  # per-sample weights (the sample_weight column)
-    class_weight: dict[int, float] | None = None
-    table: dict | None = None  # how raw table rows become model inputs (csv.TableEncoder)
+    labels: object = None
+    split: object = None
+    table: dict | None = None
+    image: dict | None = None
+    kind: str = "arrays"
     notes: list[str] = field(default_factory=list)  # what mlpkit did that a user should know
+
+    def __post_init__(self):
+        if self.labels is None:  # a Dataset made by hand: its classes are as given
+            from mlpkit.labels import Labels
+
+            names = self.class_names
+            self.labels = Labels(self.task, names, list(range(len(names))) if names else None)
 
     @property
     def outputs(self) -> int:
@@ -50,6 +110,13 @@ class Dataset:
     @property
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.x_train), "valid": len(self.x_valid), "test": len(self.x_test)}
+
+    def preprocessing(self) -> dict:
+        """Everything fitted on the training rows that turns raw input into model input:
+        written to the run folder's ``preprocessing.json``."""
+        return {"kind": self.kind, "input_shape": list(self.input_shape),
+                "one_hot": self.one_hot, "labels": self.labels.spec() if self.labels else None,
+                "feature_names": self.feature_names, "table": self.table, "image": self.image}
 
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, task={self.task!r}, sizes={self.sizes}, "

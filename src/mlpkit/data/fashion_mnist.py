@@ -8,12 +8,12 @@ file's 10,000 images test. Pixels are uint8 0-255 as stored; ``scale=True``
 from __future__ import annotations
 
 import gzip
-import hashlib
 
 import numpy as np
 
 from mlpkit.data import sources
-from mlpkit.data.dataset import Dataset
+from mlpkit.data.dataset import Dataset, Rows, Source
+from mlpkit.data.split import Split
 from mlpkit.errors import DataError
 from mlpkit.files import atomic_path, sha256_bytes
 
@@ -93,11 +93,9 @@ def locate(data_dir=None, download: bool = True, files: dict | None = None,
 def _verified_cache(paths, files: dict):
     """Where the arrays of these exact files (path, size, mtime, expected sha256) are
     kept once verified: later loads skip decompressing and hashing (~0.8 s)."""
-    key = hashlib.sha256()
-    for path, sha in zip(paths, files.values()):
-        st = path.stat()
-        key.update(f"{path.resolve()}:{st.st_size}:{st.st_mtime_ns}:{sha};".encode())
-    return sources.cache_root() / NAME / f"verified-{key.hexdigest()[:24]}.npz"
+    key = "".join(f"{path.resolve()}:{path.stat().st_size}:{path.stat().st_mtime_ns}:{sha};"
+                  for path, sha in zip(paths, files.values()))
+    return sources.cache_root() / NAME / f"verified-{sha256_bytes(key.encode())[:24]}.npz"
 
 
 def _save_verified(dest, arrays: dict) -> None:
@@ -108,18 +106,16 @@ def _save_verified(dest, arrays: dict) -> None:
         pass  # a read-only cache only costs speed
 
 
-def load(data_dir=None, scale: bool = True, download: bool = True, files: dict | None = None,
-         mirrors: list[str] | None = None) -> Dataset:
-    """Load Fashion-MNIST with the lecture's 55,000 / 5,000 / 10,000 split.
+def read(data_dir=None, scale: bool = True, download: bool = True, files: dict | None = None,
+         mirrors: list[str] | None = None) -> Source:
+    """Fashion-MNIST as read: the training file's 60,000 images ("rows", in file
+    order) and the test file's 10,000 ("test"), with the lecture's split.
 
     Args:
         data_dir: a folder to look in first (the four IDX files, .gz or not).
         scale: float32 pixels in 0-1 if True, else uint8 as stored.
         download: download into the mlpkit cache when not found locally.
         files, mirrors: see ``locate``.
-
-    Returns:
-        A ``Dataset`` with images of shape (n, 28, 28) and labels 0-9.
 
     Raises:
         DataError: missing, corrupted or truncated files.
@@ -147,15 +143,24 @@ def load(data_dir=None, scale: bool = True, download: bool = True, files: dict |
         # One float32 conversion up front; the lecture's X / 255. gives float64.
         x_full = x_full.astype(np.float32) / np.float32(255)
         x_test = x_test.astype(np.float32) / np.float32(255)
-    return Dataset(
-        name=NAME, task="multiclass",
-        x_train=x_full[:-VALID_SIZE], y_train=y_full[:-VALID_SIZE],
-        x_valid=x_full[-VALID_SIZE:], y_valid=y_full[-VALID_SIZE:],
-        x_test=x_test, y_test=y_test,
-        class_names=list(CLASS_NAMES),
-        source={"location": kind, "folder": str(paths[0].parent),
-                "sha256": checksums},
-    )
+    n = len(x_full)
+    lecture = Split(("rows", np.arange(n - VALID_SIZE)), ("rows", np.arange(n - VALID_SIZE, n)),
+                    ("test", np.arange(len(x_test))))
+    return Source(NAME, {"rows": Rows(x_full, y_full), "test": Rows(x_test, y_test)},
+                  source={"location": kind, "folder": str(paths[0].parent),
+                          "sha256": checksums},
+                  kind="images", task="multiclass", class_names=list(CLASS_NAMES),
+                  image={"size": [28, 28], "color": "grayscale", "invert": "auto"},
+                  lecture_split=lecture)
+
+
+def load(data_dir=None, scale: bool = True, **kwargs) -> Dataset:
+    """Fashion-MNIST with the lecture's 55,000 / 5,000 / 10,000 split: images of
+    shape (n, 28, 28), labels 0-9 (arguments as ``read``)."""
+    from mlpkit.config import DataConfig
+    from mlpkit.data.assemble import assemble
+
+    return assemble(read(data_dir, scale, **kwargs), DataConfig(name=NAME), seed=42)
 
 
 def verify(data_dir=None) -> dict:

@@ -1,4 +1,11 @@
-"""Image files -> arrays shaped as a model expects (PNG, JPEG, .npy)."""
+"""Images: one reader for every image mlpkit opens (training folders and ``predict``).
+
+``read_image`` converts any PNG/JPEG to the size and channels a model expects and
+says what it changed. ``read`` reads a folder with one subfolder per class.
+``load_for_model`` prepares a file given to ``predict`` as the run's training
+images were prepared (its ``image`` spec: size, color, and whether light
+backgrounds are inverted to Fashion-MNIST's light-on-dark look).
+"""
 
 from __future__ import annotations
 
@@ -6,70 +13,12 @@ from pathlib import Path
 
 import numpy as np
 
+from mlpkit import files
+from mlpkit.data.dataset import Rows, Source
 from mlpkit.errors import DataError
 
-
-def load_image_file(path: str | Path, shape: tuple[int, ...] = (28, 28),
-                    invert: str = "auto") -> tuple[np.ndarray, list[str]]:
-    """Read one image as float32 in 0-1, shaped as a model expects.
-
-    Args:
-        path: a PNG/JPEG (any size or mode) or a ``.npy`` array of one image.
-        shape: (height, width) for grayscale, (height, width, 3) for RGB.
-        invert: "auto" inverts images with a light background (a photo of a shirt
-            on white paper) to Fashion-MNIST's light on dark, "yes" always, "no"
-            never (for models trained on the user's own images).
-
-    Returns:
-        ``(image, notes)``: notes say what was changed ("resized from 100x80", ...).
-
-    Raises:
-        DataError: the file is not an image or array, or has the wrong shape.
-    """
-    path = Path(path)
-    shape = tuple(shape)
-    notes: list[str] = []
-    if not path.is_file():
-        raise DataError(f"{path} not found. Pass PNG/JPEG images or .npy arrays.")
-    if path.suffix.lower() == ".npy":
-        try:
-            arr = np.load(path, allow_pickle=False)
-        except (ValueError, OSError) as e:
-            raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
-        if arr.shape == (int(np.prod(shape)),):
-            arr = arr.reshape(shape)
-        if arr.shape != shape:
-            raise DataError(f"{path} holds an array of shape {arr.shape}; expected "
-                            f"{'x'.join(map(str, shape))} (or {int(np.prod(shape))} values).")
-        if not np.issubdtype(arr.dtype, np.number):
-            raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
-        arr = arr.astype(np.float32)
-        if arr.max(initial=0) > 1.0:
-            arr = arr / 255.0
-            notes.append("scaled 0-255 to 0-1")
-        return arr, notes
-    from PIL import Image, UnidentifiedImageError
-
-    mode = "RGB" if len(shape) == 3 else "L"
-    h, w = shape[:2]
-    try:
-        with Image.open(path) as img:
-            img.load()
-            if img.mode != mode:
-                notes.append(f"converted {img.mode} to {'RGB' if mode == 'RGB' else 'grayscale'}")
-                img = img.convert(mode)
-            if img.size != (w, h):
-                notes.append(f"resized from {img.size[0]}x{img.size[1]} to {w}x{h}")
-                img = img.resize((w, h), Image.Resampling.LANCZOS)
-            arr = np.asarray(img, dtype=np.float32) / 255.0
-    except (UnidentifiedImageError, OSError) as e:
-        raise DataError(f"{path} is not a readable image ({type(e).__name__}). "
-                        "Pass PNG/JPEG images or .npy arrays.") from None
-    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
-    if invert == "yes" or (invert == "auto" and border.mean() > 0.5):
-        arr = 1.0 - arr
-        notes.append("inverted (light background; the model expects light on dark)")
-    return arr, notes
+# mean brightness of the border above which an image has a light background
+LIGHT_BACKGROUND = 0.5
 
 
 def parse_size(text: str) -> tuple[int, int] | None:
@@ -80,18 +29,82 @@ def parse_size(text: str) -> tuple[int, int] | None:
     return int(h), int(w)
 
 
-def read_image(path: Path, size: tuple[int, int] | None, color: str) -> np.ndarray:
-    """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``."""
+def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np.ndarray, list]:
+    """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``.
+
+    Returns:
+        ``(image, notes)``: notes say what was converted.
+
+    Raises:
+        PIL.UnidentifiedImageError, OSError, ValueError: not a readable image.
+    """
     from PIL import Image
 
+    mode = "L" if color == "grayscale" else "RGB"
+    notes = []
     with Image.open(path) as img:
-        img = img.convert("L" if color == "grayscale" else "RGB")
+        img.load()
+        if img.mode != mode:
+            notes.append(f"converted {img.mode} to {color}")
+            img = img.convert(mode)
         if size is not None and img.size != (size[1], size[0]):
+            notes.append(f"resized from {img.size[0]}x{img.size[1]} to {size[1]}x{size[0]}")
             img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
-        return np.asarray(img, dtype=np.float32) / np.float32(255)
+        return np.asarray(img, dtype=np.float32) / np.float32(255), notes
 
 
-def load_folder(path: Path, data, seed: int):
+def load_for_model(path, image: dict) -> tuple[np.ndarray, list[str]]:
+    """A PNG/JPEG or ``.npy`` file as the model's input, converted as in training.
+
+    Args:
+        image: the run's image spec: ``{"size": [h, w], "color": ..., "invert": "auto"|"no"}``.
+            "auto" inverts an image with a light background (a photo of a shirt on
+            white paper), as Fashion-MNIST is light on dark.
+
+    Raises:
+        DataError: not an image or array, or an array of the wrong shape.
+    """
+    from PIL import UnidentifiedImageError
+
+    path = Path(path)
+    size = tuple(image["size"])
+    shape = size if image["color"] == "grayscale" else (*size, 3)
+    if not path.is_file():
+        raise DataError(f"{path} not found. Pass PNG/JPEG images or .npy arrays.")
+    if path.suffix.lower() == ".npy":
+        return _array_file(path, shape)
+    try:
+        arr, notes = read_image(path, size, image["color"])
+    except (UnidentifiedImageError, OSError, ValueError) as e:
+        raise DataError(f"{path} is not a readable image ({type(e).__name__}). "
+                        "Pass PNG/JPEG images or .npy arrays.") from None
+    border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
+    if image.get("invert") == "auto" and border.mean() > LIGHT_BACKGROUND:
+        arr = 1.0 - arr
+        notes.append("inverted (light background; the model expects light on dark)")
+    return arr, notes
+
+
+def _array_file(path: Path, shape: tuple) -> tuple[np.ndarray, list[str]]:
+    try:
+        arr = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
+    if arr.shape == (int(np.prod(shape)),):
+        arr = arr.reshape(shape)
+    if arr.shape != shape:
+        raise DataError(f"{path} holds an array of shape {arr.shape}; expected "
+                        f"{'x'.join(map(str, shape))} (or {int(np.prod(shape))} values).")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
+    arr, notes = arr.astype(np.float32), []
+    if arr.max(initial=0) > 1.0:
+        arr = arr / 255.0
+        notes.append("scaled 0-255 to 0-1")
+    return arr, notes
+
+
+def read(path: Path, data) -> Source:
     """A folder with one subfolder per class, images of any size or mode inside.
 
     Every image is converted to ``data.image_size`` and ``data.color``; with
@@ -100,26 +113,26 @@ def load_folder(path: Path, data, seed: int):
     """
     from PIL import UnidentifiedImageError
 
-    from mlpkit.data import user
-
-    classes = sorted(d.name for d in Path(path).iterdir() if d.is_dir())
+    path = Path(path)
+    classes = sorted(d.name for d in path.iterdir() if d.is_dir())
     if len(classes) < 2:
         raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
                         "least two subfolders, one per class, with images inside.")
     size = parse_size(data.image_size)
-    images, labels, bad, sizes = [], [], [], set()
+    images, labels, bad, sizes, read_paths = [], [], [], set(), []
     for name in classes:
-        for f in sorted((Path(path) / name).rglob("*")):
+        for f in sorted((path / name).rglob("*")):
             if not f.is_file() or f.name.startswith("."):
                 continue
             try:
-                img = read_image(f, size, data.color)
+                img, _ = read_image(f, size, data.color)
             except (UnidentifiedImageError, OSError, ValueError):
                 bad.append(str(f.relative_to(path)))
                 continue
             sizes.add(img.shape[:2])
             images.append(img)
             labels.append(name)
+            read_paths.append(f)
     if not images:
         raise DataError(f"no readable image in {path} ({len(bad)} unreadable files, e.g. "
                         f"{bad[:3]}). Put PNG or JPEG files in one subfolder per class.")
@@ -127,17 +140,19 @@ def load_folder(path: Path, data, seed: int):
         raise DataError(f"the images in {path} have {len(sizes)} different sizes (e.g. "
                         f"{sorted(sizes)[:3]}) and image_size is native; pass --image-size "
                         "HxW (e.g. 28x28) to resize them all.")
+    if len(set(labels)) < 2:
+        raise DataError(f"only the class folder {sorted(set(labels))} of {path} has readable "
+                        "images; a classifier needs at least two classes.")
     notes = []
     if bad:
         notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
                      + (" ..." if len(bad) > 10 else ""))
     if size:
         notes.append(f"images converted to {size[0]}x{size[1]} {data.color}")
-    used = set(labels)
-    if len(used) < 2:
-        raise DataError(f"only the class folder {sorted(used)} of {path} has readable images; "
-                        "a classifier needs at least two classes.")
-    x = np.stack(images)
-    return user.assemble(Path(path).name, x, np.array(labels), data, seed, notes=notes,
-                         source={"location": "folder", "folder": str(path),
-                                 "images": len(images), "unreadable": len(bad)})
+    h, w = next(iter(sizes))
+    return Source(name=path.name, parts={"rows": Rows(np.stack(images), np.array(labels))},
+                  kind="images", notes=notes,
+                  image={"size": [h, w], "color": data.color, "invert": "no"},
+                  source={"location": "folder", "folder": str(path), "images": len(images),
+                          "unreadable": len(bad),
+                          "sha256": {path.name + "/": files.sha256_tree(path, read_paths)}})

@@ -14,6 +14,7 @@ import time
 import warnings
 
 from mlpkit import config as cfg
+from mlpkit import metrics
 
 
 def _sklearn_params(mlp) -> int:
@@ -23,7 +24,6 @@ def _sklearn_params(mlp) -> int:
 def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
     """Fit the scikit-learn baseline; return its row of the comparison table."""
     from sklearn.exceptions import ConvergenceWarning
-    from sklearn.metrics import accuracy_score, root_mean_squared_error
     from sklearn.neural_network import MLPClassifier, MLPRegressor
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
@@ -43,13 +43,12 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
         warnings.simplefilter("ignore", ConvergenceWarning)  # capped on purpose
         model.fit(x(ds.x_train), ds.y_train)
     fit_seconds = time.perf_counter() - t0
+    loss = metrics.loss_for(ds.task)
+    out = model.predict if ds.task == "regression" else model.predict_proba
     row = {"model": name}
-    if ds.task == "regression":
-        row["valid_rmse"] = float(root_mean_squared_error(ds.y_valid, model.predict(x(ds.x_valid))))
-        row["test_rmse"] = float(root_mean_squared_error(ds.y_test, model.predict(x(ds.x_test))))
-    else:
-        row["valid_accuracy"] = float(accuracy_score(ds.y_valid, model.predict(x(ds.x_valid))))
-        row["test_accuracy"] = float(accuracy_score(ds.y_test, model.predict(x(ds.x_test))))
+    for part in ("valid", "test"):
+        figures = metrics.compute(loss, getattr(ds, f"y_{part}"), out(x(getattr(ds, f"x_{part}"))))
+        row[f"{part}_{metrics.metric_for(loss)}"] = figures[metrics.metric_for(loss)]
     row.update(fit_seconds=round(fit_seconds, 2), params=_sklearn_params(mlp),
                epochs=int(mlp.n_iter_))
     return row
@@ -59,7 +58,7 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
     """Fit the Keras MLP of ``config`` (the seed preset by default); its table row."""
     import keras
 
-    from mlpkit import training
+    from mlpkit import evaluation, training
 
     keras.utils.set_random_seed(config.training.seed)
     model = training.compile_model(training.build_model(ds, config), ds.task, config.training,
@@ -67,11 +66,11 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
     t0 = time.perf_counter()
     history = training.fit(model, ds, config.training, verbose=0)
     fit_seconds = time.perf_counter() - t0
-    metric = "rmse" if ds.task == "regression" else "accuracy"
-    valid = model.evaluate(ds.x_valid, ds.y_valid, batch_size=1024, verbose=0, return_dict=True)
-    test = model.evaluate(ds.x_test, ds.y_test, batch_size=1024, verbose=0, return_dict=True)
+    metric = metrics.metric_for(metrics.loss_for(ds.task))
+    valid = evaluation.evaluate(model, ds.x_valid, ds.y_valid, ds.preprocessing(), "valid_")
+    test = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing())
     return {"model": f"Keras MLP {list(config.model.hidden)} ({config.preset} preset)",
-            f"valid_{metric}": float(valid[metric]), f"test_{metric}": float(test[metric]),
+            f"valid_{metric}": valid[f"valid_{metric}"], f"test_{metric}": test[f"test_{metric}"],
             "fit_seconds": round(fit_seconds, 2), "params": int(model.count_params()),
             "epochs": len(history.epoch)}
 
@@ -84,8 +83,7 @@ def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 2
         >>> rows = compare("california-housing", data_dir="../shared/datasets")
     """
     from mlpkit import data
-    from mlpkit.api import overrides_from
 
-    config = cfg.resolve(dataset, preset, overrides=overrides_from(settings))
-    ds = data.load(dataset, data_dir)
+    config = cfg.resolve(dataset, preset, data_dir=data_dir, **settings)
+    ds = data.load_for(config)
     return [sklearn_baseline(ds, max_iter=max_iter), keras_model(ds, config)]

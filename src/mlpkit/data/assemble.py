@@ -1,0 +1,154 @@
+"""A ``Source`` into a ``Dataset``: split, then fit labels and preprocessing on the
+training rows only, then encode every split.
+
+Order of work: hold out the test rows (a test part, or ``test_split``), then the
+validation rows (a validation part, or ``validation_split``), and only then fit
+anything: the classes come from the training labels, table encoders (medians,
+vocabularies) from the training rows, so nothing leaks from held-out rows. A
+reopened run passes its stored split and preprocessing instead, and nothing is
+fitted or split again.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from mlpkit import labels as lb
+from mlpkit.data import split as sp
+from mlpkit.data.dataset import Dataset, Source
+from mlpkit.errors import ConfigError, DataError
+
+DEFAULT_SPLIT = 0.2
+WHAT = {"train": "training", "valid": "validation", "test": "test"}
+
+
+def make_split(src: Source, data, seed: int, task: str) -> tuple[sp.Split, list[str]]:
+    """The split for a fresh run, and notes saying how it was made."""
+    rows = src.parts["rows"]
+    classes = task != "regression"
+    notes = []
+    if src.lecture_split is not None and not data.validation_split:
+        return src.lecture_split, notes
+    if src.lecture_split is not None:  # pool the lecture's train and valid, split again
+        pool = np.concatenate([src.lecture_split.train[1], src.lecture_split.valid[1]])
+        train, valid, note = sp.holdout(pool, data.validation_split, data.split_order, seed,
+                                        rows.y[pool] if classes else None)
+        return sp.Split(("rows", train), ("rows", valid), src.lecture_split.test), [note]
+    idx = np.arange(len(rows))
+    if "test" in src.parts:
+        test = ("test", np.arange(len(src.parts["test"])))
+    else:
+        idx, held, note = sp.holdout(idx, data.test_split or DEFAULT_SPLIT, data.split_order,
+                                     seed, rows.y[idx] if classes else None, "test")
+        test = ("rows", held)
+        notes.append(note)
+    if "valid" in src.parts:
+        valid = ("valid", np.arange(len(src.parts["valid"])))
+    else:
+        idx, held, note = sp.holdout(idx, data.validation_split or DEFAULT_SPLIT,
+                                     data.split_order, seed + 1,
+                                     rows.y[idx] if classes else None, "validation")
+        valid = ("rows", held)
+        notes.append(note)
+    return sp.Split(("rows", idx), valid, test), notes
+
+
+def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Dataset:
+    """Split and encode ``src`` as the run's ``[data]`` settings say.
+
+    Args:
+        data: the run's ``DataConfig``.
+        stored: a reopened run's ``{"split": Split, "preprocessing": dict}``.
+    """
+    notes = list(src.notes)
+    rows = src.parts["rows"]
+    if stored:
+        prep = stored["preprocessing"]
+        labels = lb.Labels.from_spec(prep["labels"])
+        split = stored["split"]
+    else:
+        task, why = (src.task, "the data set's own") if src.task else lb.infer_task(rows.y,
+                                                                                   data.task)
+        if task in ("multiclass", "binary") and np.asarray(rows.y).ndim == 1:
+            distinct = np.unique(np.asarray(rows.y).astype(str))
+            if len(distinct) < 2:
+                raise DataError(f"the labels of {src.name} hold one class only "
+                                f"({distinct[:1].tolist()}); a classifier needs at least two. "
+                                "Check the target column or folders.")
+        split, split_notes = make_split(src, data, seed, task)
+        notes += split_notes
+        train_part, train_idx = split.train
+        labels = lb.Labels.fit(sp.take(src.parts[train_part].y, train_idx), task,
+                               src.class_names)
+        if not src.task:
+            notes.append(f"task: {task} ({why}); --task changes it")
+        split = _drop_unknown(src, split, labels, notes)
+    x, y, w = {}, {}, {}
+    for name, (part, idx) in split.items():
+        chunk = src.parts[part]
+        x[name] = sp.take(chunk.x, idx)
+        y[name] = labels.encode(sp.take(chunk.y, idx), where=f"the {WHAT[name]} labels")
+        w[name] = sp.take(chunk.w, idx)
+    table = None
+    if src.table is not None:
+        encoder = (src.table.from_spec(stored["preprocessing"]["table"]) if stored
+                   else src.table.fit(x["train"], notes))
+        x = {name: encoder.transform(a) for name, a in x.items()}
+        table = encoder.spec()
+    one_hot = bool(data.one_hot) or (labels.task == "multiclass" and y["train"].ndim == 2)
+    if data.one_hot and y["train"].ndim == 1:
+        if labels.task != "multiclass":
+            raise ConfigError(f"one_hot applies to multiclass labels; these are {labels.task}. "
+                              "Received: one_hot=True")
+        eye = np.eye(len(labels.class_names), dtype=np.float32)
+        y = {name: eye[a] for name, a in y.items()}
+        if not stored:
+            notes.append("labels one-hot encoded (to_categorical): loss "
+                         "categorical_crossentropy")
+    return Dataset(name=src.name, task=labels.task, x_train=x["train"], y_train=y["train"],
+                   x_valid=x["valid"], y_valid=y["valid"], x_test=x["test"], y_test=y["test"],
+                   class_names=labels.class_names,
+                   feature_names=table["features"] if table else src.feature_names,
+                   source=src.source, one_hot=one_hot,
+                   w_train=None if w["train"] is None else np.asarray(w["train"], np.float32),
+                   labels=labels, split=split, table=table, image=src.image, kind=src.kind,
+                   notes=notes)
+
+
+def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) -> sp.Split:
+    """Rows that mlpkit held out itself, whose class never appears in the training rows
+    (a class too rare to stratify), cannot be scored: drop them, and say so. A
+    validation or test set the user gave is never changed (unknown labels are refused)."""
+    parts = {}
+    for name, (part, idx) in split.items():
+        if name != "train" and part == "rows":
+            known = labels.known(sp.take(src.parts[part].y, idx))
+            if not known.all():
+                gone = sorted({str(v) for v in sp.take(src.parts[part].y, idx[~known])})
+                notes.append(f"{name}: {int((~known).sum())} rows dropped, their classes never "
+                             f"appear in the training rows: {gone[:10]}")
+                idx = idx[known]
+        parts[name] = (part, idx)
+    return sp.Split(**parts)
+
+
+def encode_all(src: Source, prep: dict) -> tuple[np.ndarray, np.ndarray]:
+    """Every row of ``src`` (all its parts), encoded with a run's stored preprocessing:
+    for evaluating a trained model on other data."""
+    labels = lb.Labels.from_spec(prep["labels"])
+    encoder = None
+    if prep.get("table"):
+        from mlpkit.data.columns import TableEncoder
+
+        encoder = TableEncoder.from_spec(prep["table"])
+    xs, ys = [], []
+    for name, rows in src.parts.items():
+        xs.append(encoder.transform(rows.x) if encoder else np.asarray(rows.x))
+        ys.append(labels.encode(rows.y, where=f"the labels of {src.name}"))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    if prep.get("one_hot") and y.ndim == 1:
+        y = np.eye(len(labels.class_names), dtype=np.float32)[y]
+    if list(x.shape[1:]) != list(prep["input_shape"]):
+        raise DataError(f"{src.name} gives inputs of shape {list(x.shape[1:])}; the model was "
+                        f"trained on {prep['input_shape']}. Pass data of the training kind.")
+    return x, y

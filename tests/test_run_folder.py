@@ -1,0 +1,107 @@
+"""The run folder is a contract: reopening a run uses what it stored, never the data
+files as they are now."""
+
+import json
+import shutil
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import mlpkit
+from mlpkit.errors import RunError
+
+from conftest import run_cli
+
+
+def table(path, n=160, seed=0):
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    colour = rng.choice(["red", "green", "blue"], size=n)
+    df = pd.DataFrame({"x1": x1, "x2": rng.normal(size=n), "colour": colour,
+                       "label": np.where(x1 + (colour == "red") > 0.3, "yes", "no")})
+    df.loc[::9, "x2"] = np.nan
+    df.to_csv(path, index=False)
+    return df
+
+
+@pytest.fixture(scope="module")
+def table_run(tmp_path_factory):
+    root = tmp_path_factory.mktemp("contract")
+    table(root / "t.csv")
+    run = mlpkit.train(str(root / "t.csv"), target="label", epochs=3, out=root / "run",
+                       verbose=0)
+    return root, run
+
+
+def test_the_folder_stores_split_and_preprocessing(table_run):
+    root, run = table_run
+    names = {p.name for p in run.path.iterdir()}
+    assert {"split.npz", "preprocessing.json", "config.toml", "manifest.json"} <= names
+    prep = json.loads((run.path / "preprocessing.json").read_text())
+    assert prep["labels"]["class_names"] == ["no", "yes"]
+    assert prep["table"]["vocab"]["colour"] == ["blue", "green", "red"]
+    assert "x2" in prep["table"]["medians"]
+    with np.load(run.path / "split.npz") as f:
+        rows = np.concatenate([f["train"], f["valid"], f["test"]])
+    assert sorted(rows.tolist()) == list(range(160))  # every row once, in one split
+
+
+def test_reopening_uses_the_stored_preprocessing_not_the_file(table_run):
+    """Medians and vocabularies come from preprocessing.json: a reopened run encodes its
+    test rows exactly as in training, even if the code that fits them would now differ."""
+    root, run = table_run
+    loaded = mlpkit.load_run(run.path)
+    np.testing.assert_array_equal(loaded.dataset.x_test, run.dataset.x_test)
+    np.testing.assert_array_equal(loaded.dataset.y_test, run.dataset.y_test)
+    prep = json.loads((run.path / "preprocessing.json").read_text())
+    prep["table"]["medians"]["x2"] = 1234.5  # tamper: the reopened run must use it
+    (root / "tampered").mkdir()
+    for f in run.path.iterdir():
+        if f.is_file():
+            shutil.copy(f, root / "tampered" / f.name)
+    (root / "tampered" / "preprocessing.json").write_text(json.dumps(prep))
+    tampered = mlpkit.load_run(root / "tampered").dataset
+    col = prep["table"]["features"].index("x2")
+    assert 1234.5 in tampered.x_test[:, col] or 1234.5 in tampered.x_train[:, col]
+
+
+def test_changed_data_is_refused_and_restored_data_gives_the_same_figures(table_run):
+    root, run = table_run
+    recorded = json.loads((run.path / "metrics.json").read_text())
+    original = (root / "t.csv").read_bytes()
+    with open(root / "t.csv", "a") as f:
+        f.write("0.5,0.1,red,yes\n1.5,0.2,blue,no\n")
+    r = run_cli("evaluate", run.path, "--json")
+    assert r.returncode == 2 and "the data changed since this run was trained" in r.stderr
+    assert "mlpkit evaluate" in r.stderr and "--data FILE" in r.stderr
+    with pytest.raises(RunError, match="data changed"):
+        mlpkit.load_run(run.path).evaluate()
+    (root / "t.csv").write_bytes(original)
+    r = run_cli("evaluate", run.path, "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout) == recorded  # exactly the recorded figures
+
+
+def test_evaluate_on_other_data_explicitly(table_run):
+    root, run = table_run
+    other = table(root / "other.csv", n=50, seed=9)
+    r = run_cli("evaluate", run.path, "--data", root / "other.csv", "--json")
+    assert r.returncode == 0, r.stderr
+    figures = json.loads(r.stdout)
+    proba = run.predict(other.drop(columns=["label"]))
+    accuracy = np.mean((proba[:, 0] > 0.5) == (other["label"] == "yes").to_numpy())
+    assert figures["test_accuracy"] == pytest.approx(accuracy)
+
+
+def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
+    root, run = table_run
+    moved = tmp_path / "moved"
+    shutil.copytree(run.path, moved)
+    r = run_cli("report", moved)
+    assert r.returncode == 0, r.stderr
+    pd.DataFrame({"x1": [3.0, -3.0], "x2": [0.0, np.nan], "colour": ["red", "purple"]}).to_csv(
+        tmp_path / "new.csv", index=False)
+    r = run_cli("predict", moved, tmp_path / "new.csv", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [row["prediction"] for row in json.loads(r.stdout)] == ["yes", "no"]
