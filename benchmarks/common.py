@@ -51,6 +51,17 @@ def machine() -> dict:
             "cpu": cpu, "cores": os.cpu_count(), "versions": versions}
 
 
+def source() -> dict:
+    """The commit measured, and whether src/ had changes not yet committed."""
+    def git(*args):
+        r = subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True)
+        return r.stdout.strip() if r.returncode == 0 else None
+
+    status = git("status", "--porcelain", "--", "src")
+    return {"commit": git("rev-parse", "--short", "HEAD"),
+            "uncommitted_src": bool(status) if status is not None else None}
+
+
 def load_average() -> float:
     """The 1-minute load average: how busy the machine was (others' work included)."""
     return round(os.getloadavg()[0], 2)
@@ -66,7 +77,8 @@ def emit(figure: dict, load: list[float] | None = None) -> dict:
     load = load or [load_average()]
     figure = {**figure, "date": datetime.datetime.now(datetime.timezone.utc)
               .strftime("%Y-%m-%dT%H:%M:%SZ"),
-              "load_average": {"min": min(load), "max": max(load)}, "machine": MACHINE}
+              "load_average": {"min": min(load), "max": max(load)}, "source": source(),
+              "machine": MACHINE}
     print(json.dumps(figure), flush=True)
     records = read_results(RESULTS)
     names = [r["figure"] for r in records]
