@@ -52,8 +52,7 @@ class EpochTimer(keras.callbacks.Callback):
 
 
 def epoch_seconds(ds, engine: str, epochs: int, batch: int = BATCH) -> list[float]:
-    c = cfg.resolve("fashion-mnist", overrides={"training": {
-        "batch_size": batch, "epochs": epochs, "engine": engine}})
+    c = cfg.resolve("fashion-mnist", batch_size=batch, epochs=epochs, engine=engine)
     keras.utils.set_random_seed(0)
     model = training.compile_model(training.build_model(ds, c), ds.task, c.training)
     timer = EpochTimer()

@@ -62,10 +62,8 @@ def one_run(ds, hidden, learning_rate, epochs, batch_size, seed) -> dict:
     The jitted loop keeps compiled programs in the mlpkit cache, so a repeated
     configuration (the second seed) skips compilation, as a user's second run does.
     """
-    c = cfg.resolve("fashion-mnist", "fast", overrides={
-        "model": {"hidden": list(hidden)},
-        "training": {"learning_rate": learning_rate, "epochs": epochs,
-                     "batch_size": batch_size, "seed": seed}})
+    c = cfg.resolve("fashion-mnist", "fast", hidden=list(hidden), learning_rate=learning_rate,
+                    epochs=epochs, batch_size=batch_size, seed=seed)
     keras.utils.set_random_seed(seed)
     model = training.build_model(ds, c)
     training.compile_model(model, ds.task, c.training, len(ds.x_train), ds.one_hot)
