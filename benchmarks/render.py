@@ -162,16 +162,12 @@ def measured_on(figs: dict) -> str:
             machines.append(text)
     tf = figs["lecture_recipe_seconds_per_epoch"].get("reference_tensorflow")
     load = [x for r in records for x in (r["load_average"]["min"], r["load_average"]["max"])]
-    sources = []
-    for r in records:
-        if "source" in r:
-            text = f"commit {r['source']['commit']}" + (
-                " with changes in src/ not yet committed" if r["source"]["uncommitted_src"] else "")
-            if text not in sources:
-                sources.append(text)
+    commits = sorted({r["source"]["commit"] for r in records if "source" in r})
+    dirty = [r["title"] for r in records if r.get("source", {}).get("uncommitted_src")]
     return (f"Measured {when} on {'; and on '.join(machines)}"
             + (f"; TensorFlow {tf} for the reference" if tf else "")
-            + (f"; mlpkit at {', '.join(sources)}" if sources else "")
+            + (f"; mlpkit at commit {', '.join(commits)}" if commits else "")
+            + (f" (with uncommitted changes in src/ for: {', '.join(dirty)})" if dirty else "")
             + f". The 1-minute load average while measuring was {span(load)}.")
 
 
