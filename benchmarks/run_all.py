@@ -21,6 +21,7 @@ if quick:  # fewer repetitions: not figures to commit
 import bench_efficiency  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_predict  # noqa: E402
+import bench_resume  # noqa: E402
 import bench_sklearn  # noqa: E402
 import bench_startup  # noqa: E402
 import bench_throughput  # noqa: E402
@@ -32,4 +33,5 @@ bench_time_to_accuracy.main()
 bench_efficiency.main(1 if quick else 3)
 bench_memory.main(2)
 bench_throughput.main(3 if quick else 5, 1 if quick else 3)
+bench_resume.main(*((3, 3) if quick else ()))
 bench_sklearn.main(1 if quick else 3)

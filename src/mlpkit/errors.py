@@ -27,6 +27,23 @@ class RunError(MlpkitError):
     """A run folder is missing, incomplete or cannot be written."""
 
 
+class Interrupted(KeyboardInterrupt):
+    """Training stopped by a signal (SIGINT: Ctrl-C, or SIGTERM) at a step boundary.
+
+    A ``KeyboardInterrupt``, so code that stops on Ctrl-C stops on it too. The
+    message says what was saved and the command that resumes; the command line
+    prints it and exits with 128 + the signal's number (130, 143).
+    """
+
+    def __init__(self, signum: int = 2, message: str = ""):
+        super().__init__(message)
+        self.signum = signum
+
+    @property
+    def exit_code(self) -> int:
+        return 128 + self.signum
+
+
 def did_you_mean(key: str, options) -> str:
     """" Did you mean 'epochs'?" when ``key`` is close to one of ``options``, else ""."""
     import difflib

@@ -10,15 +10,26 @@ optimizer through ``stateless_apply``, the loss and metric of ``mlpkit.metrics``
 (as evaluation), a fresh shuffle every epoch, and a last smaller batch (1,719
 steps of 32 on 55,000 images, the last of 24), run as its own compiled step:
 padding it would put the padding rows in BatchNormalization's batch statistics.
-The only difference is the random order of the shuffles.
+The only difference is the random order of the shuffles: each epoch's is drawn
+from ``(seed, epoch)`` alone, not from a running random state, so that a run
+resumed at any epoch shuffles as the uninterrupted run did.
 
 Callbacks see what they would see in ``fit``: the state goes back into the
 model's variables before each callback hook and is read from them after, so a
 learning rate set by ``ReduceLROnPlateau`` or ``LearningRateScheduler`` takes
 effect. In between, the compiled calls donate the state's buffers (no copy of
 weights and optimizer slots per call), deleting those the variables point at;
-so Ctrl-C waits for the running block to end (a second one interrupts at once)
-and any exception writes the latest state back: the model stays usable.
+so Ctrl-C (and SIGTERM, where a Python handler is installed for it, as the
+command line does) waits for the running block to end (a second one interrupts
+at once) and any exception writes the latest state back: the model stays usable.
+
+Resuming: ``fit(start=Position(...))`` continues from where a checkpoint was taken,
+repeating no step, and ``on_block_end(position, interrupted)`` is called whenever
+the model's variables hold the state at ``position`` (after every compiled call,
+and when an interrupt stops the loop) for the caller to save. A compiled call
+always ends at the same steps for one configuration (every ``BLOCK`` steps from
+the start of the epoch, and at every multiple of ``cut_every`` steps), so a
+resumed run adds up its losses in the same order and logs the same figures.
 
 Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
 ``supported`` accepts; Keras's ``fit`` trains the others, and ``engine = "keras"``.
@@ -26,6 +37,7 @@ Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import signal
 import threading
@@ -34,9 +46,24 @@ import keras
 import numpy as np
 
 from mlpkit import metrics
+from mlpkit.errors import Interrupted
 
 BLOCK = 128  # training steps per compiled call: progress bar updates ~14 times an epoch
 EVAL_BATCH = 1024
+
+
+@dataclasses.dataclass(frozen=True)
+class Position:
+    """Where training stands between two compiled calls: ``epoch`` (0-based) is the
+    epoch under way, ``step`` the steps of it done (0: not begun), and ``loss_total``,
+    ``stat_total`` and ``seen`` the running sums its logged loss and metric are made
+    of. Resuming at a position repeats none of its steps and logs the same figures."""
+
+    epoch: int = 0
+    step: int = 0
+    loss_total: float = 0.0
+    stat_total: float = 0.0
+    seen: int = 0
 
 
 def enable_compilation_cache() -> None:
@@ -173,28 +200,38 @@ class _Engine:
                 var.assign(value)
         self.held = None
 
-    def train_epoch(self, order, batch_size: int, interrupt, batch_end) -> tuple:
-        """One epoch over the rows in ``order``: whole batches in compiled blocks of
-        ``BLOCK`` steps, then the last, smaller batch at its real size. After each
-        call, ``batch_end(step, loss_sum, stat_sum, rows)``; a true result ends the
-        epoch. Returns the loss and metric sums and the rows seen."""
+    def train_epoch(self, order, batch_size: int, interrupt, batch_end, cuts=(),
+                    start: Position | None = None) -> tuple:
+        """One epoch over the rows in ``order``: whole batches in compiled blocks of at
+        most ``BLOCK`` steps, also ending at the steps in ``cuts``, then the last,
+        smaller batch at its real size. ``start`` (a position in this epoch) skips
+        the steps done before it and carries on its sums. After each call,
+        ``batch_end(step, loss_sum, stat_sum, rows)``; a true result ends the epoch.
+        Returns the loss and metric sums and the rows seen."""
         full, rest = divmod(len(order), batch_size)
-        blocks = math.ceil(full / BLOCK)
-        idx = np.zeros((blocks * BLOCK, batch_size), np.int32)  # rows past `full`: not run
-        idx[:full] = order[:full * batch_size].reshape(full, batch_size)
-        idx = idx.reshape(blocks, BLOCK, batch_size)
-        loss_total = stat_total = 0.0
-        done = seen = 0
-        for b in range(blocks + (rest > 0)):
+        batches = order[:full * batch_size].reshape(full, batch_size)
+        bounds = sorted({*range(0, full, BLOCK), *(c for c in cuts if 0 < c < full), full})
+        spans = list(zip(bounds, bounds[1:])) + ([(full, full + 1)] if rest else [])
+        start = start or Position()
+        if start.step not in {a for a, _ in spans} | {full + (rest > 0)}:
+            raise ValueError(f"cannot resume at step {start.step}: not where a compiled "
+                             f"call ends. Received: start={start}")
+        loss_total, stat_total, seen, done = (start.loss_total, start.stat_total,
+                                              start.seen, start.step)
+        for first, end in spans:
+            if first < done:
+                continue  # done before the checkpoint this run resumed from
             interrupt.check()
-            if b < blocks:
-                n_steps = min(BLOCK, full - done)
-                self.held, l, s = self.train_block(self.held, *self.data, idx[b], n_steps)
+            if first < full:
+                idx = np.zeros((BLOCK, batch_size), np.int32)  # rows past `end`: not run
+                idx[:end - first] = batches[first:end]
+                self.held, l, s = self.train_block(self.held, *self.data, idx, end - first)
             else:
-                n_steps = 1
                 self.held, l, s = self.train_step(self.held, *self.data,
                                                   order[full * batch_size:])
-            if b == 0 and self.valid is not None and self._eval_exec is None:
+            n_steps = end - first
+            if (self.valid is not None and self._eval_exec is None
+                    and self._eval_thread is None):
                 self.precompile_evaluate()
             loss_total += float(l)
             stat_total += float(s)
@@ -250,30 +287,35 @@ class _Engine:
 
 
 class _DeferredInterrupt:
-    """Ctrl-C during ``fit`` sets a flag that the loop checks between compiled calls,
-    where it can write the state back; the first one restores the previous handler,
-    so a second Ctrl-C interrupts at once. Only the main thread can install it."""
+    """Ctrl-C during ``fit`` (and SIGTERM, where a Python handler is installed for it)
+    sets a flag that the loop checks between compiled calls, where it can write the
+    state back and save it; the first signal restores the previous handlers, so a
+    second one interrupts at once. Only the main thread can install it."""
 
     def __init__(self):
-        self.requested, self.previous = False, None
+        self.requested, self.previous = None, {}
         if threading.current_thread() is threading.main_thread():
-            previous = signal.getsignal(signal.SIGINT)
-            if previous not in (None, signal.SIG_IGN):  # not set from Python, or ignored
-                self.previous = signal.signal(signal.SIGINT, self._handle)
+            for signum in (signal.SIGINT, signal.SIGTERM):
+                previous = signal.getsignal(signum)
+                # SIGINT: unless not set from Python, or ignored; SIGTERM: only where a
+                # Python handler would turn it into an exception (the default kills)
+                if (previous not in (None, signal.SIG_IGN) if signum == signal.SIGINT
+                        else callable(previous)):
+                    self.previous[signum] = signal.signal(signum, self._handle)
 
     def _handle(self, signum, frame):
-        self.requested = True
+        self.requested = signum
         self.restore()
 
     def restore(self) -> None:
-        if self.previous is not None:
-            signal.signal(signal.SIGINT, self.previous)
-            self.previous = None
+        for signum, previous in self.previous.items():
+            signal.signal(signum, previous)
+        self.previous = {}
 
     def check(self) -> None:
-        if self.requested:
+        if self.requested is not None:
             self.restore()
-            raise KeyboardInterrupt
+            raise Interrupted(self.requested, signal.Signals(self.requested).name)
 
 
 def sample_weights(y, sample_weight=None, class_weight: dict | None = None) -> np.ndarray:
@@ -291,7 +333,8 @@ def sample_weights(y, sample_weight=None, class_weight: dict | None = None) -> n
 
 def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_data=None,
         callbacks=(), verbose="auto", seed: int = 0, shuffle: bool = True,
-        sample_weight=None, class_weight: dict | None = None):
+        sample_weight=None, class_weight: dict | None = None,
+        start: Position | None = None, on_block_end=None, cut_every: int = 0):
     """Train a compiled Keras model like ``model.fit``; returns its ``History``.
 
     The model must be one ``supported`` accepts: a loss in ``metrics.LOSSES`` and
@@ -299,9 +342,19 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
     follow Keras: the batch loss is the sum of weight x loss over the batch's
     samples, divided by their count; metrics are not weighted.
 
+    Args:
+        start: resume here (the model and callbacks already hold the state of that
+            position); ``None``: from the beginning.
+        on_block_end: ``on_block_end(position, interrupted)``, called while the
+            model's variables hold the state at ``position``: after every compiled
+            call, and (``interrupted=True``) when a signal stops the loop.
+        cut_every: also end a compiled call at every multiple of this many steps,
+            counted over all epochs (where checkpoints are taken); 0: no extra cuts.
+
     Raises:
         ValueError: the model is not one this loop can train.
         KeyboardInterrupt: Ctrl-C; the model keeps the weights of the last block.
+            ``errors.Interrupted`` when the loop stopped at a step boundary.
     """
     import jax.numpy as jnp
 
@@ -319,15 +372,20 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
     model.optimizer.build(model.trainable_variables)
     n = len(x)
     verbose = 1 if verbose == "auto" else verbose
+    steps = math.ceil(n / batch_size)
     cb = keras.callbacks.CallbackList(list(callbacks), add_history=True,
                                       add_progbar=verbose != 0, model=model, verbose=verbose,
-                                      epochs=epochs, steps=math.ceil(n / batch_size))
-    rng = np.random.default_rng(seed)
+                                      epochs=epochs, steps=steps)
+    position = start or Position()
 
     def batch_end(step, loss_total, stat_total, seen) -> bool:
+        nonlocal position
         running = metrics.finish(loss_total, stat_total, seen, metric)
         engine.give_back()  # a callback may read the weights (checkpoints) or set them
         cb.on_train_batch_end(step, dict(zip(names, running)))
+        position = Position(epoch, step + 1, loss_total, stat_total, seen)
+        if on_block_end is not None:
+            on_block_end(position, False)
         engine.take()
         return model.stop_training  # e.g. TerminateOnNaN: Keras ends the epoch there
 
@@ -335,22 +393,33 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
     try:
         model.stop_training = False
         cb.on_train_begin()
-        for epoch in range(epochs):
+        for epoch in range(position.epoch, epochs):
             cb.on_epoch_begin(epoch)
             engine.take()  # after the hook: a scheduler may have set the learning rate
-            order = (rng.permutation(n) if shuffle else np.arange(n)).astype(np.int32)
-            loss_total, stat_total, seen = engine.train_epoch(order, batch_size, interrupt,
-                                                              batch_end)
+            # each epoch's order from (seed, epoch) alone: a resumed run draws the same
+            order = (np.random.default_rng([seed, epoch]).permutation(n) if shuffle
+                     else np.arange(n)).astype(np.int32)
+            cuts = ([c for c in range(1, steps) if (epoch * steps + c) % cut_every == 0]
+                    if cut_every else ())
+            loss_total, stat_total, seen = engine.train_epoch(
+                order, batch_size, interrupt, batch_end, cuts,
+                position if position.epoch == epoch else None)
             logs = dict(zip(names, metrics.finish(loss_total, stat_total, seen, metric)))
             if valid is not None:
                 logs.update(zip((f"val_{k}" for k in names), engine.evaluate()))
             engine.give_back()  # callbacks (EarlyStopping, ReduceLROnPlateau) see the model
             cb.on_epoch_end(epoch, logs)
+            position = Position(epoch + 1)
             if model.stop_training:
                 break
         interrupt.check()
         # EarlyStopping may restore the best weights into the model: the loop is done
         cb.on_train_end()
+    except Interrupted:  # at a step boundary: the state of `position` can be saved
+        engine.give_back()
+        if on_block_end is not None:
+            on_block_end(position, True)
+        raise
     finally:
         interrupt.restore()
         engine.give_back()  # after an exception: the latest state, not deleted buffers
