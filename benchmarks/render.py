@@ -127,6 +127,82 @@ def measured_selection(r: dict) -> str:
             "(table below)")
 
 
+def _runs_span(values, digits=4) -> str:
+    return span(values, digits=digits)
+
+
+def best_text(r: dict, key: str, what: str) -> str:
+    """A preset's figure over seeds: mean, lowest-highest and sd; validation; fit; search."""
+    f = r[key]
+    seeds = ", ".join(str(x["seed"]) for x in r["runs"])
+    fit = [x["fit_seconds"] for x in r["runs"]]
+    s = r.get("search") or {}
+    found = (f"; chosen on validation data by study `{s['study']}` "
+             f"({', '.join(f'{v} {k}' for k, v in sorted(s['trials'].items()))} trials)"
+             if s else "")
+    valid = r.get("validation_" + key.removeprefix("test_"))
+    return (f"{what} **{f['mean']:.4f}** ({_runs_span([f['min'], f['max']])}, sd {f['std']:.4f};"
+            f" seeds {seeds})"
+            + (f", validation {valid['mean']:.4f}" if valid else "")
+            + f"; fit {span(fit, ' s', 0)}{found}; "
+            + ", ".join(f"{k.replace('_', ' ')} {v:g}" for k, v in r.get("anchors", {}).items()))
+
+
+def measured_best_fashion(r: dict) -> str:
+    return best_text(r, "test_accuracy", "test accuracy").rstrip("; ")
+
+
+def measured_best_housing(r: dict) -> str:
+    return best_text(r, "test_rmse", "test RMSE").rstrip("; ")
+
+
+def measured_sprint(r: dict) -> str:
+    crossed = [f"epoch {x['val_0.90_epoch']} ({x['val_0.90_seconds']:.1f} s)"
+               if x.get("val_0.90_epoch") else "never" for x in r["runs"]]
+    return (best_text(r, "test_accuracy", "test accuracy").rstrip("; ")
+            + f"; validation accuracy first >= 0.90: {', '.join(crossed)}")
+
+
+def measured_sklearn_speed(r: dict) -> str:
+    return (f"scikit-learn {r['sklearn_fit_seconds']:.2f} s, mlpkit {r['mlpkit_fit_seconds']:.2f} s "
+            f"(**{r['sklearn_fit_seconds'] / r['mlpkit_fit_seconds']:.2f}x**, median); mlpkit's "
+            f"first fit in a process {r['mlpkit_first_fit_seconds']:.2f} s")
+
+
+def measured_sklearn_rmse(r: dict) -> str:
+    s = r["lecture_seed"]
+    return (f"median validation RMSE mlpkit **{r['mlpkit_median_valid_rmse']:.4f}**, "
+            f"scikit-learn {r['sklearn_median_valid_rmse']:.4f}; at seed 42 "
+            f"{s['mlpkit_valid_rmse']:.4f} vs {s['sklearn_valid_rmse']:.4f}")
+
+
+def measured_resume(r: dict) -> str:
+    same = all(r[k] for k in ("weights_equal", "optimizer_equal", "metrics_equal",
+                              "history_equal"))
+    return (f"{r['kills']} kills, {r['resumes_recorded']} resumes: weights, optimizer, metrics "
+            f"and history {'**equal**' if same else '**different**'}; checkpoint "
+            f"{r['checkpoint_mib']:.2f} MiB in {r['checkpoint_ms']:.0f} ms")
+
+
+def measured_tables(r: dict) -> str:
+    behind = [s["table"] for s in r["summary"] if not s["holds"]]
+    return (f"{len(r['summary']) - len(behind)} of {len(r['summary'])} tables within the goal "
+            f"over {r['seeds']} seeds" + (f"; behind on {', '.join(behind)}" if behind else ""))
+
+
+def tables_table(figs: dict) -> str:
+    r = figs["tables_no_flags"]
+    lines = ["| table | task | mlpkit | linear | HGB | gap to the best | within? |",
+             "|---|---|---|---|---|---|---|"]
+    for s in r["summary"]:
+        metric = "accuracy" if s["task"] == "class" else "RMSE"
+        gap = (f"{100 * s['gap']:+.1f} points" if s["task"] == "class"
+               else f"{100 * s['gap']:+.1f}%")
+        lines.append(f"| {s['table']} | {metric} | {s['mlpkit']:.4f} | {s['linear']:.4f} | "
+                     f"{s['hgb']:.4f} | {gap} | {'yes' if s['holds'] else 'no'} |")
+    return "\n".join(lines)
+
+
 ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("lecture_recipe_seconds_per_epoch", measured_throughput),
     ("jitted_loop_vs_fit", measured_loop),
@@ -136,6 +212,10 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("prediction", measured_predict),
     ("peak_memory_mib", measured_memory),
     ("startup_seconds", measured_startup),
+    ("sklearn_estimator_fit_speed", measured_sklearn_speed),
+    ("sklearn_estimator_rmse", measured_sklearn_rmse),
+    ("resume_after_kills", measured_resume),
+    ("tables_no_flags", measured_tables),
 ]
 
 

@@ -7,10 +7,12 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" != 0 ] && command -v sudo >/dev/null; then SUDO="sudo"; fi
 
-# Debian/Ubuntu: Fashion-MNIST from the archive, and what venv needs.
+# Debian/Ubuntu: Fashion-MNIST from the archive, what venv needs, and PostgreSQL (the
+# tests start a server of their own for `mlpkit tune --storage`; no service is used).
 if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; then
   need=()
   dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
+  dpkg -s postgresql >/dev/null 2>&1 || need+=(postgresql)
   python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need[*]}"

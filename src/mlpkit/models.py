@@ -23,6 +23,7 @@ def build_mlp(
     dropout: float = 0.0,
     normalize: np.ndarray | None = None,
     categorical: dict[int, int] | None = None,
+    embedding: tuple = ("none", 16, 0.1),
 ) -> keras.Sequential:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -37,6 +38,8 @@ def build_mlp(
             given the model starts with it instead of ``Flatten``.
         categorical: {column: codes} of integer-coded category columns of
             ``normalize``; they skip normalization and are one-hot encoded.
+        embedding: ``(kind, size, sigma)``; kind "periodic" embeds each normalized
+            feature (``layers.PeriodicEmbedding``) before the Dense layers.
 
     Returns:
         An uncompiled ``keras.Sequential``.
@@ -67,6 +70,14 @@ def build_mlp(
         layers.append(norm)
     elif len(input_shape) > 1:
         layers.append(keras.layers.Flatten())
+    if embedding[0] == "periodic":
+        if normalize is None or categorical:
+            raise ModelError("embedding = periodic applies to numeric feature vectors "
+                             "(tables without category columns). Received: embedding="
+                             f"{embedding[0]!r}")
+        from mlpkit.layers import PeriodicEmbedding
+
+        layers.append(PeriodicEmbedding(embedding[1], sigma=embedding[2]))
     for units in hidden:
         layers.append(keras.layers.Dense(units, activation=activation))
         if dropout:

@@ -1,0 +1,243 @@
+"""Hyperparameter search with Optuna: the lecture's tuning advice, as a study.
+
+The lecture: tune the learning rate first, then the optimizer, then the number of
+layers, the neurons per layer and the activations, then the batch size; on the
+validation set, looking at the test set once, at the end. The default search space is
+that list (plus dropout). Trials are sampled by TPE and judged on the validation metric
+(accuracy, or RMSE for regression); after every epoch a Keras callback reports it to
+the trial, and the median pruner stops a trial that is worse than the median of the
+earlier trials at the same epoch (from a quarter of the epochs on, at least the second). The data every trial sees has its test rows
+removed before any model exists.
+
+A study lives in a storage: by default a journal file in the study folder (no
+server; several processes on one machine can share it), or any database URL Optuna
+takes (``postgresql://user@host/db``), through which processes on many machines work
+on one study: each runs ``mlpkit tune`` with the same ``--storage`` and ``--study``,
+and ``--trials N`` counts the finished trials of the whole study. A worker killed in
+the middle of a trial does not harm the study: on a database its trial stops beating
+(``HEARTBEAT_SECONDS``), another worker marks it failed and runs it again once
+(Optuna's ``RetryFailedTrialCallback``); in a journal file, the next worker on the same
+machine marks the trials of dead processes failed.
+
+The search space is ``search_space``'s; what a study found goes into its folder
+through ``study_folder`` (beside ``journal.log``, the default storage).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import math
+import os
+import socket
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+from mlpkit import config as cfg
+from mlpkit import study_folder
+from mlpkit.errors import ConfigError
+from mlpkit.search_space import Param, suggest
+from mlpkit.study_folder import counts, redact
+
+log = logging.getLogger("mlpkit")
+
+# seconds between a worker's heartbeats on a database; a trial is stale after two missed
+HEARTBEAT_SECONDS = int(os.environ.get("MLPKIT_TUNE_HEARTBEAT", "10"))
+
+
+def objective_metric(task: str) -> tuple[str, str]:
+    """The validation figure trials are judged on, and its direction."""
+    return ("val_rmse", "minimize") if task == "regression" else ("val_accuracy", "maximize")
+
+
+def pruning_callback(trial, monitor: str):
+    """A Keras callback: ``trial.report(logs[monitor], epoch)`` after each epoch (1-based),
+    then ``optuna.TrialPruned`` if ``trial.should_prune()``."""
+    import keras
+    import optuna
+
+    class _Pruning(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.pruned_at = None
+
+        def on_epoch_end(self, epoch, logs=None):
+            value = (logs or {}).get(monitor)
+            if value is None:
+                return
+            if not math.isfinite(float(value)):
+                raise optuna.TrialPruned(f"{monitor} is {value} at epoch {epoch + 1}")
+            trial.report(float(value), epoch + 1)
+            if trial.should_prune():
+                self.pruned_at = epoch + 1
+                raise optuna.TrialPruned(f"pruned at epoch {epoch + 1}: {monitor} {value:.4f}")
+
+    return _Pruning()
+
+
+def trial_value(history: dict, monitor: str, patience: int) -> float:
+    """The trial's figure: the last epoch's, or with early stopping (which restores the
+    best weights by validation loss) the epoch with the lowest validation loss."""
+    values = history[monitor]
+    if patience and history.get("val_loss"):
+        return float(values[int(np.nanargmin(history["val_loss"]))])
+    return float(values[-1])
+
+
+def without_test(ds):
+    """``ds`` with its test rows removed: what every trial sees."""
+    return dataclasses.replace(ds, x_test=ds.x_test[:0], y_test=ds.y_test[:0])
+
+
+def worker_id() -> dict:
+    return {"host": socket.gethostname(), "pid": os.getpid()}
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def fail_dead_local_trials(study) -> int:
+    """Mark failed the running trials of processes on this machine that are gone (for
+    storages without heartbeats, such as the journal file); returns how many."""
+    import optuna
+
+    me = socket.gethostname()
+    n = 0
+    for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.RUNNING,)):
+        w = t.user_attrs.get("worker") or {}
+        if w.get("host") == me and w.get("pid") != os.getpid() and not _alive(w.get("pid", 0)):
+            study.tell(t.number, state=optuna.trial.TrialState.FAIL)
+            log.info(f"trial {t.number} of process {w['pid']} (gone) marked failed")
+            n += 1
+    return n
+
+
+def open_storage(storage: str | None, folder: Path):
+    """Optuna's storage for ``--storage``: a database URL (with heartbeats and one retry
+    of a trial whose worker died), or a journal file path (default: the study folder's)."""
+    from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
+    from optuna.storages.journal import JournalFileBackend
+
+    if storage and "://" in storage:
+        try:
+            return RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
+                              grace_period=2 * HEARTBEAT_SECONDS,
+                              heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1),
+                              engine_kwargs={"pool_pre_ping": True})
+        except (ImportError, ModuleNotFoundError) as e:
+            raise ConfigError(f"cannot use storage {redact(storage)}: {e}. Install its "
+                              "driver (PostgreSQL: pip install 'psycopg[binary]').") from None
+        except Exception as e:  # sqlalchemy's errors: a wrong host, user or database
+            raise ConfigError(f"cannot open storage {redact(storage)}: "
+                              f"{str(e).splitlines()[0]}. Check the URL and that the "
+                              "server is running.") from None
+    path = Path(storage) if storage else folder / "journal.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    return JournalStorage(JournalFileBackend(str(path)))
+
+
+def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder: Path,
+        study_name: str, storage: str | None = None, timeout: float | None = None,
+        budget=None, sampler_seed: int | None = None) -> dict:
+    """Run this worker's share of a study; returns the study's summary (``study.json``).
+
+    Args:
+        base: the settings every trial starts from (preset, config file, flags).
+        ds: the loaded ``Dataset``; its test rows are removed before any trial.
+        space: from ``space_from``.
+        trials: the study's target of finished (complete or pruned) trials, over all
+            workers; this worker stops once the study has them, or after ``timeout``
+            seconds, and runs at most ``trials`` trials itself.
+        folder: the study folder (trials.csv, best.toml, plots, the default journal).
+        budget: ``budget(training, n_train) -> training`` (the ``max_steps`` cut).
+    """
+    import keras
+    import optuna
+    from optuna.study import MaxTrialsCallback
+
+    from mlpkit import labels, training
+
+    if trials < 1:
+        raise ConfigError(f"trials must be >= 1. Received: trials={trials!r}")
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(f"timeout must be > 0 seconds. Received: timeout={timeout!r}")
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    folder.mkdir(parents=True, exist_ok=True)
+    metric, direction = objective_metric(ds.task)
+    storage_obj = open_storage(storage, folder)
+    sampler = optuna.samplers.TPESampler(seed=sampler_seed, constant_liar=True,
+                                         n_startup_trials=max(3, min(10, trials // 3)))
+    # early epochs say little under a decaying schedule: judge from a quarter of the way on
+    warmup = max(2, base.training.epochs // 4)
+    pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+    study = optuna.create_study(storage=storage_obj, study_name=study_name, sampler=sampler,
+                                pruner=pruner, direction=direction, load_if_exists=True)
+    if study.direction.name.lower() != direction:
+        raise ConfigError(f"study {study_name!r} {study.direction.name.lower()}s; this data "
+                          f"needs {direction} ({metric}). Pass another --study.")
+    for key, value in (("metric", metric), ("dataset", ds.name)):
+        if study.user_attrs.get(key, value) != value:
+            raise ConfigError(f"study {study_name!r} was made for {key} "
+                              f"{study.user_attrs[key]!r}, not {value!r}. Pass another --study.")
+        study.set_user_attr(key, value)
+    trial_ds = without_test(ds)
+    class_weight = labels.class_weights(base.training.class_weight, ds.y_train, ds.labels)
+    states = optuna.trial.TrialState
+    finished = (states.COMPLETE, states.PRUNED)
+
+    def objective(trial) -> float:
+        config = suggest(trial, space, base)
+        trial.set_user_attr("worker", worker_id())
+        trial.set_user_attr("config", cfg.to_dict(config))
+        fitting = budget(config.training, len(trial_ds.x_train)) if budget else config.training
+        keras.backend.clear_session()
+        keras.utils.set_random_seed(config.training.seed)
+        model = training.build_model(trial_ds, config)
+        training.compile_model(model, trial_ds.task, fitting, len(trial_ds.x_train),
+                               trial_ds.one_hot)
+        start = time.perf_counter()
+        pruning = pruning_callback(trial, metric)
+        try:
+            history = training.fit(model, trial_ds, fitting, None, 0, class_weight,
+                                   callbacks=[pruning])
+        finally:
+            trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 2))
+            done = getattr(model, "history", None)
+            trial.set_user_attr("epochs", pruning.pruned_at or (len(done.epoch) if done else 0))
+        value = trial_value(history.history, metric, fitting.patience)
+        if not math.isfinite(value):
+            raise optuna.TrialPruned(f"{metric} is {value}")
+        return value
+
+    def after(study, t) -> None:
+        shown = ", ".join(f"{k} {v:.3g}" if isinstance(v, float) else f"{k} {v}"
+                          for k, v in t.params.items())
+        what = (f"{metric} {t.value:.4f}" if t.state == states.COMPLETE
+                else f"pruned at epoch {t.user_attrs.get('epochs')}"
+                if t.state == states.PRUNED else t.state.name.lower())
+        log.info(f"trial {t.number}: {what} ({t.user_attrs.get('fit_seconds', 0):.1f} s); "
+                 f"{shown}")
+        study_folder.write_tables(study, folder, metric)
+
+    fail_dead_local_trials(study)
+    done = sum(counts(study).get(s.name.lower(), 0) for s in finished)
+    if done >= trials:
+        log.info(f"study {study_name!r} already has {done} finished trials (--trials {trials})")
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            study.optimize(objective, n_trials=trials, timeout=timeout, gc_after_trial=True,
+                           callbacks=[MaxTrialsCallback(trials, states=finished), after])
+    fail_dead_local_trials(study)
+    return study_folder.write_folder(study, folder, base, space, metric, storage,
+                                     f"median (after 5 trials, from epoch {warmup})")

@@ -1,0 +1,342 @@
+"""The learning-rate finder and the Optuna search: tiny data, 1-2 epochs, real storages.
+
+The shared-study test starts a real PostgreSQL server (Debian's ``postgresql``
+package: initdb into a temporary folder, pg_ctl on a free loopback port, as the
+``postgres`` user when the tests run as root), runs two ``mlpkit tune`` workers on one
+study and kills one in the middle of a trial.
+"""
+
+from __future__ import annotations
+
+import csv
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlpkit
+from mlpkit import api
+from mlpkit import config as cfg
+from mlpkit import lr_range, search_space, tuning
+from mlpkit.errors import ConfigError
+from conftest import run_cli
+
+PG_INSTALL = "apt-get install -y postgresql (or scripts/setup.sh)"
+
+
+def blobs(path: Path, rows: int = 240, features: int = 6, seed: int = 0,
+          spread: float = 3.0) -> Path:
+    """An .npz of three classes (overlapping as ``spread`` is small), with test rows."""
+    rng = np.random.default_rng(seed)
+    centers = rng.normal(0, spread, (3, features))
+
+    def draw(n):
+        y = rng.integers(0, 3, n)
+        return (centers[y] + rng.normal(0, 1, (n, features))).astype("float32"), y
+
+    x, y = draw(rows)
+    xt, yt = draw(60)
+    np.savez(path, x_train=x, y_train=y, x_test=xt, y_test=yt)
+    return path
+
+
+# --- the search space ------------------------------------------------------------------
+
+def test_default_space_is_the_lectures_list():
+    space = search_space.space_from(None)
+    assert set(space) == {"learning_rate", "optimizer", "layers", "units", "activation",
+                          "batch_size", "dropout"}
+    assert space["learning_rate"].kind == "float" and space["learning_rate"].log
+    assert space["layers"].kind == "int" and space["batch_size"].kind == "categorical"
+
+
+def test_a_tune_table_narrows_and_widens_the_space():
+    space = search_space.space_from({"optimizer": "sgd", "batch_size": [64], "dropout": False,
+                                     "momentum": {"low": 0.5, "high": 0.99}})
+    assert space["optimizer"] == search_space.Param("fixed", value="sgd")
+    assert space["momentum"].kind == "float" and "dropout" not in space
+    assert search_space.fixed_settings(space) == {"optimizer": "sgd"}
+    hidden = search_space.space_from({"hidden": ["300,100", [64, 64, 64]]})
+    assert hidden["hidden"].choices == ("300,100", "64,64,64")
+    assert "layers" not in hidden and "units" not in hidden
+
+
+@pytest.mark.parametrize("table, message", [
+    ({"epochz": [1, 2]}, "unknown key 'epochz' in [tune]. Did you mean 'epochs'?"),
+    ({"learning_rate": {"low": 0.1, "high": 0.01}}, "low must be < high"),
+    ({"learning_rate": {"low": 0, "high": 1, "log": True}}, "learning_rate must be > 0"),
+    ({"optimizer": ["adam", "adamax"]}, "optimizer must be one of"),
+    ({"activation": {"low": 1, "high": 2}}, "activation takes choices, not a range"),
+    ({"seed": [1, 2]}, "unknown key 'seed' in [tune]"),
+    ({"layers": 0}, "layers must be whole numbers >= 1"),
+])
+def test_a_bad_tune_table_is_refused_with_the_fix(table, message):
+    with pytest.raises(ConfigError) as e:
+        search_space.space_from(table)
+    assert message in str(e.value)
+
+
+def test_a_trial_config_and_its_conditions():
+    import optuna
+
+    base = cfg.resolve("california-housing", "seed")
+    space = search_space.space_from({
+        "optimizer": ["sgd", "adamw"], "momentum": {"low": 0.5, "high": 0.9},
+        "weight_decay": {"low": 1e-4, "high": 1e-1, "log": True}})
+    params = {"learning_rate": 0.01, "optimizer": "sgd", "momentum": 0.8, "layers": 2,
+              "units_1": 64, "units_2": 32, "activation": "elu", "batch_size": 64,
+              "dropout": 0.1}
+    c = search_space.suggest(optuna.trial.FixedTrial(params), space, base)
+    assert c.model.hidden == (64, 32) and c.training.momentum == 0.8
+    assert c.training.weight_decay is None  # AdamW's only: not drawn for SGD
+    c = search_space.suggest(optuna.trial.FixedTrial({**params, "optimizer": "adamw",
+                                                "weight_decay": 0.01}), space, base)
+    assert c.training.weight_decay == 0.01 and c.training.momentum == 0.0
+
+
+# --- learning-rate finder ----------------------------------------------------------------
+
+def test_the_suggestion_follows_its_rule():
+    lrs = np.geomspace(1e-5, 1, 100)
+    smoothed = (np.log10(lrs) + 2) ** 2  # lowest at 1e-2
+    suggestion, steepest = lr_range.suggest(lrs, smoothed)
+    best = lrs[np.argmin(smoothed)]
+    assert suggestion == pytest.approx(best / 10)
+    assert steepest is not None and steepest < best
+    assert lr_range.suggest(lrs, -smoothed)[0] is None  # never fell: no suggestion
+
+
+def test_lr_find_writes_a_folder_with_the_plot_and_the_rule(tmp_path):
+    data = blobs(tmp_path / "b.npz", spread=0.5)
+    path, found = api.lr_find(data, optimizer="sgd", batch_size=16, steps=120,
+                                 max_lr=100.0, out=tmp_path / "lr")
+    assert path == tmp_path / "lr"
+    rows = list(csv.DictReader(open(path / "lr_find.csv")))
+    assert 10 < len(rows) <= 120 and float(rows[0]["learning_rate"]) == pytest.approx(1e-6)
+    rates = [float(r["learning_rate"]) for r in rows]
+    assert rates == sorted(rates)
+    assert found.stopped in ("diverged", "not finite", "max_lr reached")
+    assert 1e-6 < found.suggestion < 1.0
+    summary = json.loads((path / "lr_find.json").read_text())
+    assert summary["rule"] == lr_range.RULE and summary["suggested_learning_rate"] == \
+        found.suggestion
+    assert (path / "plots" / "lr_find.png").stat().st_size > 10_000
+    assert cfg.read_toml(path / "config.toml")["training"]["optimizer"] == "sgd"
+
+
+def test_lr_find_command_on_a_table(tmp_path):
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 3))
+    table = tmp_path / "t.csv"
+    table.write_text("a,b,c,price\n" + "\n".join(
+        f"{a:.4f},{b:.4f},{c:.4f},{2 * a - b + 0.1 * rng.normal():.4f}" for a, b, c in x))
+    r = run_cli("lr-find", table, "--target", "price", "--steps", "80", "--batch-size", "16",
+                "--out", tmp_path / "lr")
+    assert r.returncode == 0, r.stderr
+    assert "suggested learning rate: " in r.stdout
+    assert lr_range.RULE in r.stdout and "lr_find.png" in r.stdout
+    bad = run_cli("lr-find", table, "--target", "price", "--bach-size", "16")
+    assert bad.returncode == 2
+    assert "unknown option '--bach-size'. Did you mean '--batch-size'?" in bad.stderr
+
+
+# --- the search --------------------------------------------------------------------------
+
+def test_pruning_callback_stops_a_poor_trial():
+    import keras
+    import optuna
+
+    class Trial:
+        reported = []
+
+        def report(self, value, step):
+            self.reported.append((step, value))
+
+        def should_prune(self):
+            return len(self.reported) >= 2
+
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(64, 4)).astype("float32"), rng.integers(0, 2, 64)
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2, activation="softmax")])
+    model.compile(loss="sparse_categorical_crossentropy", optimizer="adam",
+                  metrics=["accuracy"])
+    from mlpkit import jax_loop
+
+    callback = tuning.pruning_callback(Trial(), "val_accuracy")
+    with pytest.raises(optuna.TrialPruned, match="pruned at epoch 2"):
+        jax_loop.fit(model, x, y, epochs=5, batch_size=16, validation_data=(x, y),
+                     callbacks=[callback], verbose=0)
+    assert [s for s, _ in Trial.reported] == [1, 2] and callback.pruned_at == 2
+    assert model.predict(x[:2], verbose=0).shape == (2, 2)  # the model stays usable
+
+
+def test_tune_never_shows_the_test_set_to_a_trial(tmp_path, monkeypatch):
+    from mlpkit import training
+
+    seen = []
+    fit = training.fit
+
+    def spy(model, ds, *args, **kwargs):
+        seen.append(len(ds.x_test))
+        return fit(model, ds, *args, **kwargs)
+
+    monkeypatch.setattr(training, "fit", spy)
+    summary = api.tune(blobs(tmp_path / "b.npz"), trials=2, epochs=1, sampler_seed=0,
+                          out=tmp_path / "study")
+    assert seen[:2] == [0, 0]  # the trials
+    assert len(seen) == 3 and seen[2] == 60  # the final run: the best config, once
+    assert summary["final"]["test"] and Path(summary["final"]["run"]).parent == \
+        tmp_path / "study"
+    assert summary["test_set"] == "not used by any trial"
+
+
+def test_tune_command_writes_the_study_folder(tmp_path):
+    data = blobs(tmp_path / "b.npz")
+    (tmp_path / "space.toml").write_text(
+        '[training]\nepochs = 2\n[tune]\noptimizer = ["adam", "nadam"]\n'
+        'layers = {low = 1, high = 2}\nunits = [8, 16]\nbatch_size = 32\n')
+    study = tmp_path / "study"
+    r = run_cli("tune", data, "--trials", "3", "--config", tmp_path / "space.toml",
+                "--out", study, "--sampler-seed", "0")
+    assert r.returncode == 0, r.stderr
+    lines = r.stdout.strip().splitlines()
+    assert lines[-1].startswith("best config trained once: test ")  # the final line
+    assert "accuracy" in lines[-1] and "study study: 3 complete" in r.stdout
+    rows = list(csv.DictReader(open(study / "trials.csv")))
+    assert [r["state"] for r in rows] == ["complete"] * 3
+    assert {r["optimizer"] for r in rows} <= {"adam", "nadam"}
+    assert "batch_size" not in rows[0]  # fixed, not drawn
+    assert all(0 <= float(r["val_accuracy"]) <= 1 for r in rows)
+    for name in ("optimization_history", "param_importances"):
+        assert (study / "plots" / f"{name}.png").stat().st_size > 5_000
+    assert (study / "journal.log").is_file() and (study / "space.toml").is_file()
+    best = study / "best.toml"
+    assert "chosen on the validation set" in best.read_text()
+    # best.toml is a config `mlpkit train --config` runs, with the fixed settings in it
+    config = cfg.resolve(config_file=best)
+    assert config.training.batch_size == 32 and config.training.epochs == 2
+    run = mlpkit.train(config_file=best, out=tmp_path / "again", verbose=0)
+    assert run.metrics and run.config.model.hidden == config.model.hidden
+    # the same folder again: the study continues (it already has its 3 trials)
+    r = run_cli("tune", data, "--trials", "4", "--config", tmp_path / "space.toml",
+                "--out", study, "--no-final")
+    assert r.returncode == 0, r.stderr
+    assert "study study: 4 complete" in r.stdout
+
+
+def test_tune_refuses_a_bad_storage_url(tmp_path):
+    r = run_cli("tune", blobs(tmp_path / "b.npz"), "--trials", "1", "--storage",
+                "postgresql://nobody@127.0.0.1:1/none", "--out", tmp_path / "s")
+    assert r.returncode == 2
+    last = r.stderr.strip().splitlines()[-1]
+    assert last.startswith("Error: cannot open storage postgresql://nobody@127.0.0.1:1/none: ")
+    assert last.endswith("Check the URL and that the server is running.")
+
+
+# --- several workers, one study, a real PostgreSQL ---------------------------------------
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def postgres_url():
+    """A PostgreSQL server of its own on a free loopback port, stopped after the tests."""
+    found = shutil.which("initdb") or next(iter(sorted(glob.glob(
+        "/usr/lib/postgresql/*/bin/initdb"))), None)
+    if not found:
+        pytest.fail(f"PostgreSQL's initdb not found; install it with: {PG_INSTALL}")
+    bindir = Path(found).resolve().parent
+    root = Path(tempfile.mkdtemp(prefix="mlpkit-pg-"))
+    as_user: list[str] = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        import pwd
+
+        try:
+            pw = pwd.getpwnam("postgres")
+        except KeyError:
+            pytest.fail(f"no postgres user; install PostgreSQL with: {PG_INSTALL}")
+        os.chown(root, pw.pw_uid, pw.pw_gid)
+        as_user = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", _free_port()
+    subprocess.run([*as_user, bindir / "initdb", "-D", data, "-U", "postgres",
+                    "--auth=trust", "-E", "UTF8", "--no-sync"], check=True,
+                   capture_output=True)
+    subprocess.run([*as_user, bindir / "pg_ctl", "-D", data, "-l", root / "server.log", "-w",
+                    "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off",
+                    "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*as_user, bindir / "pg_ctl", "-D", data, "-m", "immediate", "stop"],
+                       capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _worker(data, url, out, seed, env):
+    return subprocess.Popen(
+        [sys.executable, "-m", "mlpkit.cli", "tune", str(data), "--trials", "4", "--storage",
+         url, "--study", "shared", "--out", str(out), "--no-final", "--epochs", "2",
+         "--batch-size", "8", "--sampler-seed", str(seed)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def test_two_workers_share_a_study_on_postgresql_and_survive_a_kill(tmp_path, postgres_url):
+    import optuna
+
+    data = blobs(tmp_path / "b.npz", rows=400)
+    env = {**os.environ, "MLPKIT_TUNE_HEARTBEAT": "1"}  # a dead worker is noticed in 2 s
+    a = _worker(data, postgres_url, tmp_path / "a", 1, env)
+    b = _worker(data, postgres_url, tmp_path / "b", 2, env)
+    killed = None
+    try:
+        deadline = time.monotonic() + 240
+        while killed is None and time.monotonic() < deadline:
+            time.sleep(0.2)
+            if a.poll() is not None:
+                pytest.fail(f"worker a ended before it could be killed: {a.stderr.read()}")
+            try:
+                study = optuna.load_study(study_name="shared", storage=postgres_url)
+            except KeyError:  # not created yet
+                continue
+            trials = study.get_trials(deepcopy=False)
+            done = sum(t.state == optuna.trial.TrialState.COMPLETE for t in trials)
+            mine = [t for t in trials if t.state == optuna.trial.TrialState.RUNNING
+                    and (t.user_attrs.get("worker") or {}).get("pid") == a.pid]
+            if done >= 1 and mine:
+                a.send_signal(signal.SIGKILL)  # in the middle of its trial
+                killed = mine[0].number
+        assert killed is not None, "worker a never ran a trial"
+        a.wait(30)
+        out, err = b.communicate(timeout=300)
+    finally:
+        for p in (a, b):
+            if p.poll() is None:
+                p.kill()
+    assert b.returncode == 0, err
+    study = optuna.load_study(study_name="shared", storage=postgres_url)
+    states = optuna.trial.TrialState
+    by_number = {t.number: t for t in study.get_trials()}
+    assert by_number[killed].state == states.FAIL  # marked failed by worker b
+    finished = [t for t in by_number.values() if t.state in (states.COMPLETE, states.PRUNED)]
+    assert len(finished) >= 4
+    workers = {t.user_attrs["worker"]["pid"] for t in finished}
+    assert workers == {a.pid, b.pid}  # both did a share of the work
+    retried = [t for t in by_number.values() if t.system_attrs.get("failed_trial") == killed]
+    assert retried and retried[0].state == states.COMPLETE  # run again by worker b
+    assert retried[0].params == by_number[killed].params
+    rows = list(csv.DictReader(open(tmp_path / "b" / "trials.csv")))
+    assert len(rows) == len(by_number) and "fail" in {r["state"] for r in rows}
+    assert "study shared:" in out and (tmp_path / "b" / "best.toml").is_file()
