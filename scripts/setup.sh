@@ -14,6 +14,10 @@ if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; t
   dpkg -s dataset-fashion-mnist >/dev/null 2>&1 || need+=(dataset-fashion-mnist)
   dpkg -s postgresql >/dev/null 2>&1 || need+=(postgresql)
   python3 -c "import ensurepip, venv" >/dev/null 2>&1 || need+=(python3-venv)
+  # mlpkit serve: its page's tests drive Debian's chromium (Playwright cannot download its
+  # own browser offline); benchmarks/bench_serving.py loads the server with wrk
+  dpkg -s chromium >/dev/null 2>&1 || need+=(chromium)
+  command -v wrk >/dev/null || need+=(wrk)
   if [ ${#need[@]} -gt 0 ]; then
     echo "setup: apt-get install ${need[*]}"
     $SUDO apt-get update -q
@@ -21,6 +25,7 @@ if command -v apt-get >/dev/null && { [ "$(id -u)" = 0 ] || [ -n "$SUDO" ]; }; t
   fi
 else
   echo "setup: no apt-get here; mlpkit will download Fashion-MNIST on first use."
+  echo "setup: the served page's tests need chromium at /usr/bin/chromium."
 fi
 
 PYTHON="${PYTHON:-python3}"

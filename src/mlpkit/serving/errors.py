@@ -1,0 +1,125 @@
+"""One JSON error shape for every refusal: ``{"error": "<one line>", "status": 400}``.
+
+``"error"`` is the key the Open Inference Protocol and TensorFlow Serving use, so
+their clients (``tritonclient`` raises it as ``InferenceServerException``) show
+the message as it is. Every error the server can produce passes through here:
+mlpkit's own (``MlpkitError`` -> 400), FastAPI's validation, Starlette's 404/405,
+the body limit (413) and, as a last resort, anything unexpected (500, logged).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from mlpkit.errors import MlpkitError
+
+log = logging.getLogger("mlpkit.serving")
+
+
+class ApiError(Exception):
+    """A refused request: its HTTP status and a one-line message with the fix."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status, self.message = status, message
+
+
+def error_response(status: int, message: str, headers: dict | None = None) -> Response:
+    body = json.dumps({"error": message, "status": status}).encode()
+    return Response(body, status, headers=headers, media_type="application/json")
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    parts = []
+    for e in exc.errors()[:3]:
+        where = ".".join(str(p) for p in e.get("loc", ()) if p != "body") or "body"
+        parts.append(f"{where}: {e.get('msg', 'invalid')}")
+    return "invalid request: " + "; ".join(parts)
+
+
+def install(app: FastAPI) -> None:
+    """Route every exception to the one error shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api(_: Request, exc: ApiError):
+        return error_response(exc.status, exc.message)
+
+    @app.exception_handler(MlpkitError)
+    async def _mlpkit(_: Request, exc: MlpkitError):
+        return error_response(400, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError):
+        return error_response(400, _validation_message(exc))
+
+    @app.exception_handler(HTTPException)
+    async def _http(request: Request, exc: HTTPException):
+        if exc.status_code == 404:
+            message = f"no route {request.url.path}. See /openapi.json for the routes."
+        elif exc.status_code == 405:
+            message = f"{request.method} is not allowed on {request.url.path}."
+        else:
+            message = str(exc.detail)
+        return error_response(exc.status_code, message, getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception):
+        log.exception("unexpected error on %s %s", request.method, request.url.path)
+        return error_response(500, f"internal error ({type(exc).__name__}); see the "
+                                   "server's log.")
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """ASGI middleware: 413 for a body over ``limit`` bytes, by its Content-Length
+    before reading it, or while it streams in (chunked bodies)."""
+
+    def __init__(self, app, limit: int):
+        self.app, self.limit = app, limit
+
+    def _refuse(self) -> Response:
+        return error_response(413, f"request body over the limit of {self.limit} bytes. "
+                                   "Send fewer rows a request (or raise "
+                                   "MLPKIT_SERVE_MAX_BODY_BYTES).")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        for key, value in scope["headers"]:
+            if key == b"content-length":
+                try:
+                    too_large = int(value) > self.limit
+                except ValueError:
+                    too_large = False  # the server itself refuses a malformed length
+                if too_large:
+                    return await self._refuse()(scope, receive, send)
+        received, started = 0, False
+
+        async def counted_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge
+            return message
+
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted_receive, tracked_send)
+        except BodyTooLarge:
+            if not started:
+                await self._refuse()(scope, receive, send)

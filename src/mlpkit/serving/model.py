@@ -1,0 +1,271 @@
+"""The served model: one run, loaded once in Keras's safe mode, warmed up, and
+every kind of input it takes turned into model input as in training.
+
+The server serves only the run it was started on: a request names a model only
+to be checked against this one's name, never to load anything.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import math
+import re
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from mlpkit import Run, load_run
+from mlpkit.errors import MlpkitError, did_you_mean
+from mlpkit.inference import records
+from mlpkit.serving.batching import MicroBatcher
+from mlpkit.serving.errors import ApiError
+from mlpkit.serving.settings import ServeSettings
+
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+
+
+def model_name(run: Run, name: str | None) -> str:
+    """``name``, or the run folder's name made URL-safe."""
+    return name or re.sub(r"[^A-Za-z0-9_.-]+", "-", run.path.resolve().name).strip("-.") or "model"
+
+
+class ServedModel:
+    """A run and what the server needs to answer for it.
+
+    Args:
+        run: a ``Run`` or the path of a run folder. Its model is loaded here, with
+            ``safe_mode`` (a ``.keras`` file that would run code is refused).
+        settings: limits and batching (``ServeSettings``).
+
+    Raises:
+        RunError: not a complete run folder, or a model that cannot be loaded safely.
+    """
+
+    def __init__(self, run, settings: ServeSettings):
+        self.run = run if isinstance(run, Run) else load_run(run)
+        self.settings = settings
+        self.prep = self.run.preprocessing
+        self.name = model_name(self.run, settings.name)
+        self.labels = self.prep["labels"]
+        self.task = self.labels["task"]
+        self.class_names = self.labels.get("class_names")
+        self.table = self.prep.get("table")
+        self.image = self.prep.get("image")
+        self.kind = "table" if self.table else "images" if self.image else "arrays"
+        self.model = self.run.model  # loads now: a bad model fails before serving
+        self.input_shape = tuple(int(d) for d in self.model.input_shape[1:])
+        self.outputs = int(np.prod(self.model.output_shape[1:]))
+        self.columns = table_columns(self.table) if self.table else None
+        self.encoder = None
+        if self.table:
+            from mlpkit.data.columns import TableEncoder
+
+            self.encoder = TableEncoder.from_spec(self.table)
+        self.ready = False
+        # every request's input is encoded before it queues, so batches are plain arrays
+        self.batcher = MicroBatcher(self.run.predict, np.concatenate, settings.max_batch_rows,
+                                    settings.batch_window_ms / 1000)
+
+    # --- readiness ------------------------------------------------------------------
+
+    def warm_up(self) -> None:
+        """Compile every batch size a call can have (powers of two up to the limit),
+        so that no request waits for a compilation."""
+        size = 1
+        while True:
+            n = min(size, self.settings.max_batch_rows)
+            self.run.predict(np.zeros((n, *self.input_shape), np.float32))
+            if n >= self.settings.max_batch_rows:
+                break
+            size *= 2
+        self.ready = True
+
+    # --- predictions ----------------------------------------------------------------
+
+    async def predict(self, payload, rows: int) -> np.ndarray:
+        """Outputs for model input (a float32 array of ``rows`` rows), batched with
+        other requests' rows."""
+        if not self.ready:
+            raise ApiError(503, "the model is still warming up; retry when "
+                                "/v2/health/ready answers 200.")
+        if rows > self.settings.max_batch_rows:
+            raise ApiError(400, f"at most {self.settings.max_batch_rows} rows a request. "
+                                f"Received: rows={rows}")
+        return await self.batcher(payload, rows)
+
+    def records(self, outputs: np.ndarray, probabilities: bool = False) -> list[dict]:
+        """``mlpkit predict --json``'s records; with ``probabilities``, every class's
+        probability as well (``{"probabilities": {class: p}}``)."""
+        out = records(outputs, self.labels)
+        if probabilities and self.task in ("multiclass", "binary"):
+            for record, row in zip(out, np.asarray(outputs, np.float64)):
+                p = row if self.task == "multiclass" else [1.0 - row[0], row[0]]
+                record["probabilities"] = {n: float(v) for n, v in zip(self.class_names, p)}
+        return out
+
+    # --- input checks and conversion --------------------------------------------------
+
+    def array(self, values, what: str = "input") -> np.ndarray:
+        """Rows of numbers of the model's input shape (nested or flat per row) as a
+        float32 batch; refuses text, ragged rows, NaN and infinity."""
+        try:
+            arr = np.asarray(values)
+        except (ValueError, TypeError, OverflowError, RecursionError):
+            raise ApiError(400, f"{what} must be rows of numbers of shape "
+                                f"{list(self.input_shape)} (ragged or mixed values received)."
+                           ) from None
+        if arr.dtype.kind not in "iuf":
+            raise ApiError(400, f"{what} must hold numbers only. Received: values of "
+                                f"type {arr.dtype}")
+        n = len(arr) if arr.ndim else 0
+        if n == 0 or (arr.shape[1:] != self.input_shape
+                      and arr.shape[1:] != (math.prod(self.input_shape),)):
+            raise ApiError(400, f"{what} must have shape [n, "
+                                f"{', '.join(map(str, self.input_shape))}]. "
+                                f"Received: shape={list(arr.shape)}")
+        return self.finite(arr.reshape(n, *self.input_shape).astype(np.float32), what)
+
+    @staticmethod
+    def finite(x: np.ndarray, what: str = "input") -> np.ndarray:
+        if x.dtype.kind == "f" and not np.isfinite(x).all():
+            raise ApiError(400, f"{what} holds NaN or infinite values; send finite numbers.")
+        return x
+
+    def table_rows(self, rows: list) -> tuple[np.ndarray, list[list[str]]]:
+        """Raw table rows (one object a row, column -> value) encoded as in training:
+        each row must name every training column, with a number, text, true/false or
+        ``null`` (a missing value, replaced as in training). Returns the model input
+        and each row's notes (ignored columns, categories never seen in training)."""
+        import pandas as pd
+
+        names = [c["name"] for c in self.columns]
+        kinds = {c["name"]: c for c in self.columns}
+        notes = []
+        for i, row in enumerate(rows, 1):
+            if not isinstance(row, dict):
+                raise ApiError(400, f"row {i} must be an object of column values, e.g. "
+                                    f"{{{names[0]!r}: ...}}. Received: {type(row).__name__}")
+            missing = [c for c in names if c not in row]
+            if missing:
+                hint = did_you_mean(missing[0], [k for k in row if k not in kinds])
+                raise ApiError(400, f"row {i} lacks the columns {missing[:20]} (send null for "
+                                    f"a missing value).{hint} Received: columns="
+                                    f"{list(row)[:20]}"[:500])
+            note = []
+            extra = [c for c in row if c not in kinds]
+            if extra:
+                note.append(f"ignored columns not used in training: {extra[:10]}"[:300])
+            for c in names:
+                v, col = row[c], kinds[c]
+                if v is None:
+                    continue
+                if not isinstance(v, (str, int, float)) or (
+                        not isinstance(v, str) and not _finite_number(v)):
+                    raise ApiError(400, f"row {i}: column {c!r} takes a number, text, true/false "
+                                        f"or null. Received: {c}={v!r}"[:300])
+                if col["type"] == "number" and (isinstance(v, (bool, str))):
+                    raise ApiError(400, f"row {i}: column {c!r} takes a number or null. "
+                                        f"Received: {c}={v!r}"[:300])
+                if col["type"] in ("category", "text") and str(v).strip() not in col["set"]:
+                    note.append(f"{c}: {str(v)[:50]!r} not seen in training (coded as unknown)")
+            notes.append(note)
+        frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype="float64"
+                                           if kinds[c]["type"] == "number" else "object")
+                              for c in names})
+        try:
+            x = self.encoder.transform(frame)
+        except MlpkitError as e:
+            raise ApiError(400, str(e)) from None
+        return self.finite(np.asarray(x, np.float32)), notes
+
+    def decode_image(self, data: bytes, filename: str) -> tuple[np.ndarray, list[str]]:
+        """An uploaded PNG/JPEG (or ``.npy``) as the model's input, converted as in
+        training (size, color, inversion of light backgrounds)."""
+        from PIL import Image, UnidentifiedImageError
+
+        from mlpkit.data.images import load_for_model
+
+        if not self.image:
+            raise ApiError(400, f"model {self.name!r} takes "
+                                f"{'table rows' if self.table else 'arrays'}, not image files; "
+                                'send JSON: {"rows": [...]}.')
+        suffix = ".npy" if filename.lower().endswith(".npy") else ".img"
+        if suffix != ".npy":
+            try:
+                with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
+                    w, h = img.size
+            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+                raise ApiError(400, f"{filename!r} is not a readable image; upload a "
+                                    f"PNG or JPEG file.") from None
+            if w * h > self.settings.max_image_pixels:
+                raise ApiError(413, f"{filename!r} has {w}x{h} pixels, over the limit of "
+                                    f"{self.settings.max_image_pixels}; send a smaller image.")
+        with tempfile.TemporaryDirectory(prefix="mlpkit-upload-") as folder:
+            path = Path(folder) / f"upload{suffix}"
+            path.write_bytes(data)
+            try:
+                arr, notes = load_for_model(path, self.image)
+            except MlpkitError as e:
+                raise ApiError(400, str(e).replace(str(path), repr(filename))) from None
+            except Exception as e:  # what a crafted file can make PIL raise
+                raise ApiError(400, f"{filename!r} cannot be read as an image "
+                                    f"({type(e).__name__}); upload a PNG or JPEG file.") from None
+        return self.finite(arr.astype(np.float32)[None], filename), notes
+
+    async def decode_image_async(self, data: bytes, filename: str):
+        return await asyncio.to_thread(self.decode_image, data, filename)
+
+    def describe(self) -> dict:
+        """What the page needs: the kind of input, the classes, the table's columns."""
+        out = {"name": self.name, "kind": self.kind, "task": self.task,
+               "class_names": self.class_names, "input_shape": list(self.input_shape),
+               "image": self.image, "ready": self.ready,
+               "max_batch_rows": self.settings.max_batch_rows,
+               "report": (self.run.path / "report.html").is_file()}
+        try:
+            out["metrics"] = self.run.metrics
+        except Exception:  # an incomplete run folder still serves
+            out["metrics"] = None
+        if self.columns:
+            out["columns"] = [{k: v for k, v in c.items() if k != "set"} for c in self.columns]
+        return out
+
+
+def _finite_number(v) -> bool:
+    try:
+        return math.isfinite(float(v))
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def table_columns(table: dict) -> list[dict]:
+    """The raw columns a table model takes, from its encoder spec: ``{"name", "type",
+    ...}`` with ``median``/``min``/``max`` (numbers) or ``categories`` (category, text).
+    Reads both spec layouts: ``{"columns": [...]}`` and the earlier
+    ``{"features", "numeric", "vocab", "medians"}``."""
+    out = []
+    if "columns" in table:
+        for c in table["columns"]:
+            kind = c["kind"]
+            if kind in ("identifier", "constant", "empty", "drop"):
+                continue
+            col = {"name": c["name"], "type": kind}
+            if kind == "number":
+                col.update(median=c.get("median"), min=c.get("min"), max=c.get("max"))
+            elif kind in ("category", "text"):
+                col.update(categories=c["vocab"], set=set(c["vocab"]))
+            out.append(col)
+        return out
+    ranges = table.get("ranges", {})
+    for name in table["features"]:
+        if name in table["medians"]:
+            lo, hi = ranges.get(name, [None, None])
+            out.append({"name": name, "type": "number", "median": table["medians"][name],
+                        "min": lo, "max": hi})
+        else:
+            vocab = table["vocab"][name]
+            out.append({"name": name, "type": "category", "categories": vocab,
+                        "set": set(vocab)})
+    return out

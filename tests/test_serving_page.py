@@ -1,0 +1,168 @@
+"""The page at ``/``, in a real browser: Debian's chromium driven by Playwright
+(``executable_path``: Playwright's own browser download cannot work offline).
+A person uploads a Fashion-MNIST test image, draws on the canvas, fills the table
+form, and reads the answers the server gives.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import mlpkit
+from test_serving import CLASSES, Server, fashion_test_png, trained
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not CHROMIUM.is_file():
+        pytest.fail(f"chromium not found at {CHROMIUM}; install it with: apt-get install -y "
+                    "chromium (or scripts/setup.sh)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def fashion_server():
+    with Server(trained("fashion"), name="fashion") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def price_server():
+    with Server(trained("price"), name="price") as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def band_server():
+    with Server(trained("band"), name="band") as server:
+        yield server
+
+
+@pytest.fixture
+def page(browser):
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.problems = []
+    page.on("pageerror", lambda e: page.problems.append(str(e)))
+    page.on("console", lambda m: page.problems.append(m.text) if m.type == "error" else None)
+    yield page
+    page.close()
+    assert page.problems == []  # no script error, no refused resource (CSP), no failed load
+
+
+def open_ready(page, url: str) -> None:
+    page.goto(url)
+    page.wait_for_selector("body[data-state=ready]", timeout=30_000)
+
+
+def predicted(page) -> dict:
+    page.wait_for_selector("body[data-state=predicted]", timeout=30_000)
+    bars = page.eval_on_selector_all(
+        ".bar", "bars => bars.map(b => [b.dataset.class, Number(b.dataset.probability), "
+                "b.classList.contains('top')])")
+    return {"prediction": page.inner_text("#prediction"), "bars": bars,
+            "notes": page.eval_on_selector_all("#notes li",
+                                               "items => items.map(i => i.textContent)")}
+
+
+def test_upload_a_fashion_mnist_test_image_and_read_its_class(page, fashion_server, tmp_path):
+    png, name, _ = fashion_test_png()
+    path = tmp_path / "test-image.png"
+    path.write_bytes(png)
+    open_ready(page, fashion_server.url)
+    assert page.inner_text("#title") == "fashion"
+    assert page.is_visible("#image-input") and not page.is_visible("#table-input")
+    page.set_input_files("#file", str(path))
+    shown = predicted(page)
+    assert shown["prediction"] == name
+    assert [c for c, _, _ in shown["bars"]] == fashion_server.served.class_names
+    assert [c for c, _, top in shown["bars"] if top] == [name]
+    assert sum(p for _, p, _ in shown["bars"]) == pytest.approx(1, abs=1e-3)
+    assert page.inner_text("#probability").endswith("%)")
+
+
+def test_draw_on_the_canvas_and_see_every_class(page, fashion_server):
+    open_ready(page, fashion_server.url)
+    box = page.locator("#sketch").bounding_box()
+    page.mouse.move(box["x"] + 100, box["y"] + 40)  # two legs: a pair of trousers
+    page.mouse.down()
+    for y in range(40, 260, 20):
+        page.mouse.move(box["x"] + 100, box["y"] + y)
+    page.mouse.up()
+    page.wait_for_selector("body[data-state=predicted]", timeout=30_000)
+    page.evaluate("document.body.dataset.state = 'ready'")
+    page.mouse.move(box["x"] + 180, box["y"] + 40)
+    page.mouse.down()
+    for y in range(40, 260, 20):
+        page.mouse.move(box["x"] + 180, box["y"] + y)
+    page.mouse.up()
+    shown = predicted(page)
+    assert len(shown["bars"]) == 10 and shown["prediction"] in fashion_server.served.class_names
+    assert sum(p for _, p, _ in shown["bars"]) == pytest.approx(1, abs=1e-3)
+    # dark strokes on white: inverted and scaled as `mlpkit predict` does to a photo
+    assert any("inverted" in n for n in shown["notes"])
+    assert any("280x280 to 28x28" in n for n in shown["notes"])
+
+
+def test_a_file_that_is_not_an_image_shows_the_error(page, fashion_server, tmp_path):
+    path = tmp_path / "notes.png"
+    path.write_text("not an image")
+    open_ready(page, fashion_server.url)
+    page.set_input_files("#file", str(path))
+    page.wait_for_selector("body[data-state=error]", timeout=30_000)
+    assert "not a readable image" in page.inner_text("#error")
+    page.problems.remove("Failed to load resource: the server responded with a status of 400 "
+                         "(Bad Request)")  # the refusal itself, shown above
+
+
+def test_fill_the_table_form_and_read_the_prediction(page, price_server, band_server):
+    import pandas as pd
+
+    row = {"rooms": 5, "area": 120.0, "city": "Paris"}
+    expected = float(mlpkit.load_run(trained("price")).predict(pd.DataFrame([row]))[0, 0])
+    open_ready(page, price_server.url)
+    assert page.is_visible("#table-input") and not page.is_visible("#image-input")
+    # the fields start at the training medians, with the training ranges and categories
+    columns = {c["name"]: c for c in price_server.served.describe()["columns"]}
+    assert float(page.input_value("#col-rooms")) == columns["rooms"]["median"]
+    assert page.eval_on_selector("#col-rooms ~ input[type=range]", "s => [s.min, s.max]") == [
+        f"{columns['rooms']['min']:g}", f"{columns['rooms']['max']:g}"]
+    assert page.eval_on_selector_all("#col-city option", "o => o.map(x => x.textContent)") == [
+        "Lyon", "Nice", "Paris", "(missing)"]
+    page.fill("#col-rooms", "5")
+    page.fill("#col-area", "120")
+    page.select_option("#col-city", "Paris")
+    page.click("#predict-row")
+    shown = predicted(page)
+    assert float(shown["prediction"]) == pytest.approx(expected, rel=1e-4)
+    assert shown["bars"] == []  # a regression: a value, no classes
+
+    run = mlpkit.load_run(trained("band"))
+    open_ready(page, band_server.url)
+    page.fill("#col-rooms", "2")
+    page.fill("#col-area", "40")
+    page.select_option("#col-city", "Lyon")
+    page.click("#predict-row")
+    shown = predicted(page)
+    proba = run.predict(pd.DataFrame([{"rooms": 2, "area": 40.0, "city": "Lyon"}]))[0]
+    assert shown["prediction"] == run.class_names[int(np.argmax(proba))]
+    assert sorted(c for c, _, _ in shown["bars"]) == sorted(CLASSES)
+
+
+def test_the_report_is_one_click_away(page, fashion_server):
+    open_ready(page, fashion_server.url)
+    page.click("#report-link")
+    page.wait_for_load_state()
+    assert page.url.endswith("/report")
+    assert "Confusion matrix" in page.content()
