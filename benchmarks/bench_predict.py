@@ -14,10 +14,7 @@ import keras  # noqa: E402
 
 from mlpkit import models  # noqa: E402
 
-try:  # mlpkit's prediction path: mlpkit.inference, formerly evaluation.predictor
-    from mlpkit.inference import Predictor as predictor  # noqa: E402
-except ImportError:
-    from mlpkit.evaluation import predictor  # noqa: E402
+from mlpkit.inference import Predictor as predictor  # noqa: E402  (mlpkit's prediction path)
 
 
 def timed(fn, reps):

@@ -30,25 +30,12 @@ RESULTS = Path(os.environ.get("MLPKIT_BENCH_OUT") or ROOT / "benchmarks" / "resu
 def machine() -> dict:
     """Platform, Python, CPU model, cores and the versions that change a figure
     (no host name: the file is committed)."""
-    import importlib.metadata as md
-    import platform
+    from mlpkit import system
 
-    cpu = platform.processor()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = {}
-    for pkg in ("mlpkit", "keras", "jax", "jaxlib", "numpy", "scikit-learn"):
-        try:
-            versions[pkg] = md.version(pkg)
-        except md.PackageNotFoundError:
-            pass
-    return {"platform": platform.platform(), "python": platform.python_version(),
-            "cpu": cpu, "cores": os.cpu_count(), "versions": versions}
+    info = system.machine()
+    info.pop("hostname", None)
+    wanted = ("mlpkit", "keras", "jax", "jaxlib", "numpy", "scikit-learn")
+    return {**info, "versions": {k: v for k, v in system.versions().items() if k in wanted}}
 
 
 def source() -> dict:

@@ -203,6 +203,22 @@ def tables_table(figs: dict) -> str:
     return "\n".join(lines)
 
 
+def measured_devices(r: dict) -> str:
+    runs = "; ".join(f"{x['devices']}: {x['epoch_seconds']:.2f} s "
+                     f"({x['relative_to_one']:.2f}x of 1)" for x in r["runs"])
+    diff = ", ".join(f"{x['relative_weight_difference']:.1e}" for x in r["runs"][1:])
+    acc = "/".join(f"{x['test_accuracy']:.4f}" for x in r["runs"])
+    return (f"s a training epoch by devices: {runs}; weights vs 1 device {diff} (relative; "
+            f"1 device from weights 1 ulp off: {r['rounding_drift']:.1e}), test accuracy {acc}; "
+            f"virtual devices share the {r['cores']} cores, so **no speed-up**")
+
+
+def measured_precision(r: dict) -> str:
+    runs = "; ".join(f"{x['precision']} {x['epoch_seconds']:.2f} s ({x['speed_vs_float32']:.2f}x"
+                     f" of float32), accuracy {x['test_accuracy']:.4f}" for x in r["runs"])
+    return f"s a training epoch: {runs}; **slower on CPU**, as expected"
+
+
 ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("lecture_recipe_seconds_per_epoch", measured_throughput),
     ("jitted_loop_vs_fit", measured_loop),
@@ -216,6 +232,8 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("sklearn_estimator_rmse", measured_sklearn_rmse),
     ("resume_after_kills", measured_resume),
     ("tables_no_flags", measured_tables),
+    ("devices_virtual_cpu", measured_devices),
+    ("precision_modes_cpu", measured_precision),
 ]
 
 
@@ -295,10 +313,32 @@ def gflops(figs: dict, key: str) -> str:
     return f"{figs['training_gflops_batch_512'][key]:.1f} GFLOP/s"
 
 
+def best_presets(figs: dict) -> str:
+    """The `best` and `sprint` presets: what each is, and its figures over three seeds."""
+    lines = []
+    for name, key, what in (("best_preset_fashion_mnist", "test_accuracy", "test accuracy"),
+                            ("sprint_preset_fashion_mnist", "test_accuracy", "test accuracy"),
+                            ("best_preset_california_housing", "test_rmse", "test RMSE")):
+        r = figs[name]
+        p, f = r["preset"], r[key]
+        fit = [x["fit_seconds"] for x in r["runs"]]
+        lines.append(
+            f"- {r['title']}: {hidden(p['hidden'])} {p['activation']}, dropout "
+            f"{p['dropout']:.2g}{', periodic embeddings' if p['embedding'] != 'none' else ''}, "
+            f"{p['optimizer']} {p['learning_rate']:.2g}, {p['schedule']}, batch "
+            f"{p['batch_size']}, {p['epochs']} epochs: {what} {f['mean']:.4f} (seeds "
+            f"{', '.join(str(x['seed']) for x in r['runs'])}: "
+            f"{span([f['min'], f['max']], '', 4)}), fit {span(fit, ' s', 0)}; "
+            f"goal {r['goal']}: {holds_text(r['holds'])}")
+    return "\n" + "\n".join(lines) + "\n"
+
+
 SECTIONS = {  # marker name -> its text; "\n" around blocks
+    "best-presets": best_presets,
     "measured-on": lambda f: "\n" + measured_on(f) + "\n",
     "figures": lambda f: "\n" + figures_table(f) + "\n",
     "selection": lambda f: "\n" + selection_table(f) + "\n",
+    "tables": lambda f: "\n" + tables_table(f) + "\n",
     "fast-preset": fast_preset,
     "whole-command": whole_command,
     "reference-epoch": lambda f: f"{f['lecture_recipe_seconds_per_epoch']['reference_tf_keras_seconds']:.2f} s",
@@ -311,6 +351,11 @@ SECTIONS = {  # marker name -> its text; "\n" around blocks
     "numpy-gflops": lambda f: gflops(f, "numpy_peak_gflops"),
     "loop-vs-fit-512": lambda f: f"{gflops_ratio(f['training_gflops_batch_512']):.2f}x",
     "predict-ms": lambda f: f"{f['prediction']['mlpkit_one_image_ms']:.3f} ms",
+    "devices-cpu": lambda f: ", ".join(
+        f"{x['devices']} device{'s' if x['devices'] > 1 else ''} {x['epoch_seconds']:.2f} s"
+        for x in f["devices_virtual_cpu"]["runs"]),
+    "precision-cpu": lambda f: ", ".join(
+        f"{x['precision']} {x['epoch_seconds']:.2f} s" for x in f["precision_modes_cpu"]["runs"]),
 }
 
 

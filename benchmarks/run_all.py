@@ -18,12 +18,15 @@ if quick:  # fewer repetitions: not figures to commit
     (HERE / "results").mkdir(exist_ok=True)
     os.environ["MLPKIT_BENCH_OUT"] = str(HERE / "results" / "quick.jsonl")
 
+import bench_devices  # noqa: E402
 import bench_efficiency  # noqa: E402
 import bench_memory  # noqa: E402
 import bench_predict  # noqa: E402
 import bench_resume  # noqa: E402
+import bench_serving  # noqa: E402
 import bench_sklearn  # noqa: E402
 import bench_startup  # noqa: E402
+import bench_tables  # noqa: E402
 import bench_throughput  # noqa: E402
 import bench_time_to_accuracy  # noqa: E402
 
@@ -35,3 +38,6 @@ bench_memory.main(2)
 bench_throughput.main(3 if quick else 5, 1 if quick else 3)
 bench_resume.main(*((3, 3) if quick else ()))
 bench_sklearn.main(1 if quick else 3)
+bench_tables.main(1 if quick else 3)
+bench_devices.main(2 if quick else 3)
+bench_serving.main(3 if quick else 8)

@@ -27,7 +27,7 @@ def test_flags_override_file_which_overrides_preset(tmp_path):
 @pytest.mark.parametrize("name,value,message", [
     ("epochs", 0, "epochs must be >= 1. Received: epochs=0"),
     ("learning_rate", -1, "learning_rate must be > 0. Received: learning_rate=-1.0"),
-    ("batch_size", "x", "batch_size must be >= 1. Received: batch_size='x'"),
+    ("batch_size", "x", "batch_size must be an integer. Received: batch_size='x'"),
     ("optimizer", "sgdd", "optimizer must be one of"),
     ("hidden", "300,-1", "hidden must be one or more positive layer sizes"),
 ])

@@ -40,8 +40,9 @@ def test_the_folder_stores_split_and_preprocessing(table_run):
     assert {"split.npz", "preprocessing.json", "config.toml", "manifest.json"} <= names
     prep = json.loads((run.path / "preprocessing.json").read_text())
     assert prep["labels"]["class_names"] == ["no", "yes"]
-    assert prep["table"]["vocab"]["colour"] == ["blue", "green", "red"]
-    assert "x2" in prep["table"]["medians"]
+    columns = {c["name"]: c for c in prep["table"]["columns"]}
+    assert columns["colour"]["vocab"] == ["blue", "green", "red"]
+    assert columns["x2"]["kind"] == "number" and "median" in columns["x2"]
     with np.load(run.path / "split.npz") as f:
         rows = np.concatenate([f["train"], f["valid"], f["test"]])
     assert sorted(rows.tolist()) == list(range(160))  # every row once, in one split
@@ -55,7 +56,8 @@ def test_reopening_uses_the_stored_preprocessing_not_the_file(table_run):
     np.testing.assert_array_equal(loaded.dataset.x_test, run.dataset.x_test)
     np.testing.assert_array_equal(loaded.dataset.y_test, run.dataset.y_test)
     prep = json.loads((run.path / "preprocessing.json").read_text())
-    prep["table"]["medians"]["x2"] = 1234.5  # tamper: the reopened run must use it
+    x2 = next(c for c in prep["table"]["columns"] if c["name"] == "x2")
+    x2["median"] = 1234.5  # tamper: the reopened run must use it
     (root / "tampered").mkdir()
     for f in run.path.iterdir():
         if f.is_file():

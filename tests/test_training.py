@@ -141,3 +141,36 @@ def dataclasses_replace_hidden(c):
     import dataclasses
 
     return dataclasses.replace(c, model=dataclasses.replace(c.model, hidden=(8,)))
+
+
+def test_a_step_budget_cuts_the_epochs_and_says_so(caplog):
+    from mlpkit.api import within_budget
+
+    t = cfg.TrainingConfig(epochs=200, batch_size=10, max_steps=100)
+    caplog.set_level("INFO", logger="mlpkit")
+    assert within_budget(t, n_train=100).epochs == 10  # 10 steps an epoch
+    assert "10 epochs at most (not 200)" in caplog.text
+    assert within_budget(t, n_train=50).epochs == 20
+    assert within_budget(t, n_train=100_000).epochs == 1  # never zero
+    assert within_budget(cfg.TrainingConfig(epochs=7), n_train=10**6).epochs == 7  # no budget
+
+
+def test_the_task_loss_and_output_are_said_on_every_run(fashion, tmp_path, caplog):
+    caplog.set_level("INFO", logger="mlpkit")
+    mlpkit.train(small(fashion, 300), epochs=1, out=tmp_path / "r", verbose=0)
+    assert ("multiclass: loss sparse_categorical_crossentropy, output layer Dense(10, "
+            "activation=softmax), metric accuracy") in caplog.text
+
+
+def test_the_prediction_cache_does_not_keep_models_alive():
+    import gc
+    import weakref
+
+    from mlpkit import inference, models
+
+    model = models.build_mlp((4,), (8,), "relu", 3)
+    assert inference.predict(model, np.zeros((2, 4))).shape == (2, 3)
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None

@@ -234,6 +234,20 @@ def test_tune_command_writes_the_study_folder(tmp_path):
     assert "study study: 4 complete" in r.stdout
 
 
+def test_a_journal_study_fails_the_trials_of_dead_local_workers(tmp_path):
+    import optuna
+
+    study = optuna.create_study(storage=tuning.open_storage(None, tmp_path), study_name="s")
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process id that no longer runs
+    for pid in (gone.pid, os.getpid()):
+        trial = study.ask()
+        trial.set_user_attr("worker", {"host": socket.gethostname(), "pid": pid})
+    assert tuning.fail_dead_local_trials(study) == 1
+    states = [t.state for t in study.get_trials()]
+    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
+
+
 def test_tune_refuses_a_bad_storage_url(tmp_path):
     r = run_cli("tune", blobs(tmp_path / "b.npz"), "--trials", "1", "--storage",
                 "postgresql://nobody@127.0.0.1:1/none", "--out", tmp_path / "s")

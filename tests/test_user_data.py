@@ -42,7 +42,8 @@ def test_table_end_to_end_with_categories_and_missing(tmp_path, caplog):
                        learning_rate=0.01, out=tmp_path / "run", verbose=0)
     m, prep = run.manifest, run.preprocessing
     assert m["task"] == "binary" and prep["labels"]["class_names"] == ["no", "yes"]
-    assert prep["table"]["vocab"]["colour"] == ["blue", "green", "red"]
+    colour = next(c for c in prep["table"]["columns"] if c["name"] == "colour")
+    assert colour["kind"] == "category" and colour["vocab"] == ["blue", "green", "red"]
     assert any(n.startswith("column 'x2':") and "replaced by the training median" in n
                for n in m["notes"])
     assert any(n.startswith("column 'colour':") and '"unknown" category' in n
@@ -103,7 +104,7 @@ def test_non_utf8_table(tmp_path):
 
 def test_missing_target_values_are_refused(tmp_path):
     (tmp_path / "t.csv").write_text("a,y\n1,0\n2,\n3,1\n")
-    with pytest.raises(DataError, match="target column 'y' of t.csv has 1 missing values"):
+    with pytest.raises(DataError, match=r"target column 'y' of t.csv has 1 missing or non-finite values \(lines \[3\]"):
         c = cfg.resolve(str(tmp_path / "t.csv"), target="y")
         from mlpkit import data
         data.load_for(c)

@@ -19,6 +19,7 @@ from mlpkit.api import (  # noqa: E402
     load_run,
     predict_files,
     resolve_config,
+    resume,
     train,
 )
 from mlpkit.errors import (  # noqa: E402
@@ -44,5 +45,6 @@ __all__ = [
     "load_run",
     "predict_files",
     "resolve_config",
+    "resume",
     "train",
 ]

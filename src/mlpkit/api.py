@@ -13,18 +13,23 @@ needs it, so ``import mlpkit`` stays cheap.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shlex
+import signal
 from pathlib import Path
 
 from mlpkit import config as cfg
 from mlpkit.config import resolve as resolve_config
+from mlpkit.errors import RunError
 from mlpkit.runs import Run
 
 log = logging.getLogger("mlpkit")
 
-__all__ = ["Run", "compare", "data_locations", "evaluate_run", "load_dataset", "load_run",
-           "predict_files", "rebuild_report", "resolve_config", "train", "train_config",
-           "verify_data"]
+__all__ = ["Run", "compare", "data_locations", "describe", "evaluate_run", "format_table",
+           "load_dataset", "load_run", "lr_find",
+           "predict_files", "rebuild_report", "resolve_config", "resume", "serve", "train",
+           "train_config", "tune", "verify_data"]
 
 
 def load_dataset(name: str, data_dir: str | Path | None = None):
@@ -58,52 +63,100 @@ def train(dataset=None, preset: str | None = None, config_file=None,
     return train_config(resolve_config(name, preset, config_file, **settings), loaded, verbose)
 
 
-def train_config(config: cfg.RunConfig, dataset=None, verbose="auto") -> Run:
+def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
+                 resume: str | Path | None = None) -> Run:
     """The whole job for a resolved ``RunConfig``; returns the ``Run``.
 
     Everything that can be refused (data, settings, class weights, activations) is
-    checked before the run folder exists, so a bad command leaves no folder.
+    checked before the run folder exists, so a bad command leaves no folder; an
+    ``--out`` naming an existing run is refused before the data is loaded.
+
+    Args:
+        resume: continue this run folder (whose config is ``config``) from its last
+            checkpoint instead of making a new one; see ``resume``.
 
     Raises:
         MlpkitError: bad config, missing data or an unwritable run folder.
+        errors.Interrupted: Ctrl-C or SIGTERM; a checkpoint was saved and the
+            message says how to resume.
     """
+    from mlpkit import runs
+
+    if resume is None:  # before Keras and the data load: refusing is quick
+        runs.check_out(config.output.out, config.output.runs_dir)
     import keras
 
-    from mlpkit import data, evaluation, files, jax_loop, labels, models, report, runs
-    from mlpkit import system, training
+    from mlpkit import checkpoints, data, distribution, evaluation, files, jax_loop, labels
+    from mlpkit import models, precision, report, system, training
 
+    distribution.initialize_from_environment()  # a multi-host run: before JAX computes
     timer = system.Timer()
     with timer("load_data"):
-        ds = dataset if dataset is not None else data.load_for(config)
-    for note in ds.notes:
-        log.info(note)
+        if dataset is None:
+            dataset = Run(resume).dataset if resume else data.load_for(config)
+        ds = dataset
+    for line in [*ds.notes, *describe(ds)]:
+        log.info(line)
     class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
+    fitting = within_budget(config.training, len(ds.x_train))
     if keras.backend.backend() == "jax":
         jax_loop.enable_compilation_cache()  # before the initializers compile
     keras.utils.set_random_seed(config.training.seed)
-    model = training.build_model(ds, config)
-    training.compile_model(model, ds.task, config.training, len(ds.x_train), ds.one_hot)
-
-    path = runs.create(config.output.runs_dir, ds.name, config.preset, config.output.out)
-    manifest = {
-        "status": "running", "started": system.now(), "dataset": ds.name, "task": ds.task,
-        "preset": config.preset, "seed": config.training.seed,
-        "backend": keras.backend.backend(), "versions": system.versions(),
-        "machine": system.machine(), "data": {"sizes": ds.sizes, **ds.source},
-        "split": ds.split.summary() if ds.split is not None else None, "notes": ds.notes,
-    }
-    files.write_text(path / "config.toml", cfg.to_toml(config))
-    files.write_json(path / runs.MANIFEST, manifest)
-    files.write_json(path / "preprocessing.json", ds.preprocessing())
-    if ds.split is not None:
-        ds.split.save(path / "split.npz")
-    else:  # a Dataset made in memory: keep its held-out rows themselves
-        runs.save_heldout(path, ds)
+    t = config.training
+    scale = contextlib.ExitStack()  # several devices (distribution.py): until the run ends
     try:
+        devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
+        model = training.build_model(ds, config)  # under t.precision's dtype policy
+        training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot)
+    except BaseException:
+        scale.close()
+        raise
+
+    if resume is None:
+        path = runs.create(config.output.runs_dir, ds.name, config.preset, config.output.out)
+        manifest = {
+            "status": "running", "started": system.now(), "dataset": ds.name, "task": ds.task,
+            "preset": config.preset, "seed": config.training.seed,
+            "backend": keras.backend.backend(), "versions": system.versions(),
+            "machine": system.machine(), "data": {"sizes": ds.sizes, **ds.source},
+            "split": ds.split.summary() if ds.split is not None else None, "notes": ds.notes,
+            "devices": distribution.describe(devices, t.batch_size, t.learning_rate),
+            "precision": precision.describe(model, t.precision),
+        }
+    else:
+        path = Path(resume)
+        manifest = runs.read_json(path / runs.MANIFEST)
+    lock = checkpoints.RunLock(path)  # held while training; freed by the system if we die
+    if resume is not None:
+        lock.acquire()  # another process trains it: refused before anything changes
+    checkpointer = None
+    try:
+        if resume is None:
+            files.write_json(path / runs.MANIFEST, manifest)
+            lock.acquire()
+            files.write_text(path / "config.toml", cfg.to_toml(config))
+            files.write_json(path / "preprocessing.json", ds.preprocessing())
+            if ds.split is not None:
+                ds.split.save(path / "split.npz")
+            else:  # a Dataset made in memory: keep its held-out rows themselves
+                runs.save_heldout(path, ds)
+            checkpointer = checkpoints.Checkpointer(path, config)
+        else:
+            latest = checkpoints.latest(path)
+            checkpointer = checkpoints.Checkpointer(path, config, latest)
+            where = (checkpoints.describe(latest.position, fitting.epochs,
+                                          latest.meta.get("steps")) if latest else None)
+            log.info(f"resuming {path} {where}" if where else
+                     f"resuming {path}: no checkpoint yet, so from the first epoch")
+            manifest.pop("error", None)
+            manifest.update(status="running")
+            manifest.setdefault("resumed", []).append({"at": system.now(),
+                                                       "from": where or "the start"})
+            files.write_json(path / runs.MANIFEST, manifest)
         files.write_text(path / "summary.txt", models.summary_text(model))
         with timer("fit"):
-            history = training.fit(model, ds, config.training, path / "history.csv", verbose,
-                                   class_weight)
+            history = training.fit(model, ds, fitting, path / "history.csv", verbose,
+                                   class_weight, checkpointer)
         with timer("evaluate"):
             figures = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing())
         with files.atomic_path(path / "model.keras") as tmp:
@@ -115,12 +168,223 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto") -> Run:
             report.build(run)
         manifest.update(status="completed", finished=system.now(), timings=timer.total())
         files.write_json(path / runs.MANIFEST, manifest)
+        checkpoints.remove(path)  # model.keras is the result now
     except BaseException as e:
-        manifest.update(status="interrupted" if isinstance(e, KeyboardInterrupt) else "failed",
-                        error=f"{type(e).__name__}: {e}", timings=timer.total())
-        files.write_json(path / runs.MANIFEST, manifest)
+        interrupted = isinstance(e, KeyboardInterrupt)
+        if checkpointer is not None:
+            checkpointer.close()  # the checkpoint being written: on disk before we say so
+        last = checkpointer.last if checkpointer is not None else None
+        manifest.update(status="interrupted" if interrupted else "failed",
+                        error=f"{type(e).__name__}: {e}", timings=timer.total(),
+                        checkpoint=checkpoints.name_for(last) if last else None)
+        try:
+            files.write_json(path / runs.MANIFEST, manifest)
+        except OSError:  # a full disk: the error below says so
+            pass
+        resume_cmd = (f"mlpkit train --resume {shlex.quote(str(path))}" if ds.split is not None
+                      else f"mlpkit.resume({str(path)!r}, dataset=ds)")
+        if interrupted:
+            from mlpkit.errors import Interrupted
+
+            where = (f"checkpoint saved {checkpoints.describe(last, fitting.epochs, None)}"
+                     if last else "no checkpoint yet: resuming starts from the first epoch")
+            raise Interrupted(getattr(e, "signum", signal.SIGINT),
+                              f"{where}. Resume with: {resume_cmd}") from e
+        if isinstance(e, OSError):
+            raise RunError(f"cannot write in {path}: {e.strerror or e}"
+                           f"{f' ({e.filename})' if e.filename else ''}. Free some space or "
+                           f"fix the folder's permissions, then: {resume_cmd}") from e
         raise
+    finally:
+        if checkpointer is not None:
+            checkpointer.close()
+        lock.release()
+        scale.close()
     return run
+
+
+def resume(path: str | Path, dataset=None, verbose="auto") -> Run:
+    """Continue an unfinished run (killed, interrupted, failed) from its last checkpoint,
+    with the settings in its ``config.toml``: ``mlpkit train --resume RUN``.
+
+    The run ends with the same weights, bit for bit, and the same history.csv (but
+    for the seconds) as the run would have without the interruption; a damaged
+    latest checkpoint falls back to the previous one, with a warning.
+
+    Args:
+        path: the run folder.
+        dataset: the ``Dataset`` a run trained on a data set made in memory used.
+
+    Raises:
+        RunError: not a run folder, a completed run, or one another process trains.
+    """
+    from mlpkit import checkpoints, runs
+
+    path = runs.require(path)
+    manifest = runs.read_json(path / runs.MANIFEST)
+    if manifest.get("status") == "completed":
+        raise RunError(f"{path} already completed: nothing to resume. Its results: "
+                       f"mlpkit evaluate {path}")
+    if checkpoints.holder(path):
+        raise RunError(f"{path} is being trained by another process "
+                       f"(pid {checkpoints.holder(path)}); wait for it or stop it.")
+    if not (path / "config.toml").is_file():
+        raise RunError(f"{path / 'config.toml'} not found: the run stopped before it began. "
+                       "Run the original command again (the same --out is accepted).")
+    if dataset is None and (path / "heldout.npz").is_file():
+        raise RunError(f"{path} was trained on a Dataset made in memory; resume it in Python: "
+                       "mlpkit.resume(path, dataset=ds)")
+    return train_config(cfg.resolve(config_file=path / "config.toml"), dataset, verbose,
+                        resume=path)
+
+
+def lr_find(dataset=None, preset: str | None = None, config_file=None, *,
+            min_lr: float = 1e-6, max_lr: float = 10.0, steps: int = 300, **settings):
+    """The learning-rate range test: train for ``steps`` batches while the learning rate
+    grows exponentially from ``min_lr`` to ``max_lr``; plot the loss against the rate
+    and suggest one (the rate at the lowest smoothed loss, divided by 10).
+
+    Args:
+        dataset, preset, config_file, **settings: as ``train`` (the model, optimizer
+            and batch size tested); ``out`` names the folder.
+
+    Returns:
+        ``(folder, finding)``: the folder holding ``lr_find.csv``, ``lr_find.json`` and
+        ``plots/lr_find.png``; the ``lr_range.LRFinding`` (``suggestion``, ``rule``).
+
+    Example:
+        >>> path, found = mlpkit.api.lr_find("fashion-mnist", optimizer="adam")
+        >>> found.suggestion
+    """
+    from mlpkit import lr_range
+
+    loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
+    name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
+    config = resolve_config(name, preset, config_file, **settings)
+    return lr_range.run(config, loaded, min_lr=min_lr, max_lr=max_lr, steps=steps)
+
+
+def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: int = 20,
+         timeout: float | None = None, storage: str | None = None, study: str | None = None,
+         out=None, final: bool = True, sampler_seed: int | None = None, **settings) -> dict:
+    """Search hyperparameters with Optuna on the validation set (see ``mlpkit.tuning``).
+
+    Trials start from the settings of ``preset``, ``config_file`` and ``settings``, and
+    draw the rest from the search space (the lecture's list; a ``[tune]`` table in the
+    config file narrows or widens it). The test set is removed before any trial; with
+    ``final``, the best config is trained once at the end and its test figures reported.
+
+    Args:
+        trials: the study's target of finished trials, over all its workers.
+        timeout: stop this worker after this many seconds.
+        storage: a database URL shared by several workers (``postgresql://...``), or
+            a journal file; default: ``journal.log`` in the study folder.
+        study: the study's name (default: the study folder's name).
+        out: the study folder (default: ``runs/<study>``, or a new
+            ``runs/<data>-tune-<time>``); an existing one continues its study.
+        final: train the best config once and report its test figures.
+        sampler_seed: seed of the TPE sampler (default: random).
+
+    Returns:
+        The study's summary (``study.json``): counts, the best trial, and ``final``
+        (the run folder and its test figures) when trained; ``folder`` its path.
+
+    Raises:
+        ConfigError: a bad setting, ``[tune]`` table or storage URL.
+    """
+    import dataclasses
+    from datetime import datetime
+
+    from mlpkit import data, search_space, study_folder, tuning
+
+    file_values = cfg.read_toml(config_file) if config_file else {}
+    if "tune" in file_values:  # the search space: not a setting of a run
+        import tempfile
+
+        import tomli_w
+
+        rest = {k: v for k, v in file_values.items() if k != "tune"}
+        with tempfile.TemporaryDirectory(prefix="mlpkit-tune-") as tmp:
+            base_file = Path(tmp) / "base.toml"
+            base_file.write_text(tomli_w.dumps(rest))
+            base = resolve_config(str(dataset) if dataset else None, preset, base_file,
+                                  **settings)
+    else:
+        base = resolve_config(str(dataset) if dataset else None, preset, config_file,
+                              **settings)
+    space = search_space.space_from(file_values.get("tune"))
+    fixed = search_space.fixed_settings(space)
+    if fixed:
+        base = cfg.merge(base, cfg.group(fixed))
+    if out:
+        folder = Path(out)
+    elif study:
+        folder = Path(base.output.runs_dir) / study
+    else:
+        stem = Path(base.data.name).stem if Path(base.data.name).suffix else Path(
+            base.data.name).name
+        folder = Path(base.output.runs_dir) / f"{stem}-tune-{datetime.now():%Y%m%d-%H%M%S}"
+    base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
+    ds = data.load_for(base)
+    for line in ds.notes:
+        log.info(line)
+    summary = tuning.run(base, ds, space, trials=trials, folder=folder,
+                         study_name=study or folder.name, storage=storage, timeout=timeout,
+                         budget=within_budget, sampler_seed=sampler_seed)
+    summary["folder"] = str(folder)
+    if final and "best" in summary:
+        best = cfg.resolve(config_file=folder / "best.toml")
+        best = dataclasses.replace(best, output=dataclasses.replace(
+            best.output, out=None, runs_dir=str(folder)))
+        log.info(f"training the best config once: {folder / 'best.toml'}")
+        run = train_config(best, ds, verbose=0)
+        summary = {**study_folder.record_final(folder, run.path, run.metrics),
+                   "folder": str(folder)}
+    return summary
+
+
+def within_budget(t: cfg.TrainingConfig, n_train: int) -> cfg.TrainingConfig:
+    """``t`` with its epochs cut to fit ``max_steps`` training steps (said in a note)."""
+    import dataclasses
+    import math
+
+    if not t.max_steps:
+        return t
+    steps = math.ceil(n_train / t.batch_size)
+    epochs = max(1, min(t.epochs, t.max_steps // steps))
+    if epochs < t.epochs:
+        log.info(f"{epochs} epochs at most (not {t.epochs}): {steps} steps an epoch, a budget "
+                 f"of {t.max_steps} steps (max_steps)")
+    return dataclasses.replace(t, epochs=epochs)
+
+
+def format_table(rows: list[dict]) -> list[str]:
+    """Rows of dicts as aligned text lines (floats to 4 decimals)."""
+    if not rows:
+        return []
+    cols = list(rows[0])
+    cells = [[f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+             for r in rows]
+    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
+    return ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip()
+            for row in [cols, *cells]]
+
+
+def describe(ds) -> list[str]:
+    """What mlpkit understood of a data set, said before training: each table column's
+    type, encoding and missing values; the task, the loss and the output layer."""
+    from mlpkit import metrics
+    from mlpkit.training import OUTPUT_ACTIVATION
+
+    lines = []
+    if ds.table:
+        from mlpkit.data.columns import TableEncoder
+
+        lines += format_table(TableEncoder.from_spec(ds.table).summary())
+    loss = metrics.loss_for(ds.task, ds.one_hot)
+    lines.append(f"{ds.task}: loss {loss}, output layer Dense({ds.outputs}, "
+                 f"activation={OUTPUT_ACTIVATION[ds.task]}), metric {metrics.metric_for(loss)}")
+    return lines
 
 
 def load_run(path: str | Path) -> Run:
@@ -139,11 +403,34 @@ def predict_files(path: str | Path, inputs: list) -> list[dict]:
     return load_run(path).predict_files(inputs)
 
 
+def serve(run, host: str = "127.0.0.1", port: int = 8000, name: str | None = None) -> None:
+    """Serve a run's model over HTTP until interrupted: the Open Inference Protocol
+    (``/v2``), TensorFlow Serving's REST ``:predict`` (``/v1``), ``/predict`` and a page
+    at ``/`` (see ``mlpkit.serving``).
+
+    Args:
+        run: a ``Run`` or the path of a run folder; its model is loaded in Keras's
+            safe mode, and it is the only model this server ever loads.
+        host: the address to bind (loopback by default).
+        port: the TCP port.
+        name: the model's name in the URLs (default: the run folder's name).
+
+    Raises:
+        MlpkitError: not a complete run folder, a model safe mode refuses, or a bad setting.
+    """
+    from mlpkit import serving
+
+    serving.serve(run, host=host, port=port, name=name)
+
+
 def rebuild_report(path: str | Path) -> Path:
     """Draw a run's plots and write its ``report.html`` again; returns the page's path."""
-    from mlpkit import report
+    from mlpkit import report, runs
 
-    return report.build(load_run(path))
+    run = load_run(path)
+    if run.manifest.get("status") != "completed":  # nothing to report on: one line, no traceback
+        raise RunError(runs.unfinished(run.path, run.manifest))
+    return report.build(run)
 
 
 def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 20,

@@ -47,14 +47,10 @@ def _root(debug: bool = typer.Option(False, "--debug", help="Show tracebacks on 
 
 
 def _print_table(rows: list[dict]) -> None:
-    if not rows:
-        return
-    cols = list(rows[0])
-    cells = [[f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c]) for c in cols] for r in rows]
-    widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
-    typer.echo("  ".join(c.ljust(w) for c, w in zip(cols, widths)))
-    for row in cells:
-        typer.echo("  ".join(v.ljust(w) for v, w in zip(row, widths)))
+    from mlpkit.api import format_table
+
+    for line in format_table(rows):
+        typer.echo(line)
 
 
 @app.command()
@@ -77,6 +73,11 @@ def train(
     class_weight: Optional[str] = typer.Option(None, help="balanced, or e.g. 0:1,1:3."),
     image_size: Optional[str] = typer.Option(None, help="Images: HxW (default 28x28) or native."),
     color: Optional[str] = typer.Option(None, help="Images: grayscale or rgb."),
+    drop: Optional[str] = typer.Option(None, help="Tables: columns not to use, e.g. id,notes."),
+    columns: Optional[str] = typer.Option(None, help="Tables: use only these feature columns."),
+    column_types: Optional[str] = typer.Option(
+        None, help="Tables: force column types, e.g. zip=category,when=datetime (number, "
+                   "boolean, datetime, category, text, drop)."),
     epochs: Optional[int] = typer.Option(None, help="Epochs to train."),
     batch_size: Optional[int] = typer.Option(None, help="Batch size (lecture: 32)."),
     learning_rate: Optional[float] = typer.Option(None, help="Optimizer learning rate."),
@@ -93,20 +94,151 @@ def train(
     out: Optional[Path] = typer.Option(None, help="Run folder (default: a new one in runs/)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),
     config: Optional[Path] = typer.Option(None, help="TOML config; flags override it."),
+    checkpoint_steps: Optional[int] = typer.Option(
+        None, help="Save a checkpoint every N steps too (default: each epoch's end only)."),
+    devices: Optional[str] = typer.Option(
+        None, help="Split each batch across N devices, or all (keras.distribution."
+                   "DataParallel); --batch-size and --learning-rate stay the global ones."),
+    precision: Optional[str] = typer.Option(
+        None, help="float32 (default), mixed_bfloat16 or mixed_float16 (Keras dtype "
+                   "policies; float16 with loss scaling)."),
+    resume: Optional[Path] = typer.Option(
+        None, help="Continue this unfinished run folder from its last checkpoint, with its "
+                   "own settings (config.toml)."),
     verbose: int = typer.Option(1, help="Keras progress: 1 bar, 2 a line per epoch, 0 none."),
 ):
     """Train an MLP and write a run folder with its report."""
+    import signal
+
     from mlpkit import api
+    from mlpkit.errors import ConfigError, Interrupted
 
     settings = {k: v for k, v in locals().items()
-                if k not in ("dataset", "preset", "config", "verbose", "api")}
-    run = api.train(dataset, preset, config, verbose=verbose, **settings)
+                if k not in ("dataset", "preset", "config", "verbose", "api", "resume", "signal",
+                             "ConfigError", "Interrupted")}
+
+    def stop(signum, frame):  # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves
+        raise Interrupted(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        if resume is not None:
+            given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
+            given += [f for f, v in (("DATASET", dataset), ("--preset", preset),
+                                     ("--config", config)) if v is not None]
+            if given:
+                raise ConfigError(f"--resume continues a run with its own settings ({resume}/"
+                                  f"config.toml); drop {', '.join(given)}.")
+            run = api.resume(resume, verbose=verbose)
+        else:
+            run = api.train(dataset, preset, config, verbose=verbose, **settings)
+    except KeyboardInterrupt as e:  # Interrupted: what was saved, and the command that resumes
+        typer.echo(f"Interrupted: {e}" if str(e) else "Interrupted before training began; "
+                   "nothing was saved.", err=True)
+        raise typer.Exit(getattr(e, "exit_code", 130))
     m = run.manifest
     typer.echo("")
     _print_table([{**run.metrics, "epochs": m["epochs_run"],
                    "fit_seconds": m["timings"]["fit_seconds"]}])
     typer.echo(f"run folder: {run.path}")
     typer.echo(f"report: {run.path / 'report.html'}")
+
+
+TRAIN_OPTIONS = {"allow_extra_args": True, "ignore_unknown_options": True}
+
+
+def _train_options(args: list[str]) -> dict:
+    """``--epochs 5 --hidden 300,100 --nesterov``: the options of ``mlpkit train``, as
+    settings (checked with the same messages when the config is resolved)."""
+    from mlpkit.config import CONSTRAINTS, SETTING_SECTION
+    from mlpkit.errors import ConfigError, did_you_mean
+
+    options = {"--" + k.replace("_", "-") for k in SETTING_SECTION}
+    out, i = {}, 0
+    while i < len(args):
+        key, eq, value = args[i].partition("=")
+        name = key[2:].replace("-", "_")
+        if not key.startswith("--") or name not in SETTING_SECTION:
+            raise ConfigError(f"unknown option {key!r}.{did_you_mean(key, options)} See "
+                              "mlpkit train --help for the options of a run.")
+        if CONSTRAINTS.get(name, (None,))[0] is bool and not eq:  # a flag: --nesterov
+            out[name], i = True, i + 1
+            continue
+        if not eq:
+            if i + 1 >= len(args):
+                raise ConfigError(f"option {key} needs a value, e.g. {key} VALUE")
+            value, i = args[i + 1], i + 1
+        out[name], i = value, i + 1
+    return out
+
+
+@app.command("lr-find", context_settings=TRAIN_OPTIONS)
+def lr_find(
+    ctx: typer.Context,
+    dataset: Optional[str] = typer.Argument(None, help="As for mlpkit train."),
+    preset: Optional[str] = typer.Option(None, help="seed (the lecture's recipe), fast, ..."),
+    config: Optional[Path] = typer.Option(None, help="TOML config; options override it."),
+    min_lr: float = typer.Option(1e-6, help="Learning rate of the first step."),
+    max_lr: float = typer.Option(10.0, help="Learning rate of the last step."),
+    steps: int = typer.Option(300, help="Steps (batches) from --min-lr to --max-lr."),
+):
+    """Find a learning rate: train a few hundred steps while it grows exponentially,
+    plot the loss against it and suggest one. Takes the options of mlpkit train
+    (--optimizer, --batch-size, --hidden, --out, ...)."""
+    from mlpkit import api
+
+    path, found = api.lr_find(dataset, preset, config, min_lr=min_lr, max_lr=max_lr,
+                              steps=steps, **_train_options(ctx.args))
+    if found.suggestion is None:
+        typer.echo(f"no suggestion: the loss never fell below its start (rule: {found.rule})."
+                   " Try a lower --min-lr.")
+    else:
+        typer.echo(f"suggested learning rate: {found.suggestion:.3g} ({found.rule})")
+    if found.steepest:
+        typer.echo(f"steepest fall of the loss at {found.steepest:.3g}")
+    typer.echo(f"{len(found.losses)} steps ({found.stopped}); plot: "
+               f"{path / 'plots' / 'lr_find.png'}")
+
+
+@app.command(context_settings=TRAIN_OPTIONS)
+def tune(
+    ctx: typer.Context,
+    dataset: Optional[str] = typer.Argument(None, help="As for mlpkit train."),
+    trials: int = typer.Option(20, help="Finished trials the study needs (all workers)."),
+    timeout: Optional[float] = typer.Option(None, help="Stop this worker after S seconds."),
+    storage: Optional[str] = typer.Option(
+        None, help="Database URL shared by workers (postgresql://user@host/db) or a journal "
+                   "file; default: journal.log in the study folder."),
+    study: Optional[str] = typer.Option(None, help="Study name (default: the folder's)."),
+    preset: Optional[str] = typer.Option(None, help="Settings the trials start from."),
+    config: Optional[Path] = typer.Option(None, help="TOML config; a \\[tune] table in it "
+                                          "narrows or widens the search space."),
+    final: bool = typer.Option(True, "--final/--no-final", help="Train the best config "
+                               "once at the end and report its test figures."),
+    sampler_seed: Optional[int] = typer.Option(None, help="Seed of the TPE sampler."),
+):
+    """Search hyperparameters with Optuna (TPE, pruning) on the validation set; write a
+    study folder with trials.csv, best.toml and plots. Takes the options of mlpkit
+    train (--epochs, --out for the study folder, ...)."""
+    from mlpkit import api
+
+    settings = _train_options(ctx.args)
+    out = settings.pop("out", None)
+    s = api.tune(dataset, preset, config, trials=trials, timeout=timeout, storage=storage,
+                 study=study, out=out, final=final, sampler_seed=sampler_seed, **settings)
+    n = s["trials"]
+    typer.echo(f"study {s['study']}: " + ", ".join(f"{v} {k}" for k, v in sorted(n.items())))
+    typer.echo(f"study folder: {s['folder']}")
+    if "best" not in s:
+        typer.echo("no trial completed: no best config yet.")
+        return
+    b = s["best"]
+    typer.echo(f"best: trial {b['number']}, {s['metric']} {b[s['metric']]:.4f} "
+               f"({', '.join(f'{k} {v}' for k, v in b['params'].items())})")
+    typer.echo(f"best config: {Path(s['folder']) / 'best.toml'}")
+    if "final" in s:
+        figures = ", ".join(f"{k} {v:.4f}" for k, v in s["final"]["test"].items())
+        typer.echo(f"best config trained once: test {figures} (run {s['final']['run']})")
 
 
 @app.command()
@@ -168,6 +300,20 @@ def report(run_dir: Path):
     from mlpkit import api
 
     typer.echo(str(api.rebuild_report(run_dir)))
+
+
+@app.command()
+def serve(run_dir: Path = typer.Argument(..., help="A run folder written by mlpkit train."),
+          host: str = typer.Option("127.0.0.1", help="Address to bind (loopback: this "
+                                                    "machine only)."),
+          port: int = typer.Option(8000, help="TCP port."),
+          name: Optional[str] = typer.Option(None, help="Model name in the URLs (default: "
+                                                        "the run folder's name).")):
+    """Serve a run's model over HTTP: the Open Inference Protocol (/v2), TensorFlow
+    Serving's REST API (/v1), /predict, and a page to try the model at /."""
+    from mlpkit import api
+
+    api.serve(run_dir, host, port, name)
 
 
 @data_app.command("list")

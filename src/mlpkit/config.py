@@ -31,6 +31,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
 ENGINES = ("auto", "keras")
 SCHEDULES = ("constant", "cosine")
 TASKS = ("auto", "multiclass", "binary", "multilabel", "regression")
+PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
 @dataclass(frozen=True)
@@ -49,6 +50,10 @@ class DataConfig:
     sample_weight: str | None = None  # tables: a column of per-row weights
     image_size: str = "28x28"  # HxW, or "native" (all images must share one size)
     color: str = "grayscale"  # or "rgb"
+    drop: tuple[str, ...] = ()  # tables: columns not to use
+    columns: tuple[str, ...] = ()  # tables: use only these feature columns
+    # tables: force a column's type, {"zip": "category"} or "zip=category,when=datetime"
+    column_types: dict | None = None
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,11 @@ class ModelConfig:
     hidden: tuple[int, ...] = (300, 100)
     activation: str = "relu"
     dropout: float = 0.0
+    # Feature vectors (tables): "periodic" embeds each numeric feature on its own
+    # (periodic -> linear -> ReLU, see layers.PeriodicEmbedding) before the Dense layers.
+    embedding: str = "none"
+    embedding_size: int = 16
+    embedding_sigma: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -66,17 +76,29 @@ class TrainingConfig:
     epochs: int = 30
     batch_size: int = 32
     nesterov: bool = False
+    # AdamW's decoupled weight decay (unset: Keras's default, 0.004)
+    weight_decay: float | None = None
     seed: int = 42
     # "balanced", or a mapping such as "0:1,1:3" (class index or name: weight)
     class_weight: str | None = None
     patience: int = 0  # 0: no early stopping
     # "constant", or "cosine": the learning rate decays to 0 over all epochs
     schedule: str = "constant"
+    # A budget of training steps (0: none): fewer epochs when the data is large.
+    max_steps: int = 0
     # How many batches Keras runs per compiled call (engine "keras" only).
     steps_per_execution: int = 1
     # "auto": mlpkit's jitted JAX loop on the JAX backend, Keras's fit otherwise;
     # "keras": always Keras's fit. Same arithmetic either way (see jax_loop.py).
     engine: str = "auto"
+    # Save a checkpoint every this many training steps too (0: only at each epoch's
+    # end); the jitted loop only. `mlpkit train --resume RUN` continues from the last.
+    checkpoint_steps: int = 0
+    # Devices each batch is split across (keras.distribution.DataParallel): a count or
+    # "all". batch_size and learning_rate stay the global ones (see distribution.py).
+    devices: int | str = 1
+    # float32, mixed_bfloat16 or mixed_float16: Keras's dtype policy (see precision.py).
+    precision: str = "float32"
 
 
 @dataclass(frozen=True)
@@ -108,9 +130,18 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "learning_rate": (float, lambda v: v > 0, "must be > 0"),
     "momentum": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
     "dropout": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
+    "embedding": (str, lambda v: v in ("none", "periodic"), "must be none or periodic"),
+    "embedding_size": (int, lambda v: v >= 1, "must be >= 1"),
+    "embedding_sigma": (float, lambda v: v > 0, "must be > 0"),
+    "weight_decay": (float, lambda v: v >= 0, "must be >= 0"),
     "seed": (int, lambda v: v >= 0, "must be >= 0"),
     "patience": (int, lambda v: v >= 0, "must be >= 0"),
     "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),
+    "checkpoint_steps": (int, lambda v: v >= 0, "must be >= 0"),
+    "devices": (lambda v: _devices(v), lambda v: v == "all" or v >= 1,
+                "must be a number of devices >= 1, or all"),
+    "precision": (str, lambda v: v in PRECISIONS, f"must be one of {', '.join(PRECISIONS)}"),
+    "max_steps": (int, lambda v: v >= 0, "must be >= 0 (0: no budget)"),
     "optimizer": (str, lambda v: v in OPTIMIZERS, f"must be one of {', '.join(OPTIMIZERS)}"),
     "schedule": (str, lambda v: v in SCHEDULES, f"must be one of {', '.join(SCHEDULES)}"),
     "engine": (str, lambda v: v in ENGINES, f"must be one of {', '.join(ENGINES)}"),
@@ -131,12 +162,40 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "runs_dir": (str, lambda v: bool(v), "must be a folder path"),
     "hidden": (tuple, lambda v: len(v) >= 1 and all(n >= 1 for n in v),
                "must be one or more positive layer sizes, e.g. 300,100"),
+    "drop": (list, lambda v: all(v), "must be column names, e.g. id,notes"),
+    "columns": (list, lambda v: all(v), "must be column names, e.g. age,income"),
+    "column_types": (dict, lambda v: all(t in COLUMN_TYPES for t in v.values()),
+                     "must map columns to one of number, boolean, datetime, category, text, "
+                     "drop, e.g. zip=category"),
 }
+COLUMN_TYPES = ("number", "boolean", "datetime", "category", "text", "drop")
+
+
+def _devices(value):
+    from mlpkit.distribution import devices_value
+
+    return devices_value(value)
 
 
 def _is_size(v: str) -> bool:
     parts = v.lower().split("x")
     return len(parts) == 2 and all(p.isdigit() and int(p) > 0 for p in parts)
+
+
+# what a value of the wrong type is told: `epochs = "ten"` "must be an integer"
+TYPE_RULES = {int: "must be an integer", float: "must be a number", str: "must be a string"}
+
+
+def _number(kind: type, value: Any) -> int | float | None:
+    """``value`` as ``kind`` (int or float); ``None`` when it is of another type
+    ("ten", true, or 2.5 for an integer)."""
+    if isinstance(value, bool) or (kind is int and isinstance(value, float)
+                                   and not value.is_integer()):
+        return None
+    try:
+        return kind(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
 
 
 def check_value(name: str, value: Any) -> Any:
@@ -146,28 +205,41 @@ def check_value(name: str, value: Any) -> Any:
         The coerced value.
 
     Raises:
-        ConfigError: "learning_rate must be > 0. Received: learning_rate=-1".
+        ConfigError: "learning_rate must be > 0. Received: learning_rate=-1"; a value
+            of the wrong type: "epochs must be an integer. Received: epochs='ten'".
     """
     if name not in CONSTRAINTS:
         return value
     kind, test, rule = CONSTRAINTS[name]
+    received = value
     try:
-        if kind is tuple:
+        if kind is list:  # names: "a,b" or a list
+            if isinstance(value, str):
+                value = [v.strip() for v in value.split(",") if v.strip()]
+            value = tuple(str(v) for v in value)
+        elif kind is dict:  # "col=type,col2=type" or a mapping
+            if isinstance(value, str):
+                value = dict(item.split("=", 1) for item in value.split(",") if item.strip())
+            value = {str(k).strip(): str(v).strip() for k, v in value.items()}
+        elif kind is tuple:
             if isinstance(value, str):
                 value = [v for v in value.replace(" ", "").split(",") if v]
             value = tuple(int(v) for v in value)
-        elif kind is int:
-            if isinstance(value, float) and not value.is_integer():
-                raise ValueError
-            value = int(value)
-        elif kind is float:
-            value = float(value)
+        elif kind in (int, float):
+            value = _number(kind, value)
         elif kind is str and isinstance(value, os.PathLike):
             value = os.fspath(value)
         elif kind is bool and isinstance(value, str):
             value = {"true": True, "false": False}.get(value.lower(), value)
+        elif not isinstance(kind, type):  # a converter: the value, or None when it is not one
+            value = kind(value)
+        if value is None or (kind is str and not isinstance(value, str)):
+            raise ConfigError(f"{name} {TYPE_RULES.get(kind, rule)}. "
+                              f"Received: {name}={received!r}")
         ok = test(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError) as e:
+        if isinstance(e, ConfigError):
+            raise
         ok = False
     if not ok:
         raise ConfigError(f"{name} {rule}. Received: {name}={value!r}")

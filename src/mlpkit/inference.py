@@ -27,16 +27,23 @@ class Predictor:
     MAX_BATCH = 4096
 
     def __init__(self, model: keras.Model):
-        self.model = model
+        # weak: the cache below maps models to predictors, and must not keep them alive
+        self._model = weakref.ref(model)
         self.expected = tuple(model.input_shape[1:])
         self._fn = None
         if keras.backend.backend() == "jax":
             import jax
 
+            ref = self._model
+
             def forward(tv, ntv, x):
-                return model.stateless_call(tv, ntv, x, training=False)[0]
+                return ref().stateless_call(tv, ntv, x, training=False)[0]
 
             self._fn = jax.jit(forward)
+
+    @property
+    def model(self) -> keras.Model:
+        return self._model()
 
     def check(self, x) -> np.ndarray:
         x = np.asarray(x, dtype=np.float32)

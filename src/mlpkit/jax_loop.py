@@ -45,7 +45,7 @@ import threading
 import keras
 import numpy as np
 
-from mlpkit import metrics
+from mlpkit import distribution, metrics
 from mlpkit.errors import Interrupted
 
 BLOCK = 128  # training steps per compiled call: progress bar updates ~14 times an epoch
@@ -146,20 +146,29 @@ class _Engine:
         self.held = None  # the state while the loop holds it; None while the model does
         self._eval_exec = self._eval_thread = None  # see precompile_evaluate
         optimizer = model.optimizer
+        # mixed_float16: Keras's LossScaleOptimizer (see precision.py) scales the loss
+        scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
 
-        def loss_fn(tv, ntv, x, y, w):
+        def loss_fn(tv, ntv, ov, x, y, w):
+            # several devices: each computes its share of the batch (distribution.py)
+            x, y, w = (distribution.constrain_batch(a) for a in (x, y, w))
             y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
-            losses, stats = metrics.per_sample(loss, y, y_pred)
+            # the loss in float32 under a mixed precision policy, as Keras's losses
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))
             loss_sum = jnp.sum(losses * w)
             # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count
-            return loss_sum / x.shape[0], (ntv, loss_sum, jnp.sum(stats))
+            mean = loss_sum / x.shape[0]
+            if scaled:  # with the scale the state holds, as Keras's JAX trainer does
+                with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, ov))):
+                    mean = optimizer.scale_loss(mean)
+            return mean, (ntv, loss_sum, jnp.sum(stats))
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 
         def train_step(state, x_all, y_all, w_all, rows):
             tv, ntv, ov = state
             x, y, w = (jnp.take(a, rows, axis=0) for a in (x_all, y_all, w_all))
-            (_, (ntv, loss_sum, stat_sum)), grads = grad_fn(tv, ntv, x, y, w)
+            (_, (ntv, loss_sum, stat_sum)), grads = grad_fn(tv, ntv, ov, x, y, w)
             tv, ov = optimizer.stateless_apply(ov, grads, tv)
             return (tv, ntv, ov), loss_sum, stat_sum
 
@@ -173,8 +182,9 @@ class _Engine:
             return jax.lax.fori_loop(0, n_steps, step, (state, zero, zero))
 
         def evaluate(tv, ntv, x, y, mask):
+            x = distribution.constrain_batch(x)
             y_pred, _ = model.stateless_call(tv, ntv, x, training=False)
-            losses, stats = metrics.per_sample(loss, y, y_pred)
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))
             return jnp.sum(losses * mask), jnp.sum(stats * mask)
 
         self.train_block = jax.jit(train_block, donate_argnums=(0,))
@@ -225,10 +235,11 @@ class _Engine:
             if first < full:
                 idx = np.zeros((BLOCK, batch_size), np.int32)  # rows past `end`: not run
                 idx[:end - first] = batches[first:end]
-                self.held, l, s = self.train_block(self.held, *self.data, idx, end - first)
+                self.held, l, s = self.train_block(self.held, *self.data,
+                                                   distribution.place(idx), end - first)
             else:
                 self.held, l, s = self.train_step(self.held, *self.data,
-                                                  order[full * batch_size:])
+                                                  distribution.place(order[full * batch_size:]))
             n_steps = end - first
             if (self.valid is not None and self._eval_exec is None
                     and self._eval_thread is None):
@@ -247,6 +258,8 @@ class _Engine:
         as ``default_matmul_precision``) are per thread, and the trace captures them."""
         import jax
 
+        if distribution.current() is not None:
+            return  # several devices: evaluate_batch, compiled at its first call
         x, y = self.valid
         size = min(EVAL_BATCH, len(x))
         spec = lambda a, rows=None: jax.ShapeDtypeStruct(  # noqa: E731
@@ -356,8 +369,6 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
         KeyboardInterrupt: Ctrl-C; the model keeps the weights of the last block.
             ``errors.Interrupted`` when the loop stopped at a step boundary.
     """
-    import jax.numpy as jnp
-
     try:
         loss, metric_name = _loss_and_metric(model)
     except ValueError as e:
@@ -365,9 +376,11 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
     enable_compilation_cache()
     metric = metrics.metric_for(loss)
     names = ("loss",) if metric_name is None else ("loss", metric_name)
-    data = (jnp.asarray(x), jnp.asarray(y),
-            jnp.asarray(sample_weights(y, sample_weight, class_weight)))
-    valid = None if validation_data is None else tuple(map(jnp.asarray, validation_data[:2]))
+    # on the device; with several devices, on each of them (distribution.place)
+    data = (distribution.place(x), distribution.place(y),
+            distribution.place(sample_weights(y, sample_weight, class_weight)))
+    valid = (None if validation_data is None
+             else tuple(map(distribution.place, validation_data[:2])))
     engine = _Engine(model, loss, metric, data, valid)
     model.optimizer.build(model.trainable_variables)
     n = len(x)

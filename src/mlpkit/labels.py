@@ -95,6 +95,10 @@ class Labels:
             k = y.shape[1]
             names = class_names or [str(i) for i in range(k)]
             return cls(task, list(names), list(range(k)), "indices")
+        if task == "multilabel":
+            raise DataError("task multilabel needs a 0/1 matrix of labels, one column a "
+                            "label; these labels are a single column. Use --task multiclass "
+                            "or binary.")
         y = y.reshape(len(y))
         if class_names is not None:
             return cls(task, list(class_names), list(range(len(class_names))), "indices")

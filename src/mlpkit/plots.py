@@ -43,17 +43,24 @@ def learning_curves(history: dict[str, list[float]], dest: Path) -> Path:
     return _save(ax.figure, dest)
 
 
+TEXT_CLASSES = 30  # past this many classes, no numbers in the cells nor names on the axes
+
+
 def confusion_matrix(cm: np.ndarray, class_names: list[str], dest: Path) -> Path:
+    """The confusion matrix as a heat map; with many classes, a plain image (drawing a
+    number in each of 300 x 300 cells took about a minute)."""
+    k = len(class_names)
     fig, ax = plt.subplots(figsize=(8, 7))
-    im = ax.imshow(cm, cmap="Blues")
-    ax.set_xticks(range(len(class_names)), class_names, rotation=45, ha="right")
-    ax.set_yticks(range(len(class_names)), class_names)
+    im = ax.imshow(cm, cmap="Blues", interpolation="nearest")
+    if k <= TEXT_CLASSES:
+        ax.set_xticks(range(k), class_names, rotation=45, ha="right")
+        ax.set_yticks(range(k), class_names)
+        limit = cm.max() / 2 if cm.size else 0
+        for (i, j), v in np.ndenumerate(cm):
+            ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
+                    color="white" if v > limit else "black")
     ax.set_xlabel("Predicted")
     ax.set_ylabel("True")
-    limit = cm.max() / 2 if cm.size else 0
-    for (i, j), v in np.ndenumerate(cm):
-        ax.text(j, i, str(v), ha="center", va="center", fontsize=7,
-                color="white" if v > limit else "black")
     fig.colorbar(im, ax=ax, fraction=0.046)
     return _save(fig, dest)
 

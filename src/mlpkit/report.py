@@ -52,6 +52,9 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     cm_png = plots.confusion_matrix(d["confusion_matrix"], names, plot_dir / "confusion_matrix.png")
     parts = ["<h2>Per-class precision and recall</h2>", _table(d["per_class"]),
              "<h2>Confusion matrix</h2>", _img(cm_png, "confusion matrix")]
+    if len(names) > plots.TEXT_CLASSES:
+        parts += ["<h2>Most frequent confusions</h2>", _table(top_confusions(
+            d["confusion_matrix"], names))]
     images = ds.x_test.ndim >= 3
     wrong = np.flatnonzero(y_pred != y_true)[:MISCLASSIFIED]
     if images:
@@ -76,13 +79,32 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     return parts
 
 
+def top_confusions(cm: np.ndarray, names: list[str], n: int = 20) -> list[dict]:
+    """The ``n`` largest off-diagonal cells of a confusion matrix."""
+    off = cm.copy()
+    np.fill_diagonal(off, 0)
+    flat = np.argsort(off, axis=None)[::-1][:n]
+    rows = []
+    for i, j in zip(*np.unravel_index(flat, off.shape)):
+        if off[i, j]:
+            rows.append({"true class": names[i], "predicted class": names[j],
+                         "count": int(off[i, j])})
+    return rows
+
+
 def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
-    d = evaluation.regression_details(ds.y_test, y_pred)
-    pva = plots.predicted_vs_actual(ds.y_test, y_pred.ravel(), plot_dir / "predicted_vs_actual.png")
-    res = plots.residuals(ds.y_test, d["residuals"], plot_dir / "residuals.png")
+    # several targets: every (row, target) pair is one point of the plots
+    y_true = np.asarray(ds.y_test).reshape(len(ds.y_test), -1)
+    y_pred = np.asarray(y_pred).reshape(y_true.shape)
+    d = evaluation.regression_details(y_true.ravel(), y_pred.ravel())
+    pva = plots.predicted_vs_actual(y_true.ravel(), y_pred.ravel(),
+                                    plot_dir / "predicted_vs_actual.png")
+    res = plots.residuals(y_true.ravel(), d["residuals"], plot_dir / "residuals.png")
     rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
-    samples = [{"test row": i, "actual": float(ds.y_test[i]), "predicted": float(y_pred[i][0])}
-               for i in range(min(SAMPLES, len(ds.y_test)))]
+    show = (lambda v: float(v[0])) if y_true.shape[1] == 1 else (  # noqa: E731
+        lambda v: " ".join(f"{a:.4f}" for a in v))
+    samples = [{"test row": i, "actual": show(y_true[i]), "predicted": show(y_pred[i])}
+               for i in range(min(SAMPLES, len(y_true)))]
     return [
         "<h2>Predicted against actual (test set)</h2>", _img(pva, "predicted vs actual"),
         "<h2>Residuals</h2>", _img(res, "residuals"),
@@ -119,6 +141,11 @@ def build(run) -> Path:
         "<h2>Model summary</h2>", f"<pre>{html.escape(summary)}</pre>",
         "<h2>Config</h2>", f"<pre>{html.escape(config_text)}</pre>",
     ]
+    if ds.table:
+        from mlpkit.data.columns import TableEncoder
+
+        parts += ["<h2>Columns, as mlpkit understood them</h2>",
+                  _table(TableEncoder.from_spec(ds.table).summary())]
     if ds.notes:
         parts += ["<h2>Notes on the data</h2>",
                   "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in ds.notes) + "</ul>"]

@@ -6,16 +6,23 @@
       split.npz           the rows of each split, as indices into the data's parts
       preprocessing.json  fitted on the training rows: classes, table encoding, image conversion
       summary.txt  history.csv  metrics.json  model.keras  plots/*.png  report.html
+      checkpoints/        while unfinished: the latest and previous checkpoint (``checkpoints``)
 
 Reopening (``Run``) never re-derives anything from files that may have changed:
 the split and the preprocessing are read from the folder, and the data's
 checksums are compared with the manifest; a run whose data changed refuses to
 evaluate on it (``Run.evaluate(data=...)`` evaluates on other data explicitly).
+
+``--out`` never overwrites a run, with one exception: a folder whose run never
+finished an epoch (its manifest says failed, interrupted or running, nothing
+holds its lock, and it has neither history.csv nor a checkpoint) is replaced, so
+that the corrected command can be run again with the same ``--out``.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 from datetime import datetime
 from pathlib import Path
 
@@ -27,13 +34,58 @@ from mlpkit.errors import DataError, ModelError, RunError
 MANIFEST = "manifest.json"
 
 
-def create(runs_dir: str | Path, dataset: str, preset: str, out: str | Path | None) -> Path:
-    """Create the run folder: ``out`` if given (must be new or empty), else a fresh name."""
-    if out:
-        path = Path(out)
-        if path.exists() and (not path.is_dir() or any(path.iterdir())):
+def check_out(out: str | Path | None, runs_dir: str | Path = "runs") -> None:
+    """Refuse, before any data is loaded, a run folder that cannot be made: ``out``
+    naming an existing run (one that never finished an epoch excepted, see above) or
+    anything else that is not an empty folder, or a folder that is not writable.
+
+    Raises:
+        RunError: with the fix, e.g. ``mlpkit train --resume RUN`` for an unfinished run.
+    """
+    path = Path(out) if out else Path(runs_dir)
+    if out and path.exists():
+        if not path.is_dir():
+            raise RunError(f"{path} exists and is not a folder. Pass a new --out.")
+    if out and path.is_dir() and any(path.iterdir()):
+        if not (path / MANIFEST).is_file():
             raise RunError(f"run folder {path} already exists and is not empty. "
                            "Pass a new --out or remove it.")
+        from mlpkit import checkpoints
+
+        manifest = read_json(path / MANIFEST)
+        check_version(manifest, path)
+        status = manifest.get("status")
+        if status == "completed":
+            raise RunError(f"run folder {path} holds a completed run. Pass a new --out, "
+                           "or remove it.")
+        if checkpoints.holder(path):
+            raise RunError(f"{path} is being trained by another process "
+                           f"(pid {checkpoints.holder(path)}). Pass a new --out.")
+        if (path / "history.csv").exists() or checkpoints.listed(checkpoints.folder_of(path)):
+            raise RunError(f"run folder {path} holds an unfinished run ({status}). Continue it "
+                           f"with: mlpkit train --resume {path} (or pass a new --out)")
+        return  # a run that never finished an epoch: `create` replaces it
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    if not os.access(path, os.W_OK | os.X_OK):
+        raise RunError(f"cannot create a run folder in {path}: it is not writable. "
+                       "Pass a writable --out.")
+
+
+def create(runs_dir: str | Path, dataset: str, preset: str, out: str | Path | None) -> Path:
+    """Create the run folder: ``out`` if given (new, empty, or a run that never finished
+    an epoch, which is replaced), else a fresh name."""
+    if out:
+        path = Path(out)
+        check_out(path)
+        if path.is_dir() and any(path.iterdir()):
+            import logging
+            import shutil
+
+            logging.getLogger("mlpkit").info(
+                f"replacing {path}: its run ({read_json(path / MANIFEST).get('status')}) "
+                "never finished an epoch")
+            shutil.rmtree(path)
     else:
         stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
         base = f"{Path(dataset).stem if Path(dataset).suffix else Path(dataset).name}-{preset}"
@@ -81,6 +133,24 @@ def _load_heldout(path: Path, prep: dict, name: str):
                    kind=prep.get("kind", "arrays"))
 
 
+def _npy_rows(path, shape: list) -> np.ndarray:
+    """Rows of a ``.npy`` file for a model whose input has ``shape``."""
+    path = Path(path)
+    if path.suffix.lower() != ".npy" or not path.is_file():
+        raise DataError(f"{path}: this run was trained on arrays of shape {shape}; pass .npy "
+                        "files of such rows.")
+    try:
+        rows = np.load(path, allow_pickle=False)
+    except (ValueError, OSError) as e:
+        raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
+    if list(rows.shape) == list(shape):
+        rows = rows[None]
+    if list(rows.shape[1:]) != list(shape) or rows.dtype.kind not in "fiub":
+        raise DataError(f"{path} holds {rows.dtype} rows of shape {list(rows.shape[1:])}; the "
+                        f"model takes numeric rows of shape {shape}.")
+    return rows.astype(np.float32)
+
+
 def load_model(path: Path):
     """Load a ``.keras`` file in Keras's safe mode."""
     import keras
@@ -89,10 +159,19 @@ def load_model(path: Path):
 
     if not Path(path).is_file():
         raise RunError(f"{path} not found; the run did not finish. Train it again.")
+    import zipfile
+
+    if not zipfile.is_zipfile(path):
+        raise RunError(f"{path} is corrupted or truncated (not a .keras archive). Train the "
+                       "run again.")
     try:
         return keras.saving.load_model(path, safe_mode=True)
     except Exception as e:  # Keras raises many kinds here
-        raise RunError(f"cannot load {path}: {e}") from None
+        if "safe_mode" in str(e) or "unsafe" in str(e).lower():
+            raise RunError(f"{path} holds Python code (a Lambda layer or the like) that "
+                           "Keras's safe_mode refuses to load; mlpkit never runs code from a "
+                           "model file. Train the run again.") from None
+        raise RunError(f"cannot load {path}: {' '.join(str(e).split())[:300]}") from None
 
 
 def require(path: str | Path) -> Path:
@@ -100,7 +179,38 @@ def require(path: str | Path) -> Path:
     if not (path / MANIFEST).is_file():
         raise RunError(f"{path} is not a run folder (no {MANIFEST}). "
                        "Pass a folder written by `mlpkit train`.")
+    check_version(read_json(path / MANIFEST), path)
     return path
+
+
+def check_version(manifest: dict, path: Path) -> None:
+    """Refuse a run folder written by a newer mlpkit: it may hold what this one misreads."""
+    from importlib.metadata import version
+
+    from packaging.version import InvalidVersion, Version
+
+    written = (manifest.get("versions") or {}).get("mlpkit") if isinstance(manifest, dict) \
+        else None
+    mine = version("mlpkit")
+    try:
+        newer = written is not None and Version(str(written)) > Version(mine)
+    except InvalidVersion:
+        newer = True  # not a version this mlpkit knows
+    if newer:
+        raise RunError(f"{path} was written by mlpkit {written}, newer than this one ({mine}). "
+                       "Upgrade mlpkit to open it: pip install -U mlpkit")
+
+
+def unfinished(path: Path, manifest: dict) -> str:
+    """Why a run folder has no model, and what to do, in one line."""
+    status = manifest.get("status")
+    error = " ".join(str(manifest.get("error") or "").split())[:200]
+    if status == "failed":
+        return (f"{path} did not complete ({error or 'failed'}), so it has no model. Fix the "
+                f"cause, then run the command again (the same --out is accepted when no epoch "
+                f"finished) or resume it: mlpkit train --resume {path}")
+    return (f"{path} did not complete (status: {status}), so it has no model yet. Resume it: "
+            f"mlpkit train --resume {path}")
 
 
 class Run:
@@ -140,6 +250,9 @@ class Run:
     @property
     def model(self):
         if self._model is None:
+            manifest = self.manifest
+            if manifest.get("status") != "completed" and not (self.path / "model.keras").exists():
+                raise RunError(unfinished(self.path, manifest))
             self._model = load_model(self.path / "model.keras")
         return self._model
 
@@ -274,9 +387,14 @@ class Run:
                                                              prep["labels"])):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": []})
             return out
-        if not prep.get("image"):
-            raise DataError(f"{self.path} was trained on {prep['input_shape']}-shaped arrays; "
-                            "predict with run.predict(array) in Python.")
+        if not prep.get("image"):  # feature vectors from an .npz: .npy files of rows
+            out = []
+            for f in paths:
+                rows = _npy_rows(f, prep["input_shape"])
+                for i, record in enumerate(inference.records(self.predict(rows),
+                                                             prep["labels"])):
+                    out.append({"file": str(f), "row": i + 1, **record, "notes": []})
+            return out
         from mlpkit.data.images import load_for_model
 
         loaded = [load_for_model(f, prep["image"]) for f in paths]

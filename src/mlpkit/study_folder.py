@@ -114,7 +114,7 @@ def write_folder(study, folder: Path, base: cfg.RunConfig, space: dict[str, Para
     if "final" in old and old["final"].get("trial") == summary.get("best", {}).get("number"):
         summary["final"] = old["final"]  # still the best config's
     files.write_json(summary_path, summary)
-    plot_study(study, folder / "plots")
+    plot_study(study, folder / "plots", metric)
     return summary
 
 
@@ -130,7 +130,7 @@ def record_final(folder: Path, run_path: Path, figures: dict) -> dict:
     return summary
 
 
-def plot_study(study, plots: Path) -> list[Path]:
+def plot_study(study, plots: Path, metric: str = "value") -> list[Path]:
     """Optimization history and parameter importances (when there are enough trials)."""
     import matplotlib
 
@@ -153,7 +153,7 @@ def plot_study(study, plots: Path) -> list[Path]:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                ax = draw(study)
+                ax = draw(study, target_name=metric)
             except (ValueError, RuntimeError) as e:  # e.g. too few trials for importances
                 log.info(f"no {name} plot: {e}")
                 continue

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 
 from mlpkit import config as cfg
-from mlpkit import files, jax_loop, metrics, models
+from mlpkit import distribution, files, jax_loop, metrics, models, precision
 from mlpkit.data.dataset import Dataset
 
 log = logging.getLogger("mlpkit")
@@ -38,6 +38,8 @@ def make_optimizer(training: cfg.TrainingConfig,
     if training.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=lr, momentum=training.momentum,
                                     nesterov=training.nesterov)
+    if training.optimizer == "adamw" and training.weight_decay is not None:
+        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=training.weight_decay)
     return {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -51,17 +53,27 @@ OUTPUT_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "multilabel":
 
 
 def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
-    """The MLP for ``ds``: Flatten for images, Normalization for feature vectors."""
+    """The MLP for ``ds``: Flatten for images, Normalization for feature vectors.
+
+    Built under ``training.precision``'s dtype policy (see ``precision.py``); with
+    ``training.devices`` other than 1, inside ``distribution.use`` (the variables are
+    then replicated on the devices), as ``mlpkit.train`` does.
+    """
     m = config.model
+    distribution.check_scope(config.training.devices)
     vectors = ds.x_train.ndim == 2
     categorical = None
-    if ds.table and ds.table["vocab"]:
+    if ds.table:
         from mlpkit.data.columns import TableEncoder
 
         categorical = TableEncoder.from_spec(ds.table).categorical()
-    return models.build_mlp(ds.input_shape, m.hidden, m.activation, ds.outputs,
-                            OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
-                            normalize=ds.x_train if vectors else None, categorical=categorical)
+    with precision.use(config.training.precision):
+        model = models.build_mlp(ds.input_shape, m.hidden, m.activation, ds.outputs,
+                                 OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
+                                 normalize=ds.x_train if vectors else None,
+                                 categorical=categorical,
+                                 embedding=(m.embedding, m.embedding_size, m.embedding_sigma))
+    return precision.finish_model(model, config.training.precision)
 
 
 def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
@@ -72,7 +84,8 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
     """
     loss = metrics.loss_for(task, one_hot)
     steps = -(-n_train // training.batch_size) if n_train else None
-    model.compile(loss=loss, optimizer=make_optimizer(training, steps),
+    optimizer = precision.wrap_optimizer(make_optimizer(training, steps), training.precision)
+    model.compile(loss=loss, optimizer=optimizer,
                   metrics=[metrics.keras_metric(metrics.metric_for(loss))],
                   steps_per_execution=training.steps_per_execution)
     return model
@@ -82,19 +95,42 @@ class HistoryCSV(keras.callbacks.Callback):
     """Rewrites ``history.csv`` atomically after every epoch.
 
     Each row: epoch (1-based), every metric Keras logged, ``epoch_seconds`` (the
-    epoch including its validation pass) and ``elapsed_seconds`` since fit began.
+    epoch including its validation pass) and ``elapsed_seconds`` since fit began
+    (in a resumed run: carried over from the checkpoint, see ``state``).
     """
 
     def __init__(self, path: Path | None):
         super().__init__()
         self.path = path
         self.rows: list[dict] = []
+        self.epoch_offset = 0.0  # seconds of the running epoch spent before a resume
 
     def on_train_begin(self, logs=None):
-        self.start = time.perf_counter()
+        self.start = self.epoch_start = time.perf_counter()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.epoch_start = time.perf_counter()
+        self.epoch_start = time.perf_counter() - self.epoch_offset
+        self.epoch_offset = 0.0
+
+    def state(self) -> dict:
+        """What a checkpoint keeps: the rows, the seconds since fit began and since the
+        running epoch began."""
+        t = time.perf_counter()
+        return {"rows": self.rows, "elapsed": t - self.start,
+                "epoch_elapsed": t - self.epoch_start}
+
+    def restore(self, state: dict, mid_epoch: bool) -> None:
+        """Continue from ``state`` (after ``on_train_begin``): its rows, and its seconds
+        carried over; history.csv is written again with exactly those rows."""
+        t = time.perf_counter()
+        self.rows = [dict(r) for r in state["rows"]]
+        self.start = t - state["elapsed"]
+        self.epoch_offset = state["epoch_elapsed"] if mid_epoch else 0.0
+        if self.path is not None:
+            if self.rows:
+                files.write_text(self.path, rows_to_csv(self.rows))
+            else:
+                Path(self.path).unlink(missing_ok=True)
 
     def on_epoch_end(self, epoch, logs=None):
         t = time.perf_counter()
@@ -118,18 +154,30 @@ def rows_to_csv(rows: list[dict]) -> str:
 
 def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
         history_path: Path | None = None, verbose="auto",
-        class_weight: dict[int, float] | None = None) -> keras.callbacks.History:
+        class_weight: dict[int, float] | None = None,
+        checkpointer=None, callbacks=()) -> keras.callbacks.History:
     """``model.fit`` on the training set with the validation set, as the lecture does.
 
     On the JAX backend (``engine="auto"``) the same fit runs in mlpkit's jitted
-    loop (``jax_loop``), about 1.4x faster per epoch at batch 32 than Keras's;
+    loop (``jax_loop``), faster per epoch than Keras's (see benchmarks/README.md);
     a model that loop cannot train (another loss or metric) gets Keras's fit and
     a note in the log saying why.
+
+    ``checkpointer`` (a ``checkpoints.Checkpointer``) saves the training state at
+    every epoch's end, every ``checkpoint_steps`` steps and on an interrupt, and
+    restores a checkpoint's state first when it holds one (a resumed run).
+    ``callbacks``: more Keras callbacks (e.g. a tuning trial's pruning), after these.
     """
+    extra = list(callbacks)
     callbacks: list = [HistoryCSV(history_path)]
     if training.patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=training.patience, restore_best_weights=True))
+    callbacks += extra
+    start = None
+    if checkpointer is not None:  # last: it saves the others' state after their hooks
+        start = checkpointer.attach(model, callbacks, training.epochs)
+        callbacks.append(checkpointer)
     if training.engine == "auto":
         why = jax_loop.unsupported(model)
         if why is None:
@@ -137,8 +185,15 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                                 batch_size=training.batch_size,
                                 validation_data=(ds.x_valid, ds.y_valid),
                                 callbacks=callbacks, verbose=verbose, seed=training.seed,
-                                sample_weight=ds.w_train, class_weight=class_weight)
+                                sample_weight=ds.w_train, class_weight=class_weight,
+                                start=start, cut_every=training.checkpoint_steps,
+                                on_block_end=checkpointer and checkpointer.on_block_end)
         log.info("Training uses Keras's fit: %s", why)
+    distribution.check_keras_fit(training.batch_size, training=len(ds.x_train),
+                                 validation=len(ds.x_valid))
+    if checkpointer is not None and training.checkpoint_steps:
+        log.info("checkpoint_steps applies to mlpkit's jitted loop; Keras's fit saves a "
+                 "checkpoint at each epoch's end only")
     # The lecture: "if both class_weight and sample_weight are provided, Keras
     # multiplies them". Keras 3's fit refuses both at once, so mlpkit multiplies.
     weights = None
@@ -147,4 +202,5 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     return model.fit(ds.x_train, ds.y_train, epochs=training.epochs,
                      batch_size=training.batch_size,
                      validation_data=(ds.x_valid, ds.y_valid), sample_weight=weights,
-                     callbacks=callbacks, verbose=verbose)
+                     callbacks=callbacks, verbose=verbose,
+                     initial_epoch=start.epoch if start is not None else 0)

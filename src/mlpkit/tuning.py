@@ -175,6 +175,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     folder.mkdir(parents=True, exist_ok=True)
     metric, direction = objective_metric(ds.task)
     storage_obj = open_storage(storage, folder)
+    heartbeats = bool(storage and "://" in storage)
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, constant_liar=True,
                                          n_startup_trials=max(3, min(10, trials // 3)))
     # early epochs say little under a decaying schedule: judge from a quarter of the way on
@@ -229,7 +230,8 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                  f"{shown}")
         study_folder.write_tables(study, folder, metric)
 
-    fail_dead_local_trials(study)
+    if not heartbeats:  # a database's heartbeats find dead workers, and retry their trials
+        fail_dead_local_trials(study)
     done = sum(counts(study).get(s.name.lower(), 0) for s in finished)
     if done >= trials:
         log.info(f"study {study_name!r} already has {done} finished trials (--trials {trials})")
@@ -238,6 +240,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
             study.optimize(objective, n_trials=trials, timeout=timeout, gc_after_trial=True,
                            callbacks=[MaxTrialsCallback(trials, states=finished), after])
-    fail_dead_local_trials(study)
+    if not heartbeats:
+        fail_dead_local_trials(study)
     return study_folder.write_folder(study, folder, base, space, metric, storage,
                                      f"median (after 5 trials, from epoch {warmup})")

@@ -14,11 +14,23 @@ from mlpkit.errors import DataError
 
 def read(path: Path, data=None) -> Source:
     """The arrays of ``path``; rows of 2 or more dimensions are images."""
+    with open(path, "rb") as f:
+        magic = f.read(4)
+    if magic != b"PK\x03\x04":
+        raise DataError(f"{path} is not an .npz file (a .npz is a zip archive of arrays, this "
+                        "file does not start like one). Save it with np.savez(path, "
+                        "x_train=..., y_train=...).")
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except (OSError, ValueError, EOFError) as e:
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise DataError(f"{path} holds Python objects (arrays of dtype object), which "
+                            "mlpkit never unpickles; save plain numeric arrays.") from None
         raise DataError(f"{path} is not a readable .npz file ({e}).") from None
+    except (OSError, EOFError, Exception) as e:  # zipfile.BadZipFile and friends
+        raise DataError(f"{path} is a corrupted or truncated .npz file "
+                        f"({type(e).__name__}); save it again.") from None
     missing = [k for k in ("x_train", "y_train") if k not in arrays]
     if missing:
         raise DataError(f"{path} lacks {', '.join(missing)}; it holds {sorted(arrays)}. "
@@ -27,12 +39,14 @@ def read(path: Path, data=None) -> Source:
     if len(x) != len(y) or len(x) == 0:
         raise DataError(f"{path}: x_train has {len(x)} rows and y_train {len(y)}; they must "
                         "match and not be empty.")
-    parts = {"rows": Rows(floats(x), y)}
+    notes: list[str] = []
+    parts = {"rows": Rows(finite(floats(x), path.name, notes), labels(y, "y_train", path))}
     for part in ("valid", "test"):
         if f"x_{part}" in arrays:
             if f"y_{part}" not in arrays:
                 raise DataError(f"{path} has x_{part} but no y_{part}.")
-            parts[part] = Rows(floats(arrays[f"x_{part}"]), arrays[f"y_{part}"])
+            parts[part] = Rows(finite(floats(arrays[f"x_{part}"]), f"x_{part}", notes),
+                               labels(arrays[f"y_{part}"], f"y_{part}", path))
             if parts[part].x.shape[1:] != x.shape[1:]:
                 raise DataError(f"{path}: x_{part} rows have shape {parts[part].x.shape[1:]}, "
                                 f"x_train rows {x.shape[1:]}; they must match.")
@@ -40,7 +54,7 @@ def read(path: Path, data=None) -> Source:
     if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3):  # images: predict takes PNG/JPEG
         image = {"size": list(x.shape[1:3]), "color": "grayscale" if x.ndim == 3 else "rgb",
                  "invert": "no"}
-    return Source(name=path.name, parts=parts, kind="arrays", image=image,
+    return Source(name=path.name, parts=parts, kind="arrays", image=image, notes=notes,
                   source={"location": "file", "folder": str(path.parent),
                           "sha256": {path.name: files.sha256_file(path)}})
 
@@ -52,3 +66,24 @@ def floats(x: np.ndarray) -> np.ndarray:
     if x.dtype.kind not in "fiub":
         raise DataError(f"x holds {x.dtype} values; an .npz for mlpkit needs numbers.")
     return x.astype(np.float32)
+
+
+def finite(x: np.ndarray, where: str, notes: list) -> np.ndarray:
+    """Non-finite feature values (NaN, inf) never reach training: they become 0 (the
+    value mlpkit's normalization and pixels treat as neutral), with a note."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        rows = int(bad.reshape(len(x), -1).any(axis=1).sum())
+        notes.append(f"{where}: {int(bad.sum())} non-finite values (NaN or inf) in {rows} rows "
+                     "replaced by 0")
+        x = np.where(bad, np.float32(0), x)
+    return x
+
+
+def labels(y: np.ndarray, name: str, path) -> np.ndarray:
+    """Labels with NaN or inf are refused, with the rows."""
+    if y.dtype.kind == "f" and not np.isfinite(y).all():
+        rows = np.flatnonzero(~np.isfinite(y.reshape(len(y), -1)).all(axis=1))
+        raise DataError(f"{path}: {name} has {len(rows)} rows with NaN or inf labels (rows "
+                        f"{rows[:5].tolist()}...); fix or drop them.")
+    return y

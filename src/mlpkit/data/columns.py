@@ -1,81 +1,316 @@
-"""Table columns into model inputs, fitted on the training rows.
+"""Table columns: what each one is, and how it becomes model input.
 
-Numeric columns stay numbers (normalized later inside the model by a Keras
-``Normalization`` layer, as the lecture does); a missing number becomes the
-training median. Text and category columns become integer codes from their
-vocabulary of training values, one-hot encoded inside the model
-(``mlpkit.layers.OneHotColumns``); a missing or never-seen category gets the
-extra "unknown" code. The fitted encoder is kept in the run folder
-(``preprocessing.json``), so a saved run predicts from raw rows.
+Each column gets a type by rules a person can read (``infer``), checked in this
+order:
+
+- empty: no value at all; constant: one value only. Both are dropped.
+- number: numbers, also when written as text with thousands separators ("1,234.5")
+  or with a few placeholders ("?", "n/a", "-"), which become missing values.
+- boolean: two values such as true/false, yes/no, y/n, t/f.
+- datetime: text that parses as dates; becomes year, month, day, day of week
+  (and hour when times are given).
+- identifier: a distinct value on (nearly) every row, short text or whole numbers
+  counting up, or a name such as "id" or "customer_id": dropped, as it cannot
+  generalize.
+- text: long free text (three words or more on average); category: the rest.
+  Both are coded by their most frequent training values (at most
+  ``MAX_CATEGORIES``; the others share the "unknown" code) and one-hot encoded
+  inside the model (``mlpkit.layers.OneHotColumns``).
+
+Numbers are normalized inside the model by a Keras ``Normalization`` layer
+adapted on the training rows, as the lecture does; a missing or non-finite
+number becomes the training median. The user can drop columns, keep only some,
+or force a column's type. The fitted encoder is plain JSON in the run folder
+(``preprocessing.json``): nothing is unpickled when a run is reopened.
 """
 
 from __future__ import annotations
 
+import re
+import warnings
+
 import numpy as np
 
-from mlpkit.errors import DataError
+from mlpkit.errors import ConfigError, DataError
+
+KINDS = ("number", "boolean", "datetime", "category", "text", "identifier", "constant",
+         "empty")
+FORCIBLE = ("number", "boolean", "datetime", "category", "text", "drop")
+DROPPED = ("identifier", "constant", "empty", "drop")
+PLACEHOLDERS = {"", "?", "-", "--", ".", "n/a", "na", "nan", "null", "none", "missing",
+                "#n/a", "#na", "nil", "undefined", "inf", "-inf", "infinity"}
+TRUE = {"true", "yes", "y", "t"}
+FALSE = {"false", "no", "n", "f"}
+MAX_CATEGORIES = 50
+NUMBER_SHARE = 0.95  # of the non-placeholder values, to call a text column numbers
+DATE_SHARE = 0.9
+ID_NAME = re.compile(r"^(id|uuid|guid|key|index)$|(_|\b)id$|^id_", re.IGNORECASE)
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:[^\d]|$))")
+DATE_PARTS = ("year", "month", "day", "day_of_week")
+
+
+def _text(series):
+    return series.astype("string").str.strip()
+
+
+def to_numbers(series):
+    """A column's values as float64, parsing text with thousands separators; placeholders
+    and non-finite values become NaN.
+
+    Returns:
+        ``(values, info)``: info counts what was changed ("separators", "placeholders",
+        "unparsed" with examples), or ``(None, info)`` when the column is not numbers.
+    """
+    import pandas as pd
+
+    if series.dtype.kind in "iufb":
+        values = series.astype(np.float64)
+        bad = ~np.isfinite(values.to_numpy()) & values.notna().to_numpy()
+        return values.where(~bad), {"nonfinite": int(bad.sum())}
+    text = _text(series)
+    placeholder = text.isna() | text.str.lower().isin(PLACEHOLDERS)
+    present = ~placeholder
+    if not present.any():
+        return None, {}
+    cleaned = text.str.replace(THOUSANDS, "", regex=True)
+    values = pd.to_numeric(cleaned.where(present), errors="coerce").astype(np.float64)
+    parsed = values.notna() & present
+    if parsed[present].mean() < NUMBER_SHARE:
+        return None, {}
+    unparsed = present & ~parsed
+    return values.where(parsed), {
+        "separators": int((cleaned != text)[parsed].sum()),
+        "placeholders": int((placeholder & series.notna()).sum()),
+        "unparsed": int(unparsed.sum()),
+        "examples": text[unparsed].head(3).tolist()}
+
+
+def to_dates(series):
+    """Dates parsed from text (``None`` if fewer than ``DATE_SHARE`` of the values parse)."""
+    import pandas as pd
+
+    if series.dtype.kind == "M":
+        return series
+    text = _text(series)
+    present = text.notna() & (text != "")
+    if not present.any() or text[present].str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        dates = pd.to_datetime(text.where(present), errors="coerce", format="mixed")
+    if dates.isna()[present].mean() > 1 - DATE_SHARE:
+        return None
+    return dates
+
+
+def infer(series, name: str) -> tuple[str, str]:
+    """A column's type and the reason, in words."""
+    values = series.dropna()
+    if series.dtype.kind == "O":
+        values = values[_text(values).str.lower().isin(PLACEHOLDERS) == False]  # noqa: E712
+    n, distinct = len(values), values.astype(str).nunique()
+    if n == 0:
+        return "empty", "no values"
+    if distinct == 1:
+        return "constant", f"one value ({str(values.iloc[0])[:20]!r})"
+    if series.dtype.kind == "b":
+        return "boolean", "true/false"
+    numbers, _ = to_numbers(series)
+    lowered = set(_text(values).str.lower().unique()) if series.dtype.kind not in "iuf" else {}
+    if numbers is not None:
+        whole = np.all(np.mod(numbers.dropna(), 1) == 0)
+        if whole and distinct == n and n >= 20 and (
+                ID_NAME.search(str(name)) or np.all(np.diff(np.sort(numbers.dropna())) == 1)):
+            return "identifier", "a distinct whole number on every row"
+        if ID_NAME.search(str(name)) and distinct >= 0.95 * n and n >= 20:
+            return "identifier", f"named like an identifier, {distinct} distinct values"
+        return "number", "numbers"
+    if lowered and lowered <= TRUE | FALSE and len(lowered) == 2:
+        return "boolean", f"two values ({', '.join(sorted(lowered))})"
+    if to_dates(series) is not None:
+        return "datetime", "dates"
+    words = _text(values).str.split().str.len().mean()
+    if words >= 3 and distinct > 0.5 * n:
+        return "text", f"free text ({words:.1f} words a value on average)"
+    if (distinct >= 0.9 * n and n >= 20) or (ID_NAME.search(str(name)) and distinct >= 0.95 * n):
+        return "identifier", f"{distinct} distinct values in {n} rows"
+    return "category", f"{distinct} values"
 
 
 class TableEncoder:
-    """DataFrame -> float32 matrix: numbers as they are, categories as codes."""
+    """DataFrame -> float32 matrix, by column type; fitted on the training rows."""
 
-    def __init__(self, features: list[str], numeric: list[str], vocab: dict[str, list[str]],
-                 medians: dict[str, float]):
-        self.features, self.numeric, self.vocab, self.medians = features, numeric, vocab, medians
+    def __init__(self, columns: list[dict]):
+        self.columns = columns  # one dict a column: name, kind, why, missing, parameters
 
+    # ---- fitting ---------------------------------------------------------------------
     @classmethod
-    def fit(cls, df, notes: list[str]) -> "TableEncoder":
-        """Learn column kinds, medians and vocabularies from the training rows ``df``;
-        add a note for each column with missing values."""
-        numeric, vocab, medians = [], {}, {}
-        for col in df.columns:
-            values = df[col]
-            if values.dtype.kind in "iuf":
-                numeric.append(col)
-                medians[col] = float(values.median()) if values.notna().any() else 0.0
-            else:
-                vocab[col] = sorted(values.dropna().astype(str).unique().tolist())
-        encoder = cls(list(df.columns), numeric, vocab, medians)
-        for col in encoder.features:
-            n = int(df[col].isna().sum())
-            if n:
-                how = (f"the training median {medians[col]:g}" if col in medians
-                       else 'the "unknown" category')
-                notes.append(f"column {col!r}: {n} missing values in the training rows "
-                             f"replaced by {how}")
-        return encoder
+    def fit(cls, df, notes: list[str], types: dict | None = None) -> "TableEncoder":
+        """Learn each column's type, medians and vocabularies from the training rows;
+        notes say what was dropped, parsed or replaced.
 
-    def transform(self, df) -> np.ndarray:
-        import pandas as pd
-
-        missing = [c for c in self.features if c not in df.columns]
-        if missing:
-            raise DataError(f"the table lacks the columns {missing} the model was trained on. "
-                            f"Pass rows with the columns {self.features}.")
-        out = np.empty((len(df), len(self.features)), np.float32)
-        for j, col in enumerate(self.features):
-            if col in self.vocab:
-                index = {v: i for i, v in enumerate(self.vocab[col])}
-                unknown = len(self.vocab[col])
-                out[:, j] = [unknown if pd.isna(v) else index.get(str(v), unknown)
-                             for v in df[col]]
+        Args:
+            types: ``{column: type}`` forced by the user (a type of ``FORCIBLE``).
+        """
+        types = dict(types or {})
+        unknown = sorted(set(types) - set(map(str, df.columns)))
+        if unknown:
+            raise ConfigError(f"column_types names columns that are not features: {unknown}. "
+                              f"Columns: {', '.join(map(str, df.columns))}")
+        columns = []
+        for name in df.columns:
+            series = df[name]
+            if str(name) in types:
+                kind, why = types[str(name)], "set by column_types"
+                if kind not in FORCIBLE:
+                    raise ConfigError(f"column_types: {name!r} must be one of "
+                                      f"{', '.join(FORCIBLE)}. Received: {kind!r}")
             else:
-                try:
-                    values = df[col].astype(np.float64)
-                except (TypeError, ValueError):
-                    raise DataError(f"column {col!r} held numbers in training but has text "
-                                    "here; check the file.") from None
-                out[:, j] = values.fillna(self.medians[col]).to_numpy()
+                kind, why = infer(series, name)
+            columns.append(cls._fit_column(str(name), kind, why, series, notes))
+        if all(c["kind"] in DROPPED for c in columns):
+            raise DataError("no usable feature column is left: "
+                            + "; ".join(f"{c['name']} ({c['kind']}: {c['why']})" for c in columns)
+                            + ". Pass --column-types COLUMN=category to keep one.")
+        return cls(columns)
+
+    @staticmethod
+    def _fit_column(name, kind, why, series, notes) -> dict:
+        col = {"name": name, "kind": kind, "why": why, "missing": int(series.isna().sum())}
+        if kind in DROPPED:
+            notes.append(f"column {name!r} dropped: {kind} ({why})")
+            return col
+        if kind == "number":
+            values, info = to_numbers(series)
+            if values is None:
+                raise DataError(f"column {name!r} was set to number but its values are not "
+                                f"numbers (e.g. {_text(series).dropna().head(3).tolist()}).")
+            said = []
+            if info.get("separators"):
+                said.append(f"{info['separators']} thousands separators removed")
+            if info.get("placeholders"):
+                said.append(f"{info['placeholders']} placeholders as missing")
+            if info.get("unparsed"):
+                said.append(f"{info['unparsed']} unreadable values as missing "
+                            f"(e.g. {info['examples']})")
+            if info.get("nonfinite"):
+                said.append(f"{info['nonfinite']} infinite values as missing")
+            if said:
+                notes.append(f"column {name!r} read as numbers: {', '.join(said)}")
+            col["missing"] = int(values.isna().sum())
+            col["median"] = float(values.median()) if values.notna().any() else 0.0
+            col["min"], col["max"] = (float(values.min()), float(values.max())) \
+                if values.notna().any() else (0.0, 0.0)
+        elif kind == "boolean":
+            col["true"] = sorted(TRUE | {"1", "1.0"})
+        elif kind == "datetime":
+            dates = to_dates(series)
+            if dates is None:
+                raise DataError(f"column {name!r} was set to datetime but its values are not "
+                                "dates.")
+            col["parts"] = list(DATE_PARTS) + (["hour"] if (dates.dt.hour.fillna(0) != 0).any()
+                                               else [])
+            col["medians"] = {p: float(getattr(dates.dt, p).median()) if dates.notna().any()
+                              else 0.0 for p in col["parts"]}
+            col["missing"] = int(dates.isna().sum())
+        else:  # category, text
+            counts = _text(series).dropna().value_counts()
+            vocab = sorted(counts.index[:MAX_CATEGORIES].tolist())
+            col["vocab"] = vocab
+            if len(counts) > MAX_CATEGORIES:
+                notes.append(f"column {name!r}: {len(counts)} distinct values, the "
+                             f"{MAX_CATEGORIES} most frequent kept, the others coded as "
+                             '"unknown"')
+        if col["missing"]:
+            how = {"number": f"the training median {col.get('median', 0):g}",
+                   "datetime": "the training medians of its parts",
+                   "boolean": "false"}.get(kind, 'the "unknown" category')
+            notes.append(f"column {name!r}: {col['missing']} missing values in the training "
+                         f"rows replaced by {how}")
+        return col
+
+    # ---- applying --------------------------------------------------------------------
+    @property
+    def features(self) -> list[str]:
+        """Names of the model's input columns."""
+        out = []
+        for c in self.columns:
+            if c["kind"] == "datetime":
+                out += [f"{c['name']}.{p}" for p in c["parts"]]
+            elif c["kind"] not in DROPPED:
+                out.append(c["name"])
         return out
 
     def categorical(self) -> dict[int, int]:
-        """``{column index: codes}`` of the category columns (vocabulary + "unknown")."""
-        return {self.features.index(c): len(v) + 1 for c, v in self.vocab.items()}
+        """``{input column: codes}`` of the coded columns (vocabulary + "unknown")."""
+        index, out = 0, {}
+        for c in self.columns:
+            if c["kind"] in ("category", "text"):
+                out[index] = len(c["vocab"]) + 1
+            if c["kind"] == "datetime":
+                index += len(c["parts"])
+            elif c["kind"] not in DROPPED:
+                index += 1
+        return out
+
+    def transform(self, df) -> np.ndarray:
+        """Raw rows -> the model's input matrix."""
+        import pandas as pd
+
+        df = df.rename(columns=lambda c: str(c).strip())
+        needed = [c["name"] for c in self.columns if c["kind"] not in DROPPED]
+        missing = [c for c in needed if c not in df.columns]
+        if missing:
+            raise DataError(f"the table lacks the columns {missing} the model was trained on. "
+                            f"Pass rows with the columns {needed}.")
+        parts = []
+        for c in self.columns:
+            kind = c["kind"]
+            if kind in DROPPED:
+                continue
+            series = df[c["name"]]
+            if kind == "number":
+                values, _ = to_numbers(series)
+                if values is None:
+                    raise DataError(f"column {c['name']!r} held numbers in training but holds "
+                                    f"text here (e.g. {_text(series).head(2).tolist()}).")
+                parts.append(values.fillna(c["median"]).to_numpy()[:, None])
+            elif kind == "boolean":
+                text = _text(series).str.lower()
+                parts.append(text.isin(c["true"]).to_numpy(np.float64)[:, None])
+            elif kind == "datetime":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    dates = pd.to_datetime(_text(series), errors="coerce", format="mixed")
+                parts.append(np.column_stack([
+                    getattr(dates.dt, p).astype(np.float64).fillna(c["medians"][p]).to_numpy()
+                    for p in c["parts"]]))
+            else:
+                index = {v: i for i, v in enumerate(c["vocab"])}
+                unknown = len(c["vocab"])
+                parts.append(np.array([[unknown if pd.isna(v) else index.get(v, unknown)]
+                                       for v in _text(series)], np.float64).reshape(-1, 1))
+        return np.concatenate(parts, axis=1).astype(np.float32)
+
+    # ---- saying it -------------------------------------------------------------------
+    def summary(self) -> list[dict]:
+        """One row a column: name, type, encoding, missing values, why."""
+        rows = []
+        for c in self.columns:
+            kind = c["kind"]
+            encoding = {"number": "normalized", "boolean": "0/1, normalized",
+                        "datetime": f"{'/'.join(c.get('parts', []))}, normalized"}.get(kind)
+            if kind in ("category", "text"):
+                encoding = f"one-hot, {len(c['vocab'])} values + unknown"
+            if kind in DROPPED:
+                encoding = "dropped"
+            rows.append({"column": c["name"], "type": kind, "encoding": encoding,
+                         "missing": c["missing"], "why": c["why"]})
+        return rows
 
     def spec(self) -> dict:
-        return {"features": self.features, "numeric": self.numeric, "vocab": self.vocab,
-                "medians": self.medians}
+        return {"columns": self.columns, "features": self.features}
 
     @classmethod
     def from_spec(cls, spec: dict) -> "TableEncoder":
-        return cls(spec["features"], spec["numeric"], spec["vocab"], spec["medians"])
+        return cls(spec["columns"])

@@ -48,6 +48,7 @@ class Source:
     class_names: list[str] | None = None
     feature_names: list[str] | None = None
     table: type | None = None
+    column_types: dict | None = None
     image: dict | None = None
     lecture_split: object = None
     notes: list[str] = field(default_factory=list)

@@ -32,20 +32,40 @@ def parse_size(text: str) -> tuple[int, int] | None:
 def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np.ndarray, list]:
     """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``.
 
+    16-bit images are scaled by 65535 (not clipped to 8 bits); palette images are
+    expanded; transparency is composited on white. Notes say what was converted.
+
     Returns:
-        ``(image, notes)``: notes say what was converted.
+        ``(image, notes)``.
 
     Raises:
         PIL.UnidentifiedImageError, OSError, ValueError: not a readable image.
     """
     from PIL import Image
 
-    mode = "L" if color == "grayscale" else "RGB"
     notes = []
     with Image.open(path) as img:
         img.load()
+        if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit (or 32-bit) grayscale
+            arr = np.asarray(img, dtype=np.float32)
+            arr = arr / np.float32(65535 if img.mode.startswith("I;16") or arr.max() > 255
+                                   else 255)
+            notes.append("16-bit scaled to 0-1")
+            img = Image.fromarray(arr, mode="F")
+            if size is not None and img.size != (size[1], size[0]):
+                img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
+            out = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
+            return (np.repeat(out[..., None], 3, axis=-1) if color == "rgb" else out), notes
+        if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
+            rgba = img.convert("RGBA")
+            if rgba.getextrema()[3][0] < 255:
+                notes.append("transparency composited on white")
+            white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+            img = Image.alpha_composite(white, rgba)
+        mode = "L" if color == "grayscale" else "RGB"
         if img.mode != mode:
-            notes.append(f"converted {img.mode} to {color}")
+            if img.mode not in ("RGBA", "P"):
+                notes.append(f"converted {img.mode} to {color}")
             img = img.convert(mode)
         if size is not None and img.size != (size[1], size[0]):
             notes.append(f"resized from {img.size[0]}x{img.size[1]} to {size[1]}x{size[0]}")
@@ -104,6 +124,24 @@ def _array_file(path: Path, shape: tuple) -> tuple[np.ndarray, list[str]]:
     return arr, notes
 
 
+def _check_memory(n: int, size, color: str, path: Path) -> None:
+    """Refuse before reading when the converted images cannot fit in memory."""
+    if size is None:
+        return
+    need = n * size[0] * size[1] * (3 if color == "rgb" else 1) * 4 * 3  # float32, copies
+    try:
+        with open("/proc/meminfo") as f:
+            info = {line.split(":")[0]: int(line.split()[1]) * 1024 for line in f}
+        available = info.get("MemAvailable", 0)
+    except (OSError, ValueError, IndexError):
+        return
+    if available and need > 0.8 * available:
+        raise DataError(f"{n} images of {size[0]}x{size[1]} {color} need about "
+                        f"{need / 2**30:.1f} GiB in memory, more than the "
+                        f"{available / 2**30:.1f} GiB available; pass a smaller --image-size "
+                        f"(e.g. 64x64) or grayscale.")
+
+
 def read(path: Path, data) -> Source:
     """A folder with one subfolder per class, images of any size or mode inside.
 
@@ -119,16 +157,21 @@ def read(path: Path, data) -> Source:
         raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
                         "least two subfolders, one per class, with images inside.")
     size = parse_size(data.image_size)
+    found = {name: [f for f in sorted((path / name).rglob("*"))
+                    if f.is_file() and not f.name.startswith(".")] for name in classes}
+    _check_memory(sum(map(len, found.values())), size, data.color, path)
     images, labels, bad, sizes, read_paths = [], [], [], set(), []
+    conversions: dict[str, int] = {}
     for name in classes:
-        for f in sorted((path / name).rglob("*")):
-            if not f.is_file() or f.name.startswith("."):
-                continue
+        for f in found[name]:
             try:
-                img, _ = read_image(f, size, data.color)
+                img, said = read_image(f, size, data.color)
             except (UnidentifiedImageError, OSError, ValueError):
                 bad.append(str(f.relative_to(path)))
                 continue
+            for note in said:
+                if not note.startswith("resized"):
+                    conversions[note] = conversions.get(note, 0) + 1
             sizes.add(img.shape[:2])
             images.append(img)
             labels.append(name)
@@ -143,7 +186,15 @@ def read(path: Path, data) -> Source:
     if len(set(labels)) < 2:
         raise DataError(f"only the class folder {sorted(set(labels))} of {path} has readable "
                         "images; a classifier needs at least two classes.")
-    notes = []
+    notes = [f"{count} images {note}" for note, count in sorted(conversions.items())]
+    empty = [name for name in classes if not found[name]]
+    if empty:
+        notes.append(f"empty class folders ignored: {', '.join(empty)}")
+    nested = sorted({str(f.parent.relative_to(path)) for fs in found.values() for f in fs
+                     if f.parent.parent != path})
+    if nested:
+        notes.append(f"images in subfolders counted for their class folder: "
+                     f"{', '.join(nested[:5])}" + (" ..." if len(nested) > 5 else ""))
     if bad:
         notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
                      + (" ..." if len(bad) > 10 else ""))

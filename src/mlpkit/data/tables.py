@@ -19,19 +19,32 @@ from mlpkit.errors import DataError
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def read_table(path):
-    """A DataFrame from a CSV, TSV or Parquet file, with clear errors."""
+def read_table(path, notes: list | None = None):
+    """A DataFrame from a CSV, TSV or Parquet file, with clear errors.
+
+    The delimiter of a text table is sniffed among , ; tab and |, and header names are
+    stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
+    """
     import pandas as pd
 
     path = Path(path)
     if not path.is_file():
         raise DataError(f"{path} not found. Check the path.")
+    suffix = path.suffix.lower()
+    head = path.read_bytes()[:65536]
+    if suffix not in (".parquet", ".pq"):
+        kind = _binary_kind(head)
+        if kind:
+            raise DataError(f"{path} is {kind}, not a CSV table. Pass a CSV, TSV or Parquet "
+                            "file of rows.")
     try:
-        if path.suffix.lower() in (".parquet", ".pq"):
+        if suffix in (".parquet", ".pq"):
             df = pd.read_parquet(path)
         else:
-            sep = "\t" if path.suffix.lower() == ".tsv" else ","
+            sep = _delimiter(head, suffix)
             df = pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict")
+            if sep != "," and notes is not None and suffix != ".tsv":
+                notes.append(f"{path.name}: columns separated by {_SEPS[sep]} (sniffed)")
     except UnicodeDecodeError as e:
         raise DataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}). Save it as "
                         "UTF-8, e.g. `iconv -f latin1 -t utf-8`.") from None
@@ -41,22 +54,56 @@ def read_table(path):
         raise DataError(f"reading {path} needs pyarrow: pip install pyarrow ({e}).") from None
     except (pd.errors.ParserError, ValueError, OSError) as e:
         raise DataError(f"{path} is not a readable table: {str(e).splitlines()[0]}") from None
+    stripped = [str(c).strip() for c in df.columns]
+    if stripped != [str(c) for c in df.columns]:
+        if notes is not None:
+            notes.append(f"{path.name}: spaces around column names removed")
+        df.columns = stripped
+    if len(set(stripped)) != len(stripped):
+        raise DataError(f"{path} has repeated column names: "
+                        f"{sorted({c for c in stripped if stripped.count(c) > 1})}; rename them.")
     if len(df) == 0:
         raise DataError(f"{path} has a header but no rows; add data rows.")
     return df
 
 
+_SEPS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
+
+
+def _delimiter(head: bytes, suffix: str) -> str:
+    if suffix == ".tsv":
+        return "\t"
+    import csv
+
+    text = head.decode("utf-8", errors="ignore")
+    lines = text.splitlines()[:20]
+    try:
+        return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
+
+
+def _binary_kind(head: bytes) -> str | None:
+    """What a file is when it is plainly not text: an image, an archive, ..."""
+    signatures = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
+                  b"GIF8": "a GIF image", b"PK\x03\x04": "a zip archive (.npz, .xlsx, ...)",
+                  b"\x1f\x8b": "a gzip file", b"PAR1": "a Parquet file (name it .parquet)",
+                  b"\x93NUMPY": "a NumPy .npy array", b"%PDF": "a PDF document"}
+    for magic, what in signatures.items():
+        if head.startswith(magic):
+            return what
+    if b"\x00" in head[:4096]:
+        return "binary data"
+    return None
+
+
 def read(path: Path, data) -> Source:
-    """The table at ``path``; ``data.target`` names the label column."""
-    df = read_table(path)
-    target = data.target
-    if not target:
-        raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
-                        f"{', '.join(map(str, df.columns))}")
-    if target not in df.columns:
-        raise DataError(f"target column {target!r} not found in {path.name}. Columns: "
-                        f"{', '.join(map(str, df.columns))}")
-    drop = [target]
+    """The table at ``path``; ``data.target`` names the label column (or columns,
+    comma-separated, for a multi-output regression)."""
+    notes: list[str] = []
+    df = read_table(path, notes)
+    targets = _targets(df, data.target, path)
+    drop = list(targets)
     w = None
     if data.sample_weight:
         if data.sample_weight not in df.columns:
@@ -67,29 +114,87 @@ def read(path: Path, data) -> Source:
             raise DataError(f"sample_weight column {data.sample_weight!r} must hold numbers "
                             ">= 0 on every row.")
         drop.append(data.sample_weight)
-    x = df.drop(columns=drop)
-    if x.shape[1] == 0:
-        raise DataError(f"{path.name} has no feature columns besides {target!r}.")
-    parts = {"rows": Rows(x, _labels(df, target, path), w)}
+    x = _features(df.drop(columns=drop), data, path)
+    parts = {"rows": Rows(x, _labels(df, targets, path, notes), w)}
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
         vdf = read_table(vpath)
-        if target not in vdf.columns:
-            raise DataError(f"target column {target!r} not found in {vpath.name}. Columns: "
-                            f"{', '.join(map(str, vdf.columns))}")
-        parts["valid"] = Rows(vdf.drop(columns=[c for c in drop if c in vdf.columns]),
-                              _labels(vdf, target, vpath))
+        _targets(vdf, data.target, vpath)
+        parts["valid"] = Rows(vdf[[c for c in x.columns if c in vdf.columns]],
+                              _labels(vdf, targets, vpath, []))
         checksums[vpath.name] = files.sha256_file(vpath)
     return Source(name=path.name, parts=parts, kind="table", table=TableEncoder,
+                  column_types=data.column_types, notes=notes,
                   source={"location": "file", "folder": str(path.parent), "sha256": checksums})
 
 
-def _labels(df, target, path) -> np.ndarray:
-    y = df[target]
-    n = int(y.isna().sum())
-    if n:
-        rows = (np.flatnonzero(y.isna().to_numpy())[:5] + 2).tolist()  # +2: header, 1-based
-        raise DataError(f"target column {target!r} of {Path(path).name} has {n} missing "
-                        f"values (lines {rows}...); fill or drop those rows.")
-    return y.to_numpy()
+def _targets(df, target, path) -> list[str]:
+    columns = ", ".join(map(str, df.columns))
+    if not target:
+        raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
+                        f"{columns}")
+    names = [target] if target in df.columns else [t.strip() for t in target.split(",")]
+    for name in names:
+        if name not in df.columns:
+            raise DataError(f"target column {name!r} not found in {path.name}. Columns: "
+                            f"{columns}")
+    return names
+
+
+def _features(x, data, path):
+    """The feature columns the user asked for (``columns``, ``drop``)."""
+    for key in ("columns", "drop"):
+        absent = [c for c in getattr(data, key) if c not in x.columns]
+        if absent:
+            raise DataError(f"{key} names columns that are not features of {path.name}: "
+                            f"{absent}. Features: {', '.join(map(str, x.columns))}")
+    if data.columns:
+        x = x[list(data.columns)]
+    x = x.drop(columns=list(data.drop))
+    if x.shape[1] == 0:
+        raise DataError(f"{path.name} has no feature columns left besides the target.")
+    return x
+
+
+def _text_placeholder(y) -> np.ndarray:
+    from mlpkit.data.columns import PLACEHOLDERS
+
+    if y.dtype.kind != "O":
+        return np.zeros(len(y), bool)
+    return y.astype("string").str.strip().str.lower().isin(PLACEHOLDERS - {"none"}).to_numpy()
+
+
+def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
+    """The target column(s); text that is numbers (thousands separators) is parsed, and
+    missing or non-finite targets are refused with their lines."""
+    from mlpkit.data.columns import to_numbers
+
+    out = []
+    for name in targets:
+        y = df[name]
+        if y.dtype.kind == "f":
+            bad = ~np.isfinite(y.to_numpy())
+        else:
+            numbers, info = to_numbers(y) if y.dtype.kind == "O" else (None, {})
+            if numbers is not None:
+                notes.append(f"target {name!r} read as numbers"
+                             + (f" ({info['separators']} thousands separators removed)"
+                                if info.get("separators") else ""))
+                y = numbers
+                bad = y.isna().to_numpy()
+            else:
+                bad = y.isna().to_numpy() | _text_placeholder(y)
+        if bad.any():
+            rows = (np.flatnonzero(bad)[:5] + 2).tolist()  # +2: header, 1-based
+            raise DataError(f"target column {name!r} of {Path(path).name} has {int(bad.sum())} "
+                            f"missing or non-finite values (lines {rows}...); fill or drop "
+                            "those rows.")
+        out.append(y.to_numpy())
+    if len(out) == 1:
+        return out[0]
+    if any(np.asarray(v).dtype.kind not in "iuf" for v in out):
+        raise DataError(f"several target columns ({', '.join(targets)}) are supported for "
+                        "numeric targets only (a multi-output regression); pass one target "
+                        "column for classification.")
+    return np.column_stack(out).astype(np.float64)

@@ -1,0 +1,295 @@
+"""A catalogue of messy but ordinary inputs: each one either trains correctly and says
+what mlpkit did (a note), or stops with one line (an ``MlpkitError``: exit status 2
+on the command line) and leaves no run folder. None is silently wrong.
+
+Most cases run in-process (``mlpkit.train``) to stay quick; a few go through the
+real command line to pin the exit status and the one-line message.
+"""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+import mlpkit
+from mlpkit.errors import MlpkitError
+
+from conftest import run_cli
+
+RNG = np.random.default_rng(0)
+N = 120
+
+
+def base(n=N, seed=0):
+    rng = np.random.default_rng(seed)
+    x1 = rng.normal(size=n)
+    return pd.DataFrame({"x1": x1, "x2": rng.normal(size=n),
+                         "label": np.where(x1 > 0, "yes", "no")})
+
+
+def csv(tmp, df, name="t.csv", **kw):
+    path = tmp / name
+    df.to_csv(path, index=False, **kw)
+    return path
+
+
+def with_column(name, values):
+    def make(tmp):
+        df = base()
+        df.insert(0, name, values)
+        return csv(tmp, df)
+    return make
+
+
+def text_file(content, name="t.csv", mode="w"):
+    def make(tmp):
+        path = tmp / name
+        if mode == "w":
+            path.write_text(content)
+        else:
+            path.write_bytes(content)
+        return path
+    return make
+
+
+def npz(**arrays):
+    def make(tmp):
+        path = tmp / "d.npz"
+        np.savez(path, **arrays)
+        return path
+    return make
+
+
+def folder(mode="L", per_class=8, classes=("a", "b"), empty=(), nested=False, alpha=False,
+           bad=False):
+    def make(tmp):
+        root = tmp / "imgs"
+        for c, name in enumerate(classes):
+            sub = root / name / ("deeper" if nested and c == 0 else "")
+            sub.mkdir(parents=True)
+            for i in range(per_class):
+                level = 40 if c == 0 else 200
+                if mode == "I;16":
+                    arr = np.full((12, 12), level * 257, np.uint16)
+                    Image.fromarray(arr).save(sub / f"{i}.png")
+                elif alpha:
+                    arr = np.zeros((12, 12, 4), np.uint8)
+                    arr[..., :3], arr[..., 3] = level, 128
+                    Image.fromarray(arr, "RGBA").save(sub / f"{i}.png")
+                else:
+                    Image.fromarray(np.full((12, 12), level, np.uint8)).save(sub / f"{i}.png")
+        for name in empty:
+            (root / name).mkdir()
+        if bad:
+            (root / classes[0] / "broken.png").write_bytes(b"not an image")
+        return root
+    return make
+
+
+TRAINS = [
+    # (id, make input, extra settings, a note that must be said, check on the run)
+    ("thousands-separators", with_column("price", [f"{v:,.1f}" for v in
+                                                   RNG.uniform(1000, 9000, N)]),
+     {}, "thousands separators removed", lambda r: kind(r, "price") == "number"),
+    ("placeholders", with_column("age", ["?" if i % 10 == 0 else str(20 + i % 50)
+                                         for i in range(N)]),
+     {}, "placeholders as missing", lambda r: kind(r, "age") == "number"),
+    ("identifier", with_column("customer_id", np.arange(N) + 1000), {},
+     "dropped: identifier", lambda r: "customer_id" not in features(r)),
+    ("text-identifier", with_column("code", [f"K{i:05d}x" for i in range(N)]), {},
+     "dropped: identifier", lambda r: "code" not in features(r)),
+    ("dates", with_column("when", pd.date_range("2024-01-01", periods=N, freq="7h")
+                          .astype(str)), {}, None,
+     lambda r: kind(r, "when") == "datetime" and "when.hour" in features(r)),
+    ("free-text", with_column("notes", [f"item {i} was {'red' if i % 2 else 'blue'} and big"
+                                        for i in range(N)]), {}, None,
+     lambda r: kind(r, "notes") == "text"),
+    ("constant", with_column("site", ["paris"] * N), {}, "dropped: constant",
+     lambda r: "site" not in features(r)),
+    ("empty-column", with_column("blank", [np.nan] * N), {}, "dropped: empty",
+     lambda r: "blank" not in features(r)),
+    ("booleans", with_column("member", RNG.choice(["Yes", "No"], N)), {}, None,
+     lambda r: kind(r, "member") == "boolean"),
+    ("infinite-feature", with_column("ratio", np.where(np.arange(N) % 15 == 0, np.inf,
+                                                       RNG.normal(size=N))), {},
+     "infinite values as missing", lambda r: kind(r, "ratio") == "number"),
+    ("many-categories", with_column("city", [f"city{i % 90}" for i in range(N)]),
+     {"column_types": "city=category"}, "most frequent kept",
+     lambda r: kind(r, "city") == "category"),
+    ("float-0-1-target", lambda tmp: csv(tmp, base().assign(
+        label=(base().x1 > 0).astype(float))), {}, "task: binary",
+     lambda r: r.task == "binary"),
+    ("semicolons", lambda tmp: csv(tmp, base(), sep=";"), {}, "semicolons (sniffed)",
+     lambda r: r.task == "binary"),
+    ("spaces-after-commas", text_file("x1, x2, label\n" + "".join(
+        f"{i / 10}, {i % 3}, {'yes' if i % 2 else 'no'}\n" for i in range(N))), {},
+     "spaces around column names removed", lambda r: r.task == "binary"),
+    ("target-with-separators", lambda tmp: csv(tmp, base().assign(
+        label=[f"{v:,.0f}" for v in RNG.uniform(1000, 90000, N)])), {},
+     "target 'label' read as numbers", lambda r: r.task == "regression"),
+    ("two-numeric-targets", lambda tmp: csv(tmp, base().assign(
+        y2=RNG.normal(size=N), label=RNG.normal(size=N))), {"target": "label,y2"}, None,
+     lambda r: r.task == "regression" and r.model.layers[-1].units == 2),
+    ("drop-option", lambda tmp: csv(tmp, base()), {"drop": "x2"}, None,
+     lambda r: features(r) == ["x1"]),
+    ("columns-option", lambda tmp: csv(tmp, base()), {"columns": "x2"}, None,
+     lambda r: features(r) == ["x2"]),
+    ("forced-category", with_column("zip", RNG.choice([75001, 69002, 13003], N)),
+     {"column_types": "zip=category"}, None, lambda r: kind(r, "zip") == "category"),
+    ("npz-nan-features", npz(x_train=np.where(RNG.random((N, 3)) < 0.05, np.nan,
+                                              RNG.random((N, 3))),
+                             y_train=np.arange(N) % 2), {}, "non-finite values",
+     lambda r: np.isfinite(r.dataset.x_train).all()),
+    ("16-bit-images", folder("I;16"), {}, "16-bit scaled",
+     lambda r: 0.1 < r.dataset.x_train.max() <= 1.0),
+    ("transparent-images", folder(alpha=True), {}, "transparency composited on white",
+     lambda r: r.dataset.x_train.max() <= 1.0),
+    ("empty-class-folder", folder(classes=("a", "b"), empty=("c",)), {},
+     "empty class folders ignored: c", lambda r: r.class_names == ["a", "b"]),
+    ("nested-folders", folder(nested=True), {}, "subfolders",
+     lambda r: r.dataset.sizes["train"] > 0),
+    ("unreadable-image", folder(bad=True), {}, "unreadable files skipped",
+     lambda r: r.class_names == ["a", "b"]),
+]
+
+REFUSED = [
+    # (id, make input, extra settings, words of the one-line message)
+    ("nan-target", lambda tmp: csv(tmp, base().assign(label=np.where(
+        np.arange(N) == 3, np.nan, 1.5 * np.arange(N)))), {}, "missing or non-finite"),
+    ("inf-target", lambda tmp: csv(tmp, base().assign(label=np.where(
+        np.arange(N) == 3, np.inf, 1.5 * np.arange(N)))), {}, "missing or non-finite"),
+    ("two-text-targets", lambda tmp: csv(tmp, base().assign(y2="a")), {"target": "label,y2"},
+     "several target columns"),
+    ("one-class", lambda tmp: csv(tmp, base().assign(label="yes")), {}, "one class only"),
+    ("regression-on-text", lambda tmp: csv(tmp, base()), {"task": "regression"},
+     "the task is regression"),
+    ("multilabel-on-single", lambda tmp: csv(tmp, base()), {"task": "multilabel"},
+     "multilabel needs a 0/1 matrix"),
+    ("binary-with-three", lambda tmp: csv(tmp, base().assign(
+        label=np.arange(N) % 3)), {"task": "binary"}, "exactly two classes"),
+    ("drop-unknown", lambda tmp: csv(tmp, base()), {"drop": "nope"},
+     "drop names columns that are not features"),
+    ("bad-column-type", lambda tmp: csv(tmp, base()), {"column_types": "x1=colour"},
+     "column_types must map columns"),
+    ("only-identifiers", lambda tmp: csv(tmp, pd.DataFrame({
+        "id": np.arange(N), "label": np.arange(N) % 2})), {}, "no usable feature column"),
+    ("png-as-table", text_file(b"\x89PNG\r\n\x1a\n" + bytes(64), mode="b"), {},
+     "is a PNG image, not a CSV table"),
+    ("duplicate-headers", text_file("a, a,label\n1,2,yes\n3,4,no\n"), {},
+     "repeated column names"),
+    ("empty-file", text_file(""), {}, "is empty"),
+    ("header-only", text_file("x1,label\n"), {}, "has a header but no rows"),
+    ("not-utf8", text_file("name,label\ncaf\xe9,1\nthe,0\n".encode("latin-1"), mode="b"), {},
+     "is not UTF-8"),
+    ("ragged-rows", text_file("a,b,label\n1,2,yes\n3,4,no,extra,more\n"), {},
+     "is not a readable table"),
+    ("missing-target-column", lambda tmp: csv(tmp, base()), {"target": "price"},
+     "target column 'price' not found"),
+    ("npz-nan-labels", npz(x_train=RNG.random((N, 3)), y_train=np.where(
+        np.arange(N) == 5, np.nan, 1.0 * np.arange(N))), {}, "NaN or inf labels"),
+    ("npz-random-bytes", text_file(bytes(RNG.integers(0, 256, 500, dtype=np.uint8)),
+                                   name="d.npz", mode="b"), {}, "is not an .npz file"),
+    ("npz-truncated", lambda tmp: truncated_npz(tmp), {}, "corrupted or truncated"),
+    ("npz-objects", npz(x_train=np.array([{"a": 1}] * N, dtype=object),
+                        y_train=np.arange(N) % 2), {}, "never unpickles"),
+    ("npz-mismatch", npz(x_train=RNG.random((N, 3)), y_train=np.arange(N - 1) % 2), {},
+     "they must match"),
+    ("npz-no-labels", npz(x_train=RNG.random((N, 3))), {}, "lacks y_train"),
+    ("one-image-class", folder(classes=("a",)), {}, "class folder(s)"),
+    ("huge-images", folder(), {"image_size": "60000x60000", "color": "rgb"},
+     "in memory, more than"),
+]
+
+
+def truncated_npz(tmp):
+    path = tmp / "d.npz"
+    np.savez(path, x_train=RNG.random((N, 3)), y_train=np.arange(N) % 2)
+    data = path.read_bytes()
+    path.write_bytes(data[: len(data) // 2])
+    return path
+
+
+def kind(run, column):
+    return next(c["kind"] for c in run.preprocessing["table"]["columns"]
+                if c["name"] == column)
+
+
+def features(run):
+    return run.preprocessing["table"]["features"]
+
+
+def settings_for(path, extra):
+    out = dict(epochs=1, hidden="8", verbose=0)
+    if path.suffix == ".csv":
+        out["target"] = "label"
+    out.update(extra)
+    return out
+
+
+@pytest.mark.parametrize("case", TRAINS, ids=[c[0] for c in TRAINS])
+def test_trains_and_says_what_it_did(case, tmp_path, caplog):
+    _, make, extra, note, check = case
+    path = make(tmp_path)
+    caplog.set_level("INFO", logger="mlpkit")
+    run = mlpkit.train(str(path), out=tmp_path / "run", **settings_for(path, extra))
+    said = run.manifest["notes"] + [r.getMessage() for r in caplog.records]
+    if note:
+        assert any(note in line for line in said), said
+    assert any(line.startswith(f"{run.task}: loss ") for line in said)  # said out loud
+    assert check(run)
+    assert np.isfinite(run.history["loss"]).all()
+    assert run.manifest["status"] == "completed"
+
+
+@pytest.mark.parametrize("case", REFUSED, ids=[c[0] for c in REFUSED])
+def test_refused_in_one_line_and_no_folder(case, tmp_path):
+    _, make, extra, words = case
+    path = make(tmp_path)
+    with pytest.raises(MlpkitError) as e:
+        mlpkit.train(str(path), out=tmp_path / "run", **settings_for(path, extra))
+    assert words in str(e.value) and "\n" not in str(e.value)
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("case", [REFUSED[0], REFUSED[10], REFUSED[18]],
+                         ids=["nan-target", "png-as-table", "npz-random-bytes"])
+def test_the_command_line_exits_2_with_the_line(case, tmp_path):
+    _, make, extra, words = case
+    path = make(tmp_path)
+    args = ["--target", "label"] if path.suffix == ".csv" else []
+    r = run_cli("train", path, *args, "--epochs", "1", "--out", tmp_path / "run")
+    assert r.returncode == 2 and words in r.stderr
+    assert len(r.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "run").exists()
+
+
+def test_predict_takes_what_the_run_was_trained_on(tmp_path):
+    """.npy rows for an .npz run; one JSON shape for every kind of run; an image given
+    to a table run and a truncated model are named for what they are."""
+    x = RNG.random((N, 3)).astype("float32")
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=(x[:, 0] > 0.5).astype(int))
+    r = run_cli("train", tmp_path / "d.npz", "--epochs", "1", "--out", tmp_path / "run",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    np.save(tmp_path / "rows.npy", x[:4])
+    r = run_cli("predict", tmp_path / "run", tmp_path / "rows.npy", "--json")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(r.stdout)
+    assert [rec["row"] for rec in records] == [1, 2, 3, 4]
+    assert set(records[0]) == {"file", "row", "prediction", "probability", "notes"}
+
+    csv(tmp_path, base())
+    r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "table", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(tmp_path / "img.png")
+    (tmp_path / "img.csv").write_bytes((tmp_path / "img.png").read_bytes())
+    r = run_cli("predict", tmp_path / "table", tmp_path / "img.csv")
+    assert r.returncode == 2 and "is a PNG image, not a CSV table" in r.stderr
+
+    model = tmp_path / "table" / "model.keras"
+    model.write_bytes(model.read_bytes()[:1000])
+    r = run_cli("evaluate", tmp_path / "table")
+    assert r.returncode == 2 and "corrupted or truncated" in r.stderr
