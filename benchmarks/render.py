@@ -184,6 +184,15 @@ def measured_resume(r: dict) -> str:
             f"{r['checkpoint_mib']:.2f} MiB in {r['checkpoint_ms']:.0f} ms")
 
 
+def measured_serving(r: dict) -> str:
+    ours, plain = r["mlpkit_serve"], r["plain_model_predict"]
+    cells = [f"c={c[1:]}: {ours[c]['requests_per_second']:,.0f} req/s, p99 "
+             f"{ours[c]['p99_ms']:.1f} ms" for c in ("c1", "c16", "c64")]
+    return ("; ".join(cells) + f" (a plain `model.predict` endpoint at c=16: "
+            f"{plain['c16']['requests_per_second']:,.0f} req/s, p99 "
+            f"{plain['c16']['p99_ms']:.0f} ms)")
+
+
 def measured_tables(r: dict) -> str:
     behind = [s["table"] for s in r["summary"] if not s["holds"]]
     return (f"{len(r['summary']) - len(behind)} of {len(r['summary'])} tables within the goal "
@@ -231,6 +240,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("sklearn_estimator_fit_speed", measured_sklearn_speed),
     ("sklearn_estimator_rmse", measured_sklearn_rmse),
     ("resume_after_kills", measured_resume),
+    ("serving_load", measured_serving),
     ("tables_no_flags", measured_tables),
     ("devices_virtual_cpu", measured_devices),
     ("precision_modes_cpu", measured_precision),

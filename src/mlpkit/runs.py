@@ -22,6 +22,7 @@ that the corrected command can be run again with the same ``--out``.
 from __future__ import annotations
 
 import csv
+import functools
 import os
 from datetime import datetime
 from pathlib import Path
@@ -237,8 +238,10 @@ class Run:
     def metrics(self) -> dict:
         return read_json(self.path / "metrics.json")
 
-    @property
+    @functools.cached_property
     def preprocessing(self) -> dict:
+        """``preprocessing.json``, read once (it is written before training and never
+        changes)."""
         return read_json(self.path / "preprocessing.json")
 
     @property
@@ -341,6 +344,33 @@ class Run:
         d = dataclasses.replace(config.data, name=str(path), validation_data=None)
         return encode_all(data.read(str(path), d), self.preprocessing)
 
+    def encode_rows(self, frame) -> np.ndarray:
+        """Raw table rows (a DataFrame) as the model's input, encoded as in training."""
+        from mlpkit.data.columns import TableEncoder
+
+        table = self.preprocessing.get("table")
+        if not table:
+            raise ModelError(f"{self.path} was not trained on a table; pass an array.")
+        return TableEncoder.from_spec(table).transform(frame)
+
+    def image_input(self, path) -> tuple[np.ndarray, list[str]]:
+        """A PNG/JPEG or ``.npy`` file as the model's input, converted as the training
+        images were; returns ``(array, notes)``."""
+        from mlpkit.data.images import load_for_model
+
+        image = self.preprocessing.get("image")
+        if not image:
+            raise DataError(f"{self.path} was not trained on images; it takes "
+                            f"{self.preprocessing['input_shape']}-shaped rows.")
+        return load_for_model(path, image)
+
+    def records(self, outputs) -> list[dict]:
+        """Model outputs as ``{"prediction", "probability"?}`` records, the shape
+        ``mlpkit predict --json`` prints."""
+        from mlpkit import inference
+
+        return inference.records(outputs, self.preprocessing["labels"])
+
     def predict(self, x) -> np.ndarray:
         """Class probabilities (classification) or values (regression) for ``x``.
 
@@ -350,12 +380,7 @@ class Run:
         from mlpkit import inference
 
         if hasattr(x, "columns"):
-            from mlpkit.data.columns import TableEncoder
-
-            table = self.preprocessing.get("table")
-            if not table:
-                raise ModelError(f"{self.path} was not trained on a table; pass an array.")
-            x = TableEncoder.from_spec(table).transform(x)
+            x = self.encode_rows(x)
         return inference.predict(self.model, x)
 
     def predict_labels(self, x) -> list:

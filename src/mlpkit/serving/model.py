@@ -18,7 +18,6 @@ import numpy as np
 
 from mlpkit import Run, load_run
 from mlpkit.errors import MlpkitError, did_you_mean
-from mlpkit.inference import records
 from mlpkit.serving.batching import MicroBatcher
 from mlpkit.serving.errors import ApiError
 from mlpkit.serving.settings import ServeSettings
@@ -58,11 +57,6 @@ class ServedModel:
         self.input_shape = tuple(int(d) for d in self.model.input_shape[1:])
         self.outputs = int(np.prod(self.model.output_shape[1:]))
         self.columns = table_columns(self.table) if self.table else None
-        self.encoder = None
-        if self.table:
-            from mlpkit.data.columns import TableEncoder
-
-            self.encoder = TableEncoder.from_spec(self.table)
         self.ready = False
         # every request's input is encoded before it queues, so batches are plain arrays
         self.batcher = MicroBatcher(self.run.predict, np.concatenate, settings.max_batch_rows,
@@ -98,7 +92,7 @@ class ServedModel:
     def records(self, outputs: np.ndarray, probabilities: bool = False) -> list[dict]:
         """``mlpkit predict --json``'s records; with ``probabilities``, every class's
         probability as well (``{"probabilities": {class: p}}``)."""
-        out = records(outputs, self.labels)
+        out = self.run.records(outputs)
         if probabilities and self.task in ("multiclass", "binary"):
             for record, row in zip(out, np.asarray(outputs, np.float64)):
                 p = row if self.task == "multiclass" else [1.0 - row[0], row[0]]
@@ -175,7 +169,7 @@ class ServedModel:
                                            if kinds[c]["type"] == "number" else "object")
                               for c in names})
         try:
-            x = self.encoder.transform(frame)
+            x = self.run.encode_rows(frame)
         except MlpkitError as e:
             raise ApiError(400, str(e)) from None
         return self.finite(np.asarray(x, np.float32)), notes
@@ -184,8 +178,6 @@ class ServedModel:
         """An uploaded PNG/JPEG (or ``.npy``) as the model's input, converted as in
         training (size, color, inversion of light backgrounds)."""
         from PIL import Image, UnidentifiedImageError
-
-        from mlpkit.data.images import load_for_model
 
         if not self.image:
             raise ApiError(400, f"model {self.name!r} takes "
@@ -206,7 +198,7 @@ class ServedModel:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                arr, notes = load_for_model(path, self.image)
+                arr, notes = self.run.image_input(path)
             except MlpkitError as e:
                 raise ApiError(400, str(e).replace(str(path), repr(filename))) from None
             except Exception as e:  # what a crafted file can make PIL raise
