@@ -31,6 +31,14 @@ always ends at the same steps for one configuration (every ``BLOCK`` steps from
 the start of the epoch, and at every multiple of ``cut_every`` steps), so a
 resumed run adds up its losses in the same order and logs the same figures.
 
+Several devices: under a Keras ``DataParallel`` distribution (``distribution.py``) the
+data is replicated on the devices and each gathered batch is laid out along its first
+axis, so each device computes its share of the batch and XLA adds the gradients up
+across devices; the state stays replicated. Mixed precision (``precision.py``): the
+loss is computed in float32 from the model's outputs, and under ``mixed_float16``
+scaled by the ``LossScaleOptimizer``'s current scale (part of the held state), as
+Keras's JAX trainer does; its ``stateless_apply`` unscales and skips overflowing steps.
+
 Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
 ``supported`` accepts; Keras's ``fit`` trains the others, and ``engine = "keras"``.
 """
