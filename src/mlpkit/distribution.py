@@ -98,13 +98,20 @@ def select(devices) -> list[str]:
     multi-host run), or all of them.
 
     Raises:
-        ConfigError: more devices than there are, or a batch that does not split.
+        ConfigError: more devices than there are, or, over several processes, fewer than
+            all of them (a process without a device in the run could not take part).
     """
     import keras
 
     available = keras.distribution.list_devices()
     if devices == "all":
         return available
+    import jax
+
+    if jax.process_count() > 1 and devices != len(available):
+        raise ConfigError(f"a run over {jax.process_count()} processes trains on the devices "
+                          f"of all of them: use devices = all (here {len(available)}). "
+                          f"Received: devices={devices}")
     if devices > len(available):
         kind = available[0].split(":")[0] if available else "cpu"
         hint = (" On CPU, XLA_FLAGS=--xla_force_host_platform_device_count=N (set before "
