@@ -18,7 +18,7 @@ import typer
 from mlpkit.errors import MlpkitError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
-                  help="Build, train, judge and serve multilayer perceptrons (Keras 3).")
+                  help="Build, train, judge, tune and serve multilayer perceptrons (Keras 3).")
 data_app = typer.Typer(no_args_is_help=True, help="Find and verify data sets.")
 app.add_typer(data_app, name="data")
 STATE = {"debug": False}
