@@ -275,6 +275,7 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
     ``final``, the best config is trained once at the end and its test figures reported.
 
     Args:
+        dataset: a built-in data set's name or a data path (default: the config file's).
         trials: the study's target of finished trials, over all its workers.
         timeout: stop this worker after this many seconds.
         storage: a database URL shared by several workers (``postgresql://...``), or
@@ -293,37 +294,11 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
         ConfigError: a bad setting, ``[tune]`` table or storage URL.
     """
     import dataclasses
-    from datetime import datetime
 
     from mlpkit import data, search_space, study_folder, tuning
 
-    file_values = cfg.read_toml(config_file) if config_file else {}
-    if "tune" in file_values:  # the search space: not a setting of a run
-        import tempfile
-
-        import tomli_w
-
-        rest = {k: v for k, v in file_values.items() if k != "tune"}
-        with tempfile.TemporaryDirectory(prefix="mlpkit-tune-") as tmp:
-            base_file = Path(tmp) / "base.toml"
-            base_file.write_text(tomli_w.dumps(rest))
-            base = resolve_config(str(dataset) if dataset else None, preset, base_file,
-                                  **settings)
-    else:
-        base = resolve_config(str(dataset) if dataset else None, preset, config_file,
-                              **settings)
-    space = search_space.space_from(file_values.get("tune"))
-    fixed = search_space.fixed_settings(space)
-    if fixed:
-        base = cfg.merge(base, cfg.group(fixed))
-    if out:
-        folder = Path(out)
-    elif study:
-        folder = Path(base.output.runs_dir) / study
-    else:
-        stem = Path(base.data.name).stem if Path(base.data.name).suffix else Path(
-            base.data.name).name
-        folder = Path(base.output.runs_dir) / f"{stem}-tune-{datetime.now():%Y%m%d-%H%M%S}"
+    base, space = search_space.resolve(dataset, preset, config_file, **settings)
+    folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
     ds = data.load_for(base)
     for line in ds.notes:

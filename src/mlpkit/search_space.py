@@ -181,3 +181,28 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
                 min(i, len(base.model.hidden) - 1)] for i in range(layers))
     settings.update(drawn)
     return cfg.merge(base, cfg.group(settings))
+
+
+def resolve(dataset=None, preset: str | None = None, config_file=None,
+            **settings) -> tuple[cfg.RunConfig, dict[str, Param]]:
+    """The settings trials start from and the space they draw from: ``config.resolve``
+    of the preset, the config file without its ``[tune]`` table, and ``settings``; the
+    values the ``[tune]`` table fixes go into the settings too."""
+    import tempfile
+    from pathlib import Path
+
+    import tomli_w
+
+    dataset = str(dataset) if dataset else None
+    file_values = cfg.read_toml(config_file) if config_file else {}
+    if "tune" in file_values:  # the search space: not a setting of a run
+        with tempfile.TemporaryDirectory(prefix="mlpkit-tune-") as tmp:
+            rest = Path(tmp) / "base.toml"
+            rest.write_text(tomli_w.dumps({k: v for k, v in file_values.items()
+                                           if k != "tune"}))
+            base = cfg.resolve(dataset, preset, rest, **settings)
+    else:
+        base = cfg.resolve(dataset, preset, config_file, **settings)
+    space = space_from(file_values.get("tune"))
+    fixed = fixed_settings(space)
+    return (cfg.merge(base, cfg.group(fixed)) if fixed else base), space

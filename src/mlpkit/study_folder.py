@@ -28,6 +28,20 @@ def redact(url: str) -> str:
     return re.sub(r"(://[^:/@]+):[^@]*@", r"\1:***@", url)
 
 
+def choose(base: cfg.RunConfig, study: str | None, out) -> Path:
+    """The study folder: ``out``; else ``<runs_dir>/<study>``; else a new
+    ``<runs_dir>/<data>-tune-<time>``."""
+    from datetime import datetime
+
+    if out:
+        return Path(out)
+    if study:
+        return Path(base.output.runs_dir) / study
+    name = Path(base.data.name)
+    stem = name.stem if name.suffix else name.name
+    return Path(base.output.runs_dir) / f"{stem}-tune-{datetime.now():%Y%m%d-%H%M%S}"
+
+
 def counts(study) -> dict[str, int]:
     """Trials of the study by state (all workers)."""
     out: dict[str, int] = {}
