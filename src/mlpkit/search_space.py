@@ -3,7 +3,8 @@
 A dimension is a ``Param``: a choice, an integer or float range (log-uniform where
 asked), or a fixed value (narrowing the search). ``suggest`` turns one Optuna trial's
 draws into the ``RunConfig`` it trains; settings that only mean something with one
-optimizer (``ONLY_WHEN``) are drawn only then, so the sampler never wastes trials on them.
+optimizer or embedding (``ONLY_WHEN``) are drawn only then, so the sampler never wastes
+trials on them.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ ONLY_WHEN = {"momentum": ("optimizer", "sgd"), "nesterov": ("optimizer", "sgd"),
              "weight_decay": ("optimizer", "adamw"),
              "embedding_size": ("embedding", "periodic"),
              "embedding_sigma": ("embedding", "periodic")}
-NOT_SEARCHED = {"seed", "engine", "checkpoint_steps", "steps_per_execution", "class_weight"}
+NOT_SEARCHED = {"seed", "engine", "checkpoint_steps", "steps_per_execution", "class_weight",
+                "devices"}
 
 
 @dataclasses.dataclass(frozen=True)
