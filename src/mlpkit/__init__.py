@@ -17,10 +17,12 @@ from mlpkit.api import (  # noqa: E402
     evaluate_run,
     load_dataset,
     load_run,
+    lr_find,
     predict_files,
     resolve_config,
     resume,
     train,
+    tune,
 )
 from mlpkit.errors import (  # noqa: E402
     ConfigError,
@@ -43,8 +45,10 @@ __all__ = [
     "evaluate_run",
     "load_dataset",
     "load_run",
+    "lr_find",
     "predict_files",
     "resolve_config",
     "resume",
     "train",
+    "tune",
 ]
