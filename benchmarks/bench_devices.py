@@ -27,7 +27,6 @@ import os
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 import numpy as np
@@ -52,15 +51,7 @@ def measure(devices: int, precision: str, epochs: int, weights_out: str,
     from mlpkit import distribution, evaluation, jax_loop
     from mlpkit import training
 
-    class EpochTimer(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self.seconds = []
-
-        def on_epoch_begin(self, epoch, logs=None):
-            self.t = time.perf_counter()
-
-        def on_epoch_end(self, epoch, logs=None):
-            self.seconds.append(time.perf_counter() - self.t)
+    from bench_efficiency import EpochTimer
 
     ds = mlpkit.load_dataset("fashion-mnist")
     c = cfg.resolve("fashion-mnist", "seed", epochs=epochs, devices=devices,

@@ -12,7 +12,14 @@ import numpy as np
 import pytest
 
 import mlpkit
-from test_serving import CLASSES, Server, fashion_test_png, trained
+from test_serving import (  # noqa: F401  (the servers are shared fixtures)
+    CLASSES,
+    band_server,
+    fashion_server,
+    fashion_test_png,
+    price_server,
+    trained,
+)
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -30,24 +37,6 @@ def browser():
         b = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=ARGS)
         yield b
         b.close()
-
-
-@pytest.fixture(scope="module")
-def fashion_server():
-    with Server(trained("fashion"), name="fashion") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def price_server():
-    with Server(trained("price"), name="price") as server:
-        yield server
-
-
-@pytest.fixture(scope="module")
-def band_server():
-    with Server(trained("band"), name="band") as server:
-        yield server
 
 
 @pytest.fixture

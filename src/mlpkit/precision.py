@@ -26,8 +26,6 @@ from __future__ import annotations
 
 import contextlib
 
-from mlpkit.config import PRECISIONS  # noqa: F401  (the table of settings holds them)
-
 
 @contextlib.contextmanager
 def use(precision: str):

@@ -31,7 +31,8 @@ def read_table(path, notes: list | None = None):
     if not path.is_file():
         raise DataError(f"{path} not found. Check the path.")
     suffix = path.suffix.lower()
-    head = path.read_bytes()[:65536]
+    with open(path, "rb") as f:
+        head = f.read(65536)  # enough to tell a binary file and sniff the delimiter
     if suffix not in (".parquet", ".pq"):
         kind = _binary_kind(head)
         if kind:
