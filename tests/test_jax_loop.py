@@ -279,3 +279,49 @@ def test_what_the_loop_cannot_train_gets_keras_fit_and_a_note(caplog, compile_ar
     assert h.epoch == [0, 1] and len(h.history["val_loss"]) == 2
     assert "uses Keras's fit" in caplog.text
     assert ("huber" if compile_args["loss"] == "huber" else "mae") in caplog.text
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
+def test_ensemble_members_train_as_if_alone(optimizer):
+    """Each member of an ensemble ends with the weights it reaches trained alone on the
+    same batches; the loop logs their mean training loss and the ensemble's validation."""
+    x, y = classes(70)
+    t = cfg.TrainingConfig(optimizer=optimizer, learning_rate=0.05)
+    keras.utils.set_random_seed(1)
+    ens = models.build_mlp((4, 4), (8, 5), "relu", 3, members=3)
+    alone = [models.build_mlp((4, 4), (8, 5), "relu", 3) for _ in range(3)]
+    for i, m in enumerate(alone):
+        m.set_weights([w for name in ("dense_0", "dense_1", "output")
+                       for w in ens.get_layer(f"member{i}_{name}").get_weights()])
+    hist = {}
+    with jax.default_matmul_precision("highest"):
+        for key, m in [("ensemble", ens), *enumerate(alone)]:
+            training.compile_model(m, "multiclass", t)
+            hist[key] = jax_loop.fit(m, x, y, shuffle=False, verbose=0, epochs=3, batch_size=32,
+                                     validation_data=(x[:30], y[:30])).history
+    for i, m in enumerate(alone):
+        mine = [w for name in ("dense_0", "dense_1", "output")
+                for w in ens.get_layer(f"member{i}_{name}").get_weights()]
+        for got, want in zip(mine, m.get_weights(), strict=True):
+            assert_close(got, want, "weights")
+    for key in ("loss", "accuracy"):
+        assert_close(hist["ensemble"][key], np.mean([hist[i][key] for i in range(3)], axis=0),
+                     "history")
+    proba = np.mean([m.predict(x[:30], verbose=0) for m in alone], axis=0)
+    assert_close(hist["ensemble"]["val_accuracy"][-1], np.mean(proba.argmax(1) == y[:30]),
+                 "history")
+    loss = keras.losses.sparse_categorical_crossentropy(y[:30], proba)
+    assert_close(hist["ensemble"]["val_loss"][-1], np.mean(loss), "history")
+
+
+def test_keras_fit_refuses_an_ensemble():
+    from mlpkit.errors import ConfigError
+
+    x, y = classes(40)
+    ds = Dataset(name="blobs", x_train=x, y_train=y, x_valid=x[:10], y_valid=y[:10], x_test=x[:10],
+                 y_test=y[:10], task="multiclass", class_names=["a", "b", "c"])
+    t = cfg.TrainingConfig(engine="keras", epochs=1)
+    model = training.compile_model(models.build_mlp((4, 4), (8,), members=2, outputs=3),
+                                   "multiclass", t)
+    with pytest.raises(ConfigError, match="members > 1.*jitted loop only"):
+        training.fit(model, ds, t, verbose=0)

@@ -51,3 +51,34 @@ def test_build_mlp_spec():
 def test_unknown_activation():
     with pytest.raises(ModelError, match="unknown activation 'relux'"):
         models.build_mlp((5,), activation="relux")
+
+
+def test_ensemble_averages_its_members_and_reloads(tmp_path):
+    from mlpkit.layers import MemberMean, members
+
+    x = np.random.default_rng(0).normal(size=(40, 6)).astype("float32")
+    model = models.build_mlp((6,), (8, 4), "relu", 3, "softmax", normalize=x, members=4)
+    assert members(model) == 4 and isinstance(model.layers[-1], MemberMean)
+    assert model.output_shape == (None, 3)
+    for i in range(4):  # each member its own weights, named after it
+        assert model.get_layer(f"member{i}_dense_0").get_weights()[0].shape == (6, 8)
+        assert model.get_layer(f"member{i}_output").units == 3
+    outs = np.asarray(model(x, training=True))
+    assert outs.shape == (40, 4, 3)  # stacked while training
+    assert not np.allclose(outs[:, 0], outs[:, 1])  # different initial weights
+    mean = np.asarray(model(x))
+    np.testing.assert_allclose(mean, outs.mean(axis=1), rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(mean.sum(axis=1), 1.0, rtol=1e-5)  # still probabilities
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert members(again) == 4
+    np.testing.assert_allclose(np.asarray(again(x)), mean, rtol=1e-6)
+
+
+def test_single_model_stays_the_lectures_sequential():
+    from mlpkit.layers import members
+
+    model = models.build_mlp((5,), (8,), members=1)
+    assert isinstance(model, keras.Sequential) and members(model) == 1
+    with pytest.raises(ModelError, match="members must be >= 1"):
+        models.build_mlp((5,), (8,), members=0)

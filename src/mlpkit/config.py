@@ -66,6 +66,9 @@ class ModelConfig:
     embedding: str = "none"
     embedding_size: int = 16
     embedding_sigma: float = 0.1
+    # More than 1: an ensemble of that many MLPs of this spec, trained together (each on
+    # its own loss) and averaged (see models.build_mlp; mlpkit's jitted loop only).
+    members: int = 1
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "embedding": (str, lambda v: v in ("none", "periodic"), "must be none or periodic"),
     "embedding_size": (int, lambda v: v >= 1, "must be >= 1"),
     "embedding_sigma": (float, lambda v: v > 0, "must be > 0"),
+    "members": (int, lambda v: 1 <= v <= 64, "must be between 1 and 64"),
     "weight_decay": (float, lambda v: v >= 0, "must be >= 0"),
     "seed": (int, lambda v: v >= 0, "must be >= 0"),
     "patience": (int, lambda v: v >= 0, "must be >= 0"),

@@ -39,6 +39,12 @@ loss is computed in float32 from the model's outputs, and under ``mixed_float16`
 scaled by the ``LossScaleOptimizer``'s current scale (part of the held state), as
 Keras's JAX trainer does; its ``stateless_apply`` unscales and skips overflowing steps.
 
+Ensembles (``models.build_mlp(members=k)``): the model returns its members' outputs
+stacked while training, and the loop minimizes the sum of the members' losses on each
+batch, so each member gets exactly the gradient it would get trained alone on the
+same batches (Adam's and SGD's updates are per weight); the logged training loss and
+metric are the members' mean, the validation figures the ensemble's (its mean output).
+
 Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
 ``supported`` accepts; Keras's ``fit`` trains the others, and ``engine = "keras"``.
 """
@@ -53,7 +59,7 @@ import threading
 import keras
 import numpy as np
 
-from mlpkit import distribution, metrics
+from mlpkit import distribution, layers, metrics
 from mlpkit.errors import Interrupted
 
 BLOCK = 128  # training steps per compiled call: progress bar updates ~14 times an epoch
@@ -156,20 +162,27 @@ class _Engine:
         optimizer = model.optimizer
         # mixed_float16: Keras's LossScaleOptimizer (see precision.py) scales the loss
         scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
+        k = layers.members(model)
 
         def loss_fn(tv, ntv, ov, x, y, w):
             # several devices: each computes its share of the batch (distribution.py)
             x, y, w = (distribution.constrain_batch(a) for a in (x, y, w))
             y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
+            n = x.shape[0]
+            if k > 1:  # an ensemble's (batch, members, outputs): each member its own loss
+                y_pred = y_pred.reshape((n * k, *y_pred.shape[2:]))
+                y, w = jnp.repeat(y, k, axis=0), jnp.repeat(w, k, axis=0)
             # the loss in float32 under a mixed precision policy, as Keras's losses
             losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))
             loss_sum = jnp.sum(losses * w)
-            # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count
-            mean = loss_sum / x.shape[0]
+            # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count.
+            # An ensemble minimizes the sum of its members' losses, so each member gets
+            # the gradient it would alone; it logs their mean.
+            mean = loss_sum / n
             if scaled:  # with the scale the state holds, as Keras's JAX trainer does
                 with keras.StatelessScope(state_mapping=list(zip(optimizer.variables, ov))):
                     mean = optimizer.scale_loss(mean)
-            return mean, (ntv, loss_sum, jnp.sum(stats))
+            return mean, (ntv, loss_sum / k, jnp.sum(stats) / k)
 
         grad_fn = jax.value_and_grad(loss_fn, has_aux=True)
 

@@ -81,3 +81,29 @@ class PeriodicEmbedding(keras.layers.Layer):
     def get_config(self):
         return {**super().get_config(), "size": self.size, "frequencies": self.frequencies,
                 "sigma": self.sigma}
+
+
+@keras.saving.register_keras_serializable(package="mlpkit")
+class MemberMean(keras.layers.Layer):
+    """The output of an ensemble: the mean of its members' outputs (probabilities for a
+    classifier, values for a regressor), as a deep ensemble predicts.
+
+    While training (``training=True``) it returns the members' outputs stacked,
+    shape (batch, members, outputs), so that mlpkit's jitted loop gives each member
+    its own loss and the members learn apart, not as one wide network fitted through
+    their mean (``jax_loop``); Keras's ``fit`` would see the wrong shape, so mlpkit
+    trains ensembles in its loop only.
+    """
+
+    def call(self, inputs, training=None):
+        stacked = keras.ops.stack(inputs, axis=1)
+        return stacked if training else keras.ops.mean(stacked, axis=1)
+
+    def compute_output_shape(self, input_shape):
+        return tuple(input_shape[0])
+
+
+def members(model: keras.Model) -> int:
+    """How many members an ensemble built by ``models.build_mlp`` averages (1: not one)."""
+    last = model.layers[-1] if model.layers else None
+    return len(last.input) if isinstance(last, MemberMean) else 1

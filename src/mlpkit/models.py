@@ -24,7 +24,8 @@ def build_mlp(
     normalize: np.ndarray | None = None,
     categorical: dict[int, int] | None = None,
     embedding: tuple = ("none", 16, 0.1),
-) -> keras.Sequential:
+    members: int = 1,
+) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
     Args:
@@ -40,9 +41,14 @@ def build_mlp(
             ``normalize``; they skip normalization and are one-hot encoded.
         embedding: ``(kind, size, sigma)``; kind "periodic" embeds each normalized
             feature (``layers.PeriodicEmbedding``) before the Dense layers.
+        members: more than 1 builds an ensemble: that many MLPs of this spec, each
+            with its own weights (and embedding) after the shared input layers, whose
+            outputs ``layers.MemberMean`` averages. mlpkit's jitted loop trains each
+            member on its own loss (see ``jax_loop``), as if trained apart.
 
     Returns:
-        An uncompiled ``keras.Sequential``.
+        An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
+        ensemble).
 
     Raises:
         ModelError: on an unknown activation.
@@ -70,20 +76,48 @@ def build_mlp(
         layers.append(norm)
     elif len(input_shape) > 1:
         layers.append(keras.layers.Flatten())
-    if embedding[0] == "periodic":
-        if normalize is None or categorical:
-            raise ModelError("embedding = periodic applies to numeric feature vectors "
-                             "(tables without category columns). Received: embedding="
-                             f"{embedding[0]!r}")
-        from mlpkit.layers import PeriodicEmbedding
+    if embedding[0] == "periodic" and (normalize is None or categorical):
+        raise ModelError("embedding = periodic applies to numeric feature vectors "
+                         "(tables without category columns). Received: embedding="
+                         f"{embedding[0]!r}")
 
-        layers.append(PeriodicEmbedding(embedding[1], sigma=embedding[2]))
-    for units in hidden:
-        layers.append(keras.layers.Dense(units, activation=activation))
-        if dropout:
-            layers.append(keras.layers.Dropout(dropout))
-    layers.append(keras.layers.Dense(outputs, activation=output_activation))
-    return keras.Sequential(layers)
+    def member(i=None, dtype=None) -> list:
+        # an ensemble's layers are named member<i>_...: Keras's names, unique in the model
+        def name(kind):
+            return None if i is None else f"member{i}_{kind}"
+
+        stack: list = []
+        if embedding[0] == "periodic":
+            from mlpkit.layers import PeriodicEmbedding
+
+            stack.append(PeriodicEmbedding(embedding[1], sigma=embedding[2],
+                                           name=name("embedding")))
+        for j, units in enumerate(hidden):
+            stack.append(keras.layers.Dense(units, activation=activation,
+                                            name=name(f"dense_{j}")))
+            if dropout:
+                stack.append(keras.layers.Dropout(dropout, name=name(f"dropout_{j}")))
+        stack.append(keras.layers.Dense(outputs, activation=output_activation, dtype=dtype,
+                                        name=name("output")))
+        return stack
+
+    if members == 1:
+        return keras.Sequential(layers + member())
+    if members < 1:
+        raise ModelError(f"members must be >= 1. Received: members={members}")
+    from mlpkit.layers import MemberMean
+
+    inputs, shared = layers[0], layers[1:]
+    x = inputs
+    for layer in shared:
+        x = layer(x)
+    ends = []
+    for i in range(members):
+        h = x
+        for layer in member(i, dtype="float32"):  # outputs in float32 under a mixed policy
+            h = layer(h)
+        ends.append(h)
+    return keras.Model(inputs, MemberMean(dtype="float32", name="mean")(ends))
 
 
 def seed_classifier() -> keras.Sequential:

@@ -17,7 +17,8 @@ from pathlib import Path
 import keras
 
 from mlpkit import config as cfg
-from mlpkit import distribution, files, jax_loop, metrics, models, precision
+from mlpkit import distribution, files, jax_loop, layers, metrics, models, precision
+from mlpkit.errors import ConfigError
 from mlpkit.data.dataset import Dataset
 
 log = logging.getLogger("mlpkit")
@@ -52,7 +53,7 @@ OUTPUT_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "multilabel":
                      "regression": None}
 
 
-def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
+def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
     """The MLP for ``ds``: Flatten for images, Normalization for feature vectors.
 
     Built under ``training.precision``'s dtype policy (see ``precision.py``); with
@@ -72,7 +73,8 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Sequential:
                                  OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
                                  normalize=ds.x_train if vectors else None,
                                  categorical=categorical,
-                                 embedding=(m.embedding, m.embedding_size, m.embedding_sigma))
+                                 embedding=(m.embedding, m.embedding_size, m.embedding_sigma),
+                                 members=m.members)
     return precision.finish_model(model, config.training.precision)
 
 
@@ -189,6 +191,10 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                                 start=start, cut_every=training.checkpoint_steps,
                                 on_block_end=checkpointer and checkpointer.on_block_end)
         log.info("Training uses Keras's fit: %s", why)
+    if layers.members(model) > 1:
+        raise ConfigError("an ensemble (members > 1) trains in mlpkit's jitted loop only, "
+                          "on the JAX backend with engine = auto; set members = 1 or engine "
+                          f"= auto. Received: engine={training.engine!r}")
     distribution.check_keras_fit(training.batch_size, training=len(ds.x_train),
                                  validation=len(ds.x_valid))
     if checkpointer is not None and training.checkpoint_steps:
