@@ -55,7 +55,8 @@ def preset_settings(dataset: str, preset: str) -> dict:
 
     c = cfg.resolve(dataset, preset)
     m, t = c.model, c.training
-    return {"hidden": list(m.hidden), "activation": m.activation, "dropout": m.dropout,
+    return {"hidden": list(m.hidden), "members": m.members, "activation": m.activation,
+            "dropout": m.dropout,
             "embedding": m.embedding, "optimizer": t.optimizer,
             "learning_rate": t.learning_rate, "weight_decay": t.weight_decay,
             "schedule": t.schedule, "epochs": t.epochs, "batch_size": t.batch_size}

@@ -178,3 +178,28 @@ def test_train_california_housing_cli(housing_dir, tmp_path):
     assert r.returncode == 0, r.stderr
     assert set(json.loads((tmp_path / "h" / "metrics.json").read_text())) == {
         "test_loss", "test_rmse"}
+
+
+def test_train_an_ensemble_and_use_its_run_folder(housing_dir, tmp_path):
+    out = tmp_path / "ens"
+    r = run_cli("train", "california-housing", "--members", "3", "--hidden", "16,8",
+                "--epochs", "2", "--data-dir", housing_dir, "--out", out, "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "members = 3" in (out / "config.toml").read_text()
+    summary = (out / "summary.txt").read_text()
+    assert "member2_output" in summary and "MemberMean" in summary
+    metrics = json.loads((out / "metrics.json").read_text())
+    r = run_cli("evaluate", out, "--json")  # the saved ensemble reloads to the same figures
+    assert r.returncode == 0, r.stderr
+    again = json.loads(r.stdout)
+    assert again["test_rmse"] == pytest.approx(metrics["test_rmse"], rel=1e-5)
+    rows = np.random.default_rng(0).normal([3, 30, 5, 1, 1000, 3, 35, -119], 1, (4, 8))
+    np.save(tmp_path / "rows.npy", rows.astype("float32"))
+    r = run_cli("predict", out, tmp_path / "rows.npy", "--json")
+    assert r.returncode == 0, r.stderr
+    assert len(json.loads(r.stdout)) == 4
+
+
+def test_members_out_of_range_is_one_line():
+    r = run_cli("train", "california-housing", "--members", "0")
+    assert r.returncode == 2 and "members must be between 1 and 64" in r.stderr

@@ -26,7 +26,7 @@ import numpy as np
 import pytest
 
 from mlpkit import config as cfg
-from mlpkit import jax_loop, models, training
+from mlpkit import jax_loop, metrics, models, training
 from mlpkit.data.dataset import Dataset
 
 TOLERANCE = {  # (rtol, atol) by jax.default_backend(): see the module docstring
@@ -281,37 +281,58 @@ def test_what_the_loop_cannot_train_gets_keras_fit_and_a_note(caplog, compile_ar
     assert ("huber" if compile_args["loss"] == "huber" else "mae") in caplog.text
 
 
-@pytest.mark.parametrize("optimizer", ["sgd", "adam"])
-def test_ensemble_members_train_as_if_alone(optimizer):
+def _task_data(task, n=70):
+    """Features, labels, sample weights, output units and activation for ``task``."""
+    rng = np.random.default_rng(3)
+    x = rng.random((n, 4, 4)).astype("float32")
+    w = rng.uniform(0.5, 2.0, n).astype("float32")
+    if task == "multiclass":
+        return x, rng.integers(0, 3, n), None, 3, "softmax", False
+    if task == "onehot":
+        return x, np.eye(3, dtype="float32")[rng.integers(0, 3, n)], w, 3, "softmax", True
+    if task == "binary":
+        return x, rng.integers(0, 2, n).astype("float32"), w, 1, "sigmoid", False
+    return x, (x.sum(axis=(1, 2)) + rng.normal(0, 0.1, n)).astype("float32"), w, 1, None, False
+
+
+@pytest.mark.parametrize("optimizer,task", [("sgd", "multiclass"), ("adam", "multiclass"),
+                                            ("sgd", "onehot"), ("sgd", "binary"),
+                                            ("sgd", "regression")])
+def test_ensemble_members_train_as_if_alone(optimizer, task):
     """Each member of an ensemble ends with the weights it reaches trained alone on the
-    same batches; the loop logs their mean training loss and the ensemble's validation."""
-    x, y = classes(70)
+    same batches (with the same sample weights); the loop logs their mean training loss
+    and the ensemble's validation figures."""
+    x, y, w, outputs, activation, one_hot = _task_data(task)
+    kind = {"onehot": "multiclass"}.get(task, task)
     t = cfg.TrainingConfig(optimizer=optimizer, learning_rate=0.05)
     keras.utils.set_random_seed(1)
-    ens = models.build_mlp((4, 4), (8, 5), "relu", 3, members=3)
-    alone = [models.build_mlp((4, 4), (8, 5), "relu", 3) for _ in range(3)]
+    ens = models.build_mlp((4, 4), (8, 5), "relu", outputs, activation, members=3)
+    alone = [models.build_mlp((4, 4), (8, 5), "relu", outputs, activation) for _ in range(3)]
     for i, m in enumerate(alone):
-        m.set_weights([w for name in ("dense_0", "dense_1", "output")
-                       for w in ens.get_layer(f"member{i}_{name}").get_weights()])
+        m.set_weights([v for name in ("dense_0", "dense_1", "output")
+                       for v in ens.get_layer(f"member{i}_{name}").get_weights()])
     hist = {}
     with jax.default_matmul_precision("highest"):
         for key, m in [("ensemble", ens), *enumerate(alone)]:
-            training.compile_model(m, "multiclass", t)
+            training.compile_model(m, kind, t, one_hot=one_hot)
             hist[key] = jax_loop.fit(m, x, y, shuffle=False, verbose=0, epochs=3, batch_size=32,
-                                     validation_data=(x[:30], y[:30])).history
+                                     sample_weight=w, validation_data=(x[:30], y[:30])).history
     for i, m in enumerate(alone):
-        mine = [w for name in ("dense_0", "dense_1", "output")
-                for w in ens.get_layer(f"member{i}_{name}").get_weights()]
+        mine = [v for name in ("dense_0", "dense_1", "output")
+                for v in ens.get_layer(f"member{i}_{name}").get_weights()]
         for got, want in zip(mine, m.get_weights(), strict=True):
             assert_close(got, want, "weights")
-    for key in ("loss", "accuracy"):
-        assert_close(hist["ensemble"][key], np.mean([hist[i][key] for i in range(3)], axis=0),
-                     "history")
-    proba = np.mean([m.predict(x[:30], verbose=0) for m in alone], axis=0)
-    assert_close(hist["ensemble"]["val_accuracy"][-1], np.mean(proba.argmax(1) == y[:30]),
+    metric = "rmse" if task == "regression" else "accuracy"
+    assert_close(hist["ensemble"]["loss"], np.mean([hist[i]["loss"] for i in range(3)], axis=0),
                  "history")
-    loss = keras.losses.sparse_categorical_crossentropy(y[:30], proba)
-    assert_close(hist["ensemble"]["val_loss"][-1], np.mean(loss), "history")
+    if metric == "accuracy":
+        assert_close(hist["ensemble"][metric],
+                     np.mean([hist[i][metric] for i in range(3)], axis=0), "history")
+    pred = np.mean([m.predict(x[:30], verbose=0) for m in alone], axis=0)
+    np.testing.assert_allclose(ens.predict(x[:30], verbose=0), pred, rtol=1e-4, atol=1e-6)
+    expected = metrics.compute(metrics.loss_for(kind, one_hot), y[:30], pred)
+    assert_close(hist["ensemble"]["val_loss"][-1], expected["loss"], "history")
+    assert_close(hist["ensemble"][f"val_{metric}"][-1], expected[metric], "history")
 
 
 def test_keras_fit_refuses_an_ensemble():

@@ -63,10 +63,13 @@ def test_ensemble_averages_its_members_and_reloads(tmp_path):
     for i in range(4):  # each member its own weights, named after it
         assert model.get_layer(f"member{i}_dense_0").get_weights()[0].shape == (6, 8)
         assert model.get_layer(f"member{i}_output").units == 3
-    outs = np.asarray(model(x, training=True))
-    assert outs.shape == (40, 4, 3)  # stacked while training
+    from mlpkit.layers import member_outputs
+
+    outs = np.stack([np.asarray(o) for o in member_outputs(model)(x)], axis=1)
+    assert outs.shape == (40, 4, 3)  # what the loop trains: each member's output
     assert not np.allclose(outs[:, 0], outs[:, 1])  # different initial weights
     mean = np.asarray(model(x))
+    np.testing.assert_allclose(np.asarray(model(x, training=True)), mean, rtol=1e-6)  # no dropout
     np.testing.assert_allclose(mean, outs.mean(axis=1), rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(mean.sum(axis=1), 1.0, rtol=1e-5)  # still probabilities
     model.save(tmp_path / "m.keras")

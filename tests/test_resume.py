@@ -153,6 +153,19 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_is_exact(baseline, tmp_path,
     assert not (tmp_path / "run" / "checkpoints").exists()  # model.keras is the result
 
 
+def test_an_ensemble_resumes_exactly(tmp_path, monkeypatch):
+    """Its members' dropout states, slots and weights come back bit for bit."""
+    ds, settings = toy(), {**SETTINGS, "members": 3}
+    base = mlpkit.train(ds, out=tmp_path / "base", **settings)
+    interrupt_at(monkeypatch, 7)
+    with pytest.raises(Interrupted):
+        mlpkit.train(ds, out=tmp_path / "run", **settings)
+    monkeypatch.undo()
+    run = mlpkit.resume(tmp_path / "run", dataset=ds, verbose=0)
+    assert_same_run(base, run)
+    assert_continuous_history(tmp_path / "run", base.path)
+
+
 def test_damaged_checkpoints_fall_back_then_start_over(baseline, tmp_path, monkeypatch, caplog):
     ds = toy()
     interrupt_at(monkeypatch, 19)  # epoch 5, step 8
@@ -318,3 +331,20 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
     assert_same_run(a, b)
     assert_continuous_history(run, tmp_path / "base")
     assert not list(run.rglob(".*tmp*"))  # what the kills left half-written is gone
+
+
+def test_a_setting_added_later_keeps_older_runs_resumable():
+    """A run saved before ``members`` existed has a fingerprint without it; at its
+    default (1) it stays out, any other value is a different run."""
+    import dataclasses
+
+    from mlpkit import config as cfg
+    from mlpkit import files
+
+    c = cfg.resolve("fashion-mnist", "seed")
+    before = {k: v for k, v in cfg.to_dict(c).items() if k != "output"}
+    del before["model"]["members"]
+    assert checkpoints.fingerprint(c) == files.sha256_bytes(
+        json.dumps(before, sort_keys=True).encode())
+    two = dataclasses.replace(c, model=dataclasses.replace(c.model, members=2))
+    assert checkpoints.fingerprint(two) != checkpoints.fingerprint(c)

@@ -356,3 +356,16 @@ def test_two_workers_share_a_study_on_postgresql_and_survive_a_kill(tmp_path, po
     rows = list(csv.DictReader(open(tmp_path / "b" / "trials.csv")))
     assert len(rows) == len(by_number) and "fail" in {r["state"] for r in rows}
     assert "study shared:" in out and (tmp_path / "b" / "best.toml").is_file()
+
+
+def test_lr_find_on_an_ensemble_tests_one_member(tmp_path):
+    data = blobs(tmp_path / "b.npz", spread=0.5)
+    path, found = api.lr_find(data, members=3, optimizer="sgd", batch_size=16, steps=60,
+                              max_lr=100.0, out=tmp_path / "lr")
+    summary = json.loads((path / "lr_find.json").read_text())
+    assert summary["members_tested"] == 1 and found.suggestion is not None
+    assert cfg.read_toml(path / "config.toml")["model"]["members"] == 3  # the run's own
+    # the same test as on one MLP: each member trains as if alone
+    _, single = api.lr_find(data, optimizer="sgd", batch_size=16, steps=60, max_lr=100.0,
+                            out=tmp_path / "lr1")
+    assert single.losses == found.losses

@@ -92,12 +92,20 @@ def listed(folder: Path) -> list[Path]:
     return [p for _, p in sorted(found, reverse=True)]
 
 
+# Settings added after checkpoints were first written: left out of the fingerprint at
+# their default, so that a run saved before they existed still resumes.
+NEW_AT_DEFAULT = (("model", "members", 1),)
+
+
 def fingerprint(config) -> str:
     """What must not change between a run and its resumption: every setting but
     ``[output]`` (the folder may move)."""
     from mlpkit import config as cfg
 
     settings = {k: v for k, v in cfg.to_dict(config).items() if k != "output"}
+    for section, name, default in NEW_AT_DEFAULT:  # fingerprints from before they existed
+        if settings.get(section, {}).get(name) == default:
+            del settings[section][name]
     return files.sha256_bytes(json.dumps(settings, sort_keys=True).encode())
 
 

@@ -400,6 +400,11 @@ def resolve(
         config = merge(config, file_values)
     if overrides:
         config = merge(config, overrides)
+    if config.model.members > 1 and config.training.engine == "keras":
+        raise ConfigError("an ensemble (members > 1) trains in mlpkit's jitted loop, each "
+                          "member on its own loss; Keras's fit would fit their mean. Set "
+                          f"engine = auto or members = 1. Received: members="
+                          f"{config.model.members}, engine='keras'")
     return config
 
 

@@ -39,14 +39,18 @@ loss is computed in float32 from the model's outputs, and under ``mixed_float16`
 scaled by the ``LossScaleOptimizer``'s current scale (part of the held state), as
 Keras's JAX trainer does; its ``stateless_apply`` unscales and skips overflowing steps.
 
-Ensembles (``models.build_mlp(members=k)``): the model returns its members' outputs
-stacked while training, and the loop minimizes the sum of the members' losses on each
-batch, so each member gets exactly the gradient it would get trained alone on the
-same batches (Adam's and SGD's updates are per weight); the logged training loss and
-metric are the members' mean, the validation figures the ensemble's (its mean output).
+Ensembles (``models.build_mlp(members=k)``): the loop computes the members' outputs
+(``layers.member_outputs``, the same layers and variables) and minimizes the sum of
+their own losses on each batch, so each member gets the gradient it would get trained
+alone on the same batches, and with a per-weight optimizer (SGD, Adam, AdamW...) the
+same updates. Under ``mixed_float16`` the loss scale is shared, so one member's
+overflow skips the step for all. The logged training loss is the members' mean loss
+(the metric: their mean accuracy, or the root of their mean squared error); the
+validation figures are the ensemble's (its mean output).
 
 Used by ``training.fit`` on the JAX backend (``engine = "auto"``) for models
-``supported`` accepts; Keras's ``fit`` trains the others, and ``engine = "keras"``.
+``supported`` accepts; Keras's ``fit`` trains the others (never an ensemble), and
+``engine = "keras"``.
 """
 
 from __future__ import annotations
@@ -147,6 +151,29 @@ def supported(model: keras.Model) -> bool:
     return unsupported(model) is None
 
 
+def _member_forward(model: keras.Model):
+    """``stateless_call`` of an ensemble's member outputs (``layers.member_outputs``),
+    taking and returning the variable values in the ensemble's own order."""
+    view = layers.member_outputs(model)
+    where = {id(v): i for i, v in enumerate(model.trainable_variables)}
+    t_index = [where[id(v)] for v in view.trainable_variables]
+    where = {id(v): i for i, v in enumerate(model.non_trainable_variables)}
+    n_index = [where[id(v)] for v in view.non_trainable_variables]
+    if (sorted(t_index) != list(range(len(model.trainable_variables)))
+            or sorted(n_index) != list(range(len(model.non_trainable_variables)))):
+        raise ValueError("an ensemble's member outputs do not hold all of its variables")
+
+    def forward(tv, ntv, x, training):
+        outs, new = view.stateless_call([tv[i] for i in t_index], [ntv[i] for i in n_index], x,
+                                        training=training)
+        ntv = list(ntv)
+        for i, value in zip(n_index, new):
+            ntv[i] = value
+        return outs, ntv
+
+    return forward
+
+
 class _Engine:
     """Compiled training and evaluation for one compiled model, its data on the
     device, and the training state while the loop holds it (``held``)."""
@@ -163,14 +190,17 @@ class _Engine:
         # mixed_float16: Keras's LossScaleOptimizer (see precision.py) scales the loss
         scaled = isinstance(optimizer, keras.optimizers.LossScaleOptimizer)
         k = layers.members(model)
+        forward = model.stateless_call
+        if k > 1:  # an ensemble: trained through its members' outputs (_member_forward)
+            forward = _member_forward(model)
 
         def loss_fn(tv, ntv, ov, x, y, w):
             # several devices: each computes its share of the batch (distribution.py)
             x, y, w = (distribution.constrain_batch(a) for a in (x, y, w))
-            y_pred, ntv = model.stateless_call(tv, ntv, x, training=True)
+            y_pred, ntv = forward(tv, ntv, x, training=True)
             n = x.shape[0]
-            if k > 1:  # an ensemble's (batch, members, outputs): each member its own loss
-                y_pred = y_pred.reshape((n * k, *y_pred.shape[2:]))
+            if k > 1:  # (batch x members, outputs), row b*k+j member j's: each its own loss
+                y_pred = jnp.stack(y_pred, axis=1).reshape((n * k, *y_pred[0].shape[1:]))
                 y, w = jnp.repeat(y, k, axis=0), jnp.repeat(w, k, axis=0)
             # the loss in float32 under a mixed precision policy, as Keras's losses
             losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))

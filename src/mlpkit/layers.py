@@ -86,24 +86,31 @@ class PeriodicEmbedding(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="mlpkit")
 class MemberMean(keras.layers.Layer):
     """The output of an ensemble: the mean of its members' outputs (probabilities for a
-    classifier, values for a regressor), as a deep ensemble predicts.
-
-    While training (``training=True``) it returns the members' outputs stacked,
-    shape (batch, members, outputs), so that mlpkit's jitted loop gives each member
-    its own loss and the members learn apart, not as one wide network fitted through
-    their mean (``jax_loop``); Keras's ``fit`` would see the wrong shape, so mlpkit
-    trains ensembles in its loop only.
+    classifier, values for a regressor), as a deep ensemble predicts. Training through
+    it fits the mean (the members as one wide network); mlpkit's jitted loop instead
+    trains each member on its own loss, through ``member_outputs`` (see ``jax_loop``).
     """
 
-    def call(self, inputs, training=None):
-        stacked = keras.ops.stack(inputs, axis=1)
-        return stacked if training else keras.ops.mean(stacked, axis=1)
+    def call(self, inputs):
+        return keras.ops.mean(keras.ops.stack(inputs, axis=1), axis=1)
 
     def compute_output_shape(self, input_shape):
         return tuple(input_shape[0])
 
 
+def ensemble_mean(model: keras.Model) -> MemberMean | None:
+    """The ``MemberMean`` a model built by ``models.build_mlp(members=k)`` ends with."""
+    last = model.layers[-1] if model.layers else None
+    return last if isinstance(last, MemberMean) else None
+
+
 def members(model: keras.Model) -> int:
     """How many members an ensemble built by ``models.build_mlp`` averages (1: not one)."""
-    last = model.layers[-1] if model.layers else None
-    return len(last.input) if isinstance(last, MemberMean) else 1
+    mean = ensemble_mean(model)
+    return len(mean.input) if mean is not None else 1
+
+
+def member_outputs(model: keras.Model) -> keras.Model:
+    """A model of the same layers and variables whose output is the list of an
+    ensemble's member outputs (the inputs of its ``MemberMean``)."""
+    return keras.Model(model.input, ensemble_mean(model).input)

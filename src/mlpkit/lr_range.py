@@ -202,7 +202,10 @@ def run(config, dataset=None, *, min_lr: float = 1e-6, max_lr: float = 10.0,
     weights = (jax_loop.sample_weights(ds.y_train, ds.w_train, class_weight)
                if ds.w_train is not None or class_weight else None)
     keras.utils.set_random_seed(t.seed)
-    model = training.build_model(ds, config)
+    # an ensemble's members each train as if alone (jax_loop), so one member's rate is
+    # the ensemble's: the test trains one
+    one = dataclasses.replace(config, model=dataclasses.replace(config.model, members=1))
+    model = training.build_model(ds, one)
     training.compile_model(model, ds.task, tested, len(ds.x_train), ds.one_hot)
     finding = range_test(model, ds.x_train, ds.y_train, weights, batch_size=t.batch_size,
                          min_lr=min_lr, max_lr=max_lr, steps=steps, seed=t.seed)
@@ -214,6 +217,7 @@ def run(config, dataset=None, *, min_lr: float = 1e-6, max_lr: float = 10.0,
         "steepest_learning_rate": finding.steepest, "stopped": finding.stopped,
         "min_lr": min_lr, "max_lr": max_lr, "steps": steps, "steps_run": len(finding.losses),
         "batch_size": t.batch_size, "optimizer": t.optimizer, "dataset": ds.name,
+        "members_tested": 1,
         "train_rows": len(ds.x_train)})
     (path / "plots").mkdir(exist_ok=True)
     plot(finding, path / "plots" / "lr_find.png",

@@ -1,4 +1,4 @@
-"""Sequential MLP builders.
+"""MLP builders: Sequential stacks, and ensembles of them.
 
 ``seed_classifier()`` and ``seed_regressor()`` are exactly the lecture's models;
 ``build_mlp()`` makes any stack of the same kind from a spec.

@@ -190,11 +190,13 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                                 sample_weight=ds.w_train, class_weight=class_weight,
                                 start=start, cut_every=training.checkpoint_steps,
                                 on_block_end=checkpointer and checkpointer.on_block_end)
+        if layers.members(model) > 1:
+            raise ConfigError(f"an ensemble (members > 1) trains in mlpkit's jitted loop "
+                              f"only, which cannot train this model: {why}")
         log.info("Training uses Keras's fit: %s", why)
-    if layers.members(model) > 1:
-        raise ConfigError("an ensemble (members > 1) trains in mlpkit's jitted loop only, "
-                          "on the JAX backend with engine = auto; set members = 1 or engine "
-                          f"= auto. Received: engine={training.engine!r}")
+    elif layers.members(model) > 1:
+        raise ConfigError("an ensemble (members > 1) trains in mlpkit's jitted loop only; "
+                          "set engine = auto or members = 1. Received: engine='keras'")
     distribution.check_keras_fit(training.batch_size, training=len(ds.x_train),
                                  validation=len(ds.x_valid))
     if checkpointer is not None and training.checkpoint_steps:
