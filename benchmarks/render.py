@@ -141,6 +141,10 @@ def best_text(r: dict, key: str, what: str) -> str:
     found = ("; chosen on validation data by " + " then ".join(
         f"study `{s['study']}` ({', '.join(f'{v} {k}' for k, v in sorted(s['trials'].items()))}"
         " trials)" for s in studies) if studies else "")
+    chose = r.get("ensemble_selection")
+    if chose:
+        found += (f"; {chose['chosen']} members chosen on validation at seed {chose['seed']} ("
+                  + ", ".join(f"{k}: {v:.4f}" for k, v in chose["by_members"].items()) + ")")
     valid = r.get("validation_" + key.removeprefix("test_"))
     return (f"{what} **{f['mean']:.4f}** ({_runs_span([f['min'], f['max']])}, sd {f['std']:.4f};"
             f" seeds {seeds})"

@@ -69,7 +69,9 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
     metric = metrics.metric_for(metrics.loss_for(ds.task))
     valid = evaluation.evaluate(model, ds.x_valid, ds.y_valid, ds.preprocessing(), "valid_")
     test = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing())
-    return {"model": f"Keras MLP {list(config.model.hidden)} ({config.preset} preset)",
+    k = config.model.members
+    kind = f"ensemble of {k} Keras MLPs" if k > 1 else "Keras MLP"
+    return {"model": f"{kind} {list(config.model.hidden)} ({config.preset} preset)",
             f"valid_{metric}": valid[f"valid_{metric}"], f"test_{metric}": test[f"test_{metric}"],
             "fit_seconds": round(fit_seconds, 2), "params": int(model.count_params()),
             "epochs": len(history.epoch)}
