@@ -114,6 +114,27 @@ def test_run_records_the_policy_and_reloads_it(tmp_path, policy, compute, scalin
     np.testing.assert_allclose(loaded.predict(x[:5]), run.predict(x[:5]), rtol=1e-6)
 
 
+@pytest.mark.parametrize("policy,compute", [("mixed_bfloat16", "bfloat16"),
+                                            ("mixed_float16", "float16")])
+def test_an_ensemble_under_a_mixed_policy(tmp_path, policy, compute):
+    """Members compute in the policy's dtype; their outputs and the mean stay float32."""
+    x, y = toy(120)
+    ds = Dataset("fashion-mnist", "multiclass", x[:80], y[:80], x[80:100], y[80:100],
+                 x[100:], y[100:], ["a", "b", "c"])
+    run = mlpkit.train(ds, out=tmp_path / "run", epochs=2, hidden=(8,), batch_size=16,
+                       optimizer="adam", verbose=0, precision=policy, members=3)
+    model = run.model
+    assert [model.get_layer(f"member{i}_dense_0").compute_dtype for i in range(3)] == [compute] * 3
+    assert [model.get_layer(f"member{i}_output").compute_dtype for i in range(3)] == ["float32"] * 3
+    assert model.get_layer("mean").compute_dtype == "float32"
+    assert all(np.isfinite(run.history["loss"])) and all(np.isfinite(run.history["val_loss"]))
+    proba = run.model.predict(x[:5], verbose=0)
+    assert proba.dtype == np.float32
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(mlpkit.load_run(tmp_path / "run").predict(x[:5]),
+                               run.predict(x[:5]), rtol=1e-6)
+
+
 def test_unknown_precision_is_refused_with_the_options():
     with pytest.raises(ConfigError, match=r"^precision must be one of float32, mixed_bfloat16, "
                                           r"mixed_float16\. Received: precision='half'$"):

@@ -18,8 +18,8 @@ import keras
 
 from mlpkit import config as cfg
 from mlpkit import distribution, files, jax_loop, layers, metrics, models, precision
-from mlpkit.errors import ConfigError
 from mlpkit.data.dataset import Dataset
+from mlpkit.errors import ConfigError
 
 log = logging.getLogger("mlpkit")
 
