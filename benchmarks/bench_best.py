@@ -120,7 +120,7 @@ def sprint_fashion(seeds=SEEDS) -> dict:
         "preset": preset_settings("fashion-mnist", "sprint"), "runs": runs,
         "test_accuracy": acc, "validation_accuracy": spread([r["val_accuracy"] for r in runs]),
         "fit_seconds": spread([r["fit_seconds"] for r in runs]),
-        "search": search_record("fashion-mnist-sprint"),
+        "search": search_record("fashion-mnist-sprint", "fashion-mnist-sprint-2"),
     }, load)
 
 
