@@ -20,7 +20,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import emit, load_average, mlpkit_cmd, read_results, run
+from common import emit, load_average, mlpkit_cmd, run
 
 SEEDS = (42, 43, 44)
 HERE = Path(__file__).resolve().parent
@@ -73,15 +73,6 @@ def search_record(*names: str) -> list[dict]:
     return out
 
 
-def members_record(name: str) -> dict | None:
-    """How the ensemble size was chosen: select_members.py's record, if it ran."""
-    for r in read_results():
-        if r["figure"] == f"members_selection_{name}":
-            return {"seed": r["seed"], "metric": r["metric"], "chosen": r["chosen_members"],
-                    "by_members": {str(x["members"]): x[r["metric"]] for x in r["runs"]}}
-    return None
-
-
 def spread(values) -> dict:
     return {"mean": round(statistics.mean(values), 4), "min": min(values), "max": max(values),
             "std": round(statistics.stdev(values), 4) if len(values) > 1 else 0.0}
@@ -104,7 +95,6 @@ def best_fashion(seeds=SEEDS) -> dict:
         "preset": preset_settings("fashion-mnist", "best"), "runs": runs,
         "test_accuracy": acc, "validation_accuracy": spread([r["val_accuracy"] for r in runs]),
         "search": search_record("fashion-mnist"),
-        "ensemble_selection": members_record("best_fashion"),
         "anchors": {"zalando_benchmark_mlp": 0.8833, "lecture_model": 0.886},
     }, load)
 
@@ -134,7 +124,6 @@ def best_housing(seeds=SEEDS) -> dict:
         "preset": preset_settings("california-housing", "best"), "runs": runs,
         "test_rmse": rmse, "validation_rmse": spread([r["val_rmse"] for r in runs]),
         "search": search_record("california-housing", "california-housing-2"),
-        "ensemble_selection": members_record("best_housing"),
         "anchors": {"lecture_model": 0.52, "tuned_hist_gradient_boosting": 0.454},
     }, load)
 

@@ -1,9 +1,10 @@
 """Run every benchmark; one JSON object per figure on stdout, each also put into
 benchmarks/results.jsonl (committed; ``render.py`` writes the READMEs from it).
 
-``select_fast.py`` (choosing the ``fast`` preset, ~10 min) and ``bench_best.py`` (the
-``best`` and ``sprint`` presets at three seeds, tens of minutes) are not run here; their
-figures in results.jsonl stay as they were measured.
+``select_fast.py`` (choosing the ``fast`` preset, ~10 min), ``select_members.py`` (the
+`best` presets' ensemble sizes, ~10-25 min each) and ``bench_best.py`` (the ``best`` and
+``sprint`` presets at three seeds, tens of minutes) are not run here; their figures in
+results.jsonl stay as they were measured.
 
     python benchmarks/run_all.py [--quick]    # --quick: benchmarks/results/quick.jsonl
 """
