@@ -112,6 +112,9 @@ def copy_run(world: Path, to: Path) -> Path:
     ("[training]\nnesterov = \"yes\"\n", "nesterov must be true or false"),
     ("[training]\noptimizer = 3\n", "optimizer must be a string"),
     ("[training]\nepoch = 3\n", "unknown key 'epoch' in [training]. Did you mean 'epochs'?"),
+    ("[training]\nmembers = 3\n", "unknown key 'members' in [training]. 'members' belongs "
+                                  "in [model]."),
+    ("[model]\nmembers = 0\n", "members must be between 1 and 64. Received: members=0"),
     ("[training]\nlearning_rate = -1.0\n", "learning_rate must be > 0"),
     ("[training]\ncheckpoint_steps = -5\n", "checkpoint_steps must be >= 0"),
     ("[model]\nhidden = [300, 0]\n", "hidden must be one or more positive layer sizes"),

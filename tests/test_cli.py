@@ -186,6 +186,8 @@ def test_train_an_ensemble_and_use_its_run_folder(housing_dir, tmp_path):
                 "--epochs", "2", "--data-dir", housing_dir, "--out", out, "--verbose", "0")
     assert r.returncode == 0, r.stderr
     assert "members = 3" in (out / "config.toml").read_text()
+    assert "an ensemble of 3 such MLPs" in r.stderr + r.stdout
+    assert json.loads((out / "manifest.json").read_text())["members"] == 3
     summary = (out / "summary.txt").read_text()
     assert "member2_output" in summary and "MemberMean" in summary
     metrics = json.loads((out / "metrics.json").read_text())

@@ -1,6 +1,7 @@
 """The run folder is a contract: reopening a run uses what it stored, never the data
 files as they are now."""
 
+import html
 import json
 import shutil
 
@@ -100,10 +101,36 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     root, run = table_run
     moved = tmp_path / "moved"
     shutil.copytree(run.path, moved)
+    notes = [html.escape(n) for n in json.loads((moved / "manifest.json").read_text())["notes"]]
+    assert notes and all(n in (moved / "report.html").read_text() for n in notes)
     r = run_cli("report", moved)
     assert r.returncode == 0, r.stderr
+    page = (moved / "report.html").read_text()
+    assert "Notes on the data" in page and all(n in page for n in notes)  # kept on a rebuild
     pd.DataFrame({"x1": [3.0, -3.0], "x2": [0.0, np.nan], "colour": ["red", "purple"]}).to_csv(
         tmp_path / "new.csv", index=False)
     r = run_cli("predict", moved, tmp_path / "new.csv", "--json")
     assert r.returncode == 0, r.stderr
-    assert [row["prediction"] for row in json.loads(r.stdout)] == ["yes", "no"]
+    records = json.loads(r.stdout)
+    assert [row["prediction"] for row in records] == ["yes", "no"]
+    assert [row["notes"] for row in records] == [
+        [], ["colour: 'purple' not seen in training (coded as unknown)"]]
+
+
+def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):
+    """A built-in data set cut down with dataclasses.replace keeps the split object it was
+    loaded with; the run must not store that split as its rows."""
+    import dataclasses
+
+    ds = mlpkit.load_dataset("california-housing")
+    small = dataclasses.replace(ds, x_train=ds.x_train[:300], y_train=ds.y_train[:300],
+                                x_valid=ds.x_valid[:100], y_valid=ds.y_valid[:100],
+                                x_test=ds.x_test[:100], y_test=ds.y_test[:100])
+    run = mlpkit.train(small, epochs=2, out=tmp_path / "run", verbose=0)
+    assert (tmp_path / "run" / "heldout.npz").is_file()
+    assert not (tmp_path / "run" / "split.npz").exists()
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["split"] is None
+    assert any("differ from the split" in note for note in manifest["notes"])
+    again = mlpkit.load_run(tmp_path / "run").evaluate()
+    assert again["test_rmse"] == pytest.approx(run.metrics["test_rmse"], rel=1e-6)

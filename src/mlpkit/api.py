@@ -14,6 +14,7 @@ needs it, so ``import mlpkit`` stays cheap.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import shlex
 import signal
@@ -95,6 +96,11 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         if dataset is None:
             dataset = Run(resume).dataset if resume else data.load_for(config)
         ds = dataset
+        if not ds.split_matches():  # changed by hand: its split no longer says which rows
+            ds = dataclasses.replace(ds, split=None, notes=[*ds.notes, (
+                f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "
+                f"({ {k: v['rows'] for k, v in ds.split.summary().items()} }): the run keeps "
+                "its validation and test rows themselves (heldout.npz)")])
     for line in [*ds.notes, *describe(ds)]:
         log.info(line)
     class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
@@ -108,6 +114,9 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
         model = training.build_model(ds, config)  # under t.precision's dtype policy
         training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot)
+        if config.model.members > 1:
+            log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
+                     "its own loss; it predicts their mean")
     except BaseException:
         scale.close()
         raise
@@ -117,7 +126,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         manifest = {
             "status": "running", "started": system.now(), "dataset": ds.name, "task": ds.task,
             "preset": config.preset, "seed": config.training.seed,
-            "backend": keras.backend.backend(), "versions": system.versions(),
+            "members": config.model.members, "backend": keras.backend.backend(), "versions": system.versions(),
             "machine": system.machine(), "data": {"sizes": ds.sizes, **ds.source},
             "split": ds.split.summary() if ds.split is not None else None, "notes": ds.notes,
             "devices": distribution.describe(devices, t.batch_size, t.learning_rate),

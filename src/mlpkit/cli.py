@@ -90,8 +90,8 @@ def train(
     hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 300,100."),
     activation: Optional[str] = typer.Option(None, help="Hidden activation, e.g. relu, selu."),
     dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
-    members: Optional[int] = typer.Option(None, help="Train an ensemble of N such MLPs, "
-                                                     "each on its own loss, averaged."),
+    members: Optional[int] = typer.Option(None, help="Train an ensemble of N (1-64) such "
+                                                     "MLPs, each on its own loss, averaged."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: a new one in runs/)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),

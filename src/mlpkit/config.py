@@ -254,8 +254,12 @@ def _section(cls, values: dict, where: str):
     names = {f.name for f in dataclasses.fields(cls)}
     for key in values:
         if key not in names:
+            home = [s for s, c in SECTIONS.items()
+                    if s != where and key in {f.name for f in dataclasses.fields(c)}]
+            hint = (f" {key!r} belongs in [{home[0]}]." if home
+                    else did_you_mean(key, names))
             raise ConfigError(
-                f"unknown key {key!r} in [{where}].{did_you_mean(key, names)} "
+                f"unknown key {key!r} in [{where}].{hint} "
                 f"Known keys: {', '.join(sorted(names))}"
             )
     return {k: check_value(k, v) for k, v in values.items()}

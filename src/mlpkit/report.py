@@ -146,9 +146,10 @@ def build(run) -> Path:
 
         parts += ["<h2>Columns, as mlpkit understood them</h2>",
                   _table(TableEncoder.from_spec(ds.table).summary())]
-    if ds.notes:
+    notes = manifest.get("notes") or ds.notes  # a reopened run's data: read, not re-noted
+    if notes:
         parts += ["<h2>Notes on the data</h2>",
-                  "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in ds.notes) + "</ul>"]
+                  "<ul>" + "".join(f"<li>{html.escape(n)}</li>" for n in notes) + "</ul>"]
     if timings:
         parts += ["<h2>Timings (seconds)</h2>", _table([{k: v for k, v in timings.items()}])]
     page = ("<!doctype html><html><head><meta charset='utf-8'>"

@@ -403,14 +403,16 @@ class Run:
 
         prep = self.preprocessing
         if prep.get("table"):
+            from mlpkit.data.columns import TableEncoder
             from mlpkit.data.tables import read_table
 
             out = []
             for f in paths:
                 frame = read_table(f)
+                unseen = TableEncoder.from_spec(prep["table"]).unseen(frame)
                 for i, record in enumerate(inference.records(self.predict(frame),
                                                              prep["labels"])):
-                    out.append({"file": str(f), "row": i + 1, **record, "notes": []})
+                    out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})
             return out
         if not prep.get("image"):  # feature vectors from an .npz: .npy files of rows
             out = []

@@ -292,6 +292,23 @@ class TableEncoder:
                                        for v in _text(series)], np.float64).reshape(-1, 1))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
+    def unseen(self, df) -> list[list[str]]:
+        """For each row: a note for each category or text value the training rows never
+        held (``transform`` codes it as unknown)."""
+        import pandas as pd
+
+        df = df.rename(columns=lambda c: str(c).strip())
+        notes: list[list[str]] = [[] for _ in range(len(df))]
+        for c in self.columns:
+            if c["kind"] in DROPPED or "vocab" not in c or c["name"] not in df.columns:
+                continue
+            known = set(c["vocab"])
+            for i, v in enumerate(_text(df[c["name"]])):
+                if not pd.isna(v) and v not in known:
+                    notes[i].append(f"{c['name']}: {str(v)[:50]!r} not seen in training "
+                                    "(coded as unknown)")
+        return notes
+
     # ---- saying it -------------------------------------------------------------------
     def summary(self) -> list[dict]:
         """One row a column: name, type, encoding, missing values, why."""

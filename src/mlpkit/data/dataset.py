@@ -112,6 +112,12 @@ class Dataset:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.x_train), "valid": len(self.x_valid), "test": len(self.x_test)}
 
+    def split_matches(self) -> bool:
+        """Do the arrays still have the sizes of the split they were taken with? A copy
+        cut down or extended by hand (``dataclasses.replace``) does not."""
+        return self.split is None or all(
+            len(idx) == self.sizes[name] for name, (_, idx) in self.split.items())
+
     def preprocessing(self) -> dict:
         """Everything fitted on the training rows that turns raw input into model input:
         written to the run folder's ``preprocessing.json``."""

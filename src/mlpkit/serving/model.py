@@ -162,8 +162,6 @@ class ServedModel:
                 if col["type"] == "number" and (isinstance(v, (bool, str))):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number or null. "
                                         f"Received: {c}={v!r}"[:300])
-                if col["type"] in ("category", "text") and str(v).strip() not in col["set"]:
-                    note.append(f"{c}: {str(v)[:50]!r} not seen in training (coded as unknown)")
             notes.append(note)
         frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype="float64"
                                            if kinds[c]["type"] == "number" else "object")
@@ -172,6 +170,11 @@ class ServedModel:
             x = self.run.encode_rows(frame)
         except MlpkitError as e:
             raise ApiError(400, str(e)) from None
+        if self.run.preprocessing.get("table"):  # values never seen: as `mlpkit predict` says
+            from mlpkit.data.columns import TableEncoder
+
+            unseen = TableEncoder.from_spec(self.run.preprocessing["table"]).unseen(frame)
+            notes = [note + more for note, more in zip(notes, unseen)]
         return self.finite(np.asarray(x, np.float32)), notes
 
     def decode_image(self, data: bytes, filename: str) -> tuple[np.ndarray, list[str]]:
@@ -221,7 +224,7 @@ class ServedModel:
         except Exception:  # an incomplete run folder still serves
             out["metrics"] = None
         if self.columns:
-            out["columns"] = [{k: v for k, v in c.items() if k != "set"} for c in self.columns]
+            out["columns"] = self.columns
         return out
 
 
@@ -247,7 +250,7 @@ def table_columns(table: dict) -> list[dict]:
             if kind == "number":
                 col.update(median=c.get("median"), min=c.get("min"), max=c.get("max"))
             elif kind in ("category", "text"):
-                col.update(categories=c["vocab"], set=set(c["vocab"]))
+                col.update(categories=c["vocab"])
             out.append(col)
         return out
     ranges = table.get("ranges", {})
@@ -258,6 +261,5 @@ def table_columns(table: dict) -> list[dict]:
                         "min": lo, "max": hi})
         else:
             vocab = table["vocab"][name]
-            out.append({"name": name, "type": "category", "categories": vocab,
-                        "set": set(vocab)})
+            out.append({"name": name, "type": "category", "categories": vocab})
     return out
