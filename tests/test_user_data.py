@@ -68,8 +68,32 @@ def test_table_regression_is_inferred(tmp_path):
     run = mlpkit.train(str(tmp_path / "r.csv"), target="y", epochs=40,
                        out=tmp_path / "run", verbose=0)
     assert run.manifest["task"] == "regression"
-    assert run.model.layers[-1].activation.__name__ == "linear"
+    output = [layer for layer in run.model.layers if isinstance(layer, keras.layers.Dense)][-1]
+    assert output.activation.__name__ == "linear"
     assert run.metrics["test_rmse"] < 1.0
+
+
+def test_a_large_scale_target_trains_in_its_own_units(tmp_path):
+    """Prices around 250,000 with noise of 10,000: the table preset standardizes the target
+    for the model and a Rescaling layer gives back dollars, so the test RMSE comes near the
+    noise; without it the same MLP is still far off after the same epochs."""
+    rng = np.random.default_rng(0)
+    n = 600
+    a, b, c = rng.normal(size=n), rng.normal(size=n), rng.choice(["x", "y", "z"], n)
+    price = 250_000 + 60_000 * a - 30_000 * b + 40_000 * (c == "x") + rng.normal(0, 10_000, n)
+    pd.DataFrame({"a": a, "b": b, "c": c, "price": price}).to_csv(tmp_path / "h.csv",
+                                                                  index=False)
+    run = mlpkit.train(str(tmp_path / "h.csv"), target="price", epochs=40,
+                       out=tmp_path / "run", verbose=0)
+    assert run.config.model.target_scaling == "standardize"
+    assert isinstance(run.model.layers[-1], keras.layers.Rescaling)
+    assert run.metrics["test_rmse"] < 15_000
+    again = mlpkit.load_run(tmp_path / "run")  # the units come back with the saved model
+    assert again.evaluate()["test_rmse"] == pytest.approx(run.metrics["test_rmse"], rel=1e-6)
+    assert 150_000 < float(np.median(again.predict(again.dataset.x_test))) < 350_000
+    raw = mlpkit.train(str(tmp_path / "h.csv"), target="price", epochs=40,
+                       out=tmp_path / "raw", verbose=0, target_scaling="none")
+    assert raw.metrics["test_rmse"] > 5 * run.metrics["test_rmse"]
 
 
 def test_parquet(tmp_path):

@@ -94,7 +94,7 @@ def listed(folder: Path) -> list[Path]:
 
 # Settings added after checkpoints were first written: left out of the fingerprint at
 # their default, so that a run saved before they existed still resumes.
-NEW_AT_DEFAULT = (("model", "members", 1),)
+NEW_AT_DEFAULT = (("model", "members", 1), ("model", "target_scaling", "none"))
 
 
 def fingerprint(config) -> str:

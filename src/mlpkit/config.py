@@ -69,6 +69,10 @@ class ModelConfig:
     # More than 1: an ensemble of that many MLPs of this spec, trained together (each on
     # its own loss) and averaged (see models.build_mlp; mlpkit's jitted loop only).
     members: int = 1
+    # Regression: "standardize" fits the model to the targets standardized with the
+    # training rows' mean and standard deviation, and a fixed Rescaling layer after its
+    # output gives values in the targets' own units (the table preset sets it).
+    target_scaling: str = "none"
 
 
 @dataclass(frozen=True)
@@ -137,6 +141,8 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "embedding_size": (int, lambda v: v >= 1, "must be >= 1"),
     "embedding_sigma": (float, lambda v: v > 0, "must be > 0"),
     "members": (int, lambda v: 1 <= v <= 64, "must be between 1 and 64"),
+    "target_scaling": (str, lambda v: v in ("none", "standardize"),
+                       "must be none or standardize"),
     "weight_decay": (float, lambda v: v >= 0, "must be >= 0"),
     "seed": (int, lambda v: v >= 0, "must be >= 0"),
     "patience": (int, lambda v: v >= 0, "must be >= 0"),

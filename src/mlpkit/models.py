@@ -25,6 +25,7 @@ def build_mlp(
     categorical: dict[int, int] | None = None,
     embedding: tuple = ("none", 16, 0.1),
     members: int = 1,
+    target: tuple | None = None,
 ) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -45,6 +46,9 @@ def build_mlp(
             with its own weights (and embedding) after the shared input layers, whose
             outputs ``layers.MemberMean`` averages. mlpkit's jitted loop trains each
             member on its own loss (see ``jax_loop``), as if trained apart.
+        target: ``(mean, std)`` of the regression targets (one value per output): the
+            output layer then learns standardized targets and a fixed ``Rescaling``
+            after it (each member's) returns ``output * std + mean``.
 
     Returns:
         An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
@@ -97,8 +101,14 @@ def build_mlp(
                                             name=name(f"dense_{j}")))
             if dropout:
                 stack.append(keras.layers.Dropout(dropout, name=name(f"dropout_{j}")))
-        stack.append(keras.layers.Dense(outputs, activation=output_activation, dtype=dtype,
-                                        name=name("output")))
+        if target is not None:  # outputs in float32 under a mixed policy, then rescaled
+            stack.append(keras.layers.Dense(outputs, activation=output_activation,
+                                            dtype="float32", name=name("output")))
+            stack.append(keras.layers.Rescaling(scale=list(target[1]), offset=list(target[0]),
+                                                dtype="float32", name=name("target_units")))
+        else:
+            stack.append(keras.layers.Dense(outputs, activation=output_activation,
+                                            dtype=dtype, name=name("output")))
         return stack
 
     if members == 1:

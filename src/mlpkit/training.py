@@ -74,8 +74,24 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  normalize=ds.x_train if vectors else None,
                                  categorical=categorical,
                                  embedding=(m.embedding, m.embedding_size, m.embedding_sigma),
-                                 members=m.members)
+                                 members=m.members, target=target_scale(ds, m))
     return precision.finish_model(model, config.training.precision)
+
+
+def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
+    """``(mean, std)`` lists of the training targets for ``target_scaling =
+    "standardize"`` on a regression task (a constant target keeps std 1), else None."""
+    if m.target_scaling != "standardize" or ds.task != "regression":
+        return None
+    import numpy as np
+
+    y = np.asarray(ds.y_train, np.float64).reshape(len(ds.y_train), -1)
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    std = np.where(std > 0, std, 1.0)
+    log.info("regression targets standardized with the training rows' mean %s and standard "
+             "deviation %s; the model's last layer (Rescaling) gives back their units",
+             ", ".join(f"{v:.6g}" for v in mean), ", ".join(f"{v:.6g}" for v in std))
+    return [float(v) for v in mean], [float(v) for v in std]
 
 
 def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
