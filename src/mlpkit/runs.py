@@ -344,14 +344,19 @@ class Run:
         d = dataclasses.replace(config.data, name=str(path), validation_data=None)
         return encode_all(data.read(str(path), d), self.preprocessing)
 
-    def encode_rows(self, frame) -> np.ndarray:
-        """Raw table rows (a DataFrame) as the model's input, encoded as in training."""
+    @functools.cached_property
+    def table_encoder(self):
+        """The ``TableEncoder`` fitted on the training rows (from ``preprocessing.json``)."""
         from mlpkit.data.columns import TableEncoder
 
         table = self.preprocessing.get("table")
         if not table:
             raise ModelError(f"{self.path} was not trained on a table; pass an array.")
-        return TableEncoder.from_spec(table).transform(frame)
+        return TableEncoder.from_spec(table)
+
+    def encode_rows(self, frame) -> np.ndarray:
+        """Raw table rows (a DataFrame) as the model's input, encoded as in training."""
+        return self.table_encoder.transform(frame)
 
     def image_input(self, path) -> tuple[np.ndarray, list[str]]:
         """A PNG/JPEG or ``.npy`` file as the model's input, converted as the training
@@ -403,13 +408,12 @@ class Run:
 
         prep = self.preprocessing
         if prep.get("table"):
-            from mlpkit.data.columns import TableEncoder
             from mlpkit.data.tables import read_table
 
             out = []
             for f in paths:
                 frame = read_table(f)
-                unseen = TableEncoder.from_spec(prep["table"]).unseen(frame)
+                unseen = self.table_encoder.unseen(frame)
                 for i, record in enumerate(inference.records(self.predict(frame),
                                                              prep["labels"])):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})

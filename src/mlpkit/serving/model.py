@@ -170,11 +170,8 @@ class ServedModel:
             x = self.run.encode_rows(frame)
         except MlpkitError as e:
             raise ApiError(400, str(e)) from None
-        if self.run.preprocessing.get("table"):  # values never seen: as `mlpkit predict` says
-            from mlpkit.data.columns import TableEncoder
-
-            unseen = TableEncoder.from_spec(self.run.preprocessing["table"]).unseen(frame)
-            notes = [note + more for note, more in zip(notes, unseen)]
+        # values never seen in training, noted as `mlpkit predict` notes them
+        notes = [note + more for note, more in zip(notes, self.run.table_encoder.unseen(frame))]
         return self.finite(np.asarray(x, np.float32)), notes
 
     def decode_image(self, data: bytes, filename: str) -> tuple[np.ndarray, list[str]]:

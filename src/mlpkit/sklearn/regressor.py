@@ -22,19 +22,6 @@ class MLPRegressor(RegressorMixin, MLPEstimator):
         >>> reg.fit(x_train, y_train).predict(x_valid)
     """
 
-    def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, dropout=0.0,
-                 optimizer="adam", learning_rate=0.001, momentum=0.0, nesterov=False,
-                 batch_size="auto", epochs=200, shuffle=True, early_stopping=False,
-                 validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
-                 random_state=None, verbose=0):
-        super().__init__(
-            hidden_layer_sizes, activation, dropout=dropout, optimizer=optimizer,
-            learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
-            batch_size=batch_size, epochs=epochs, shuffle=shuffle,
-            early_stopping=early_stopping, validation_fraction=validation_fraction,
-            n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
-            random_state=random_state, verbose=verbose)
-
     def partial_fit(self, X, y, sample_weight=None):
         """One epoch over ``X`` and ``y``, continuing from the fitted model."""
         self._validate_params()
