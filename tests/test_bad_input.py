@@ -134,12 +134,28 @@ def test_config_files(untouched, tmp_path, capsys, toml, message):
     (["--class-weight", "7:2"], "7"),
     (["--optimizer", "sgdd"], "optimizer must be one of"),
     (["--checkpoint-steps", "-1"], "checkpoint_steps must be >= 0"),
+    # the parser's own errors: one line too, with where to look
+    (["--members", "two"], "Invalid value for '--members'"),
+    (["--epochs", "2.5"], "Invalid value for '--epochs'"),
+    (["--no-such-flag"], "No such option: --no-such-flag"),
+    (["--epochs"], "Option '--epochs' requires an argument"),
 ])
 def test_bad_options_leave_no_run_folder(untouched, tmp_path, capsys, args, message):
-    code, err = cli(capsys, "train", untouched / "data.npz", *TRAIN, *args,
-                    "--out", tmp_path / "run")
+    code, err = cli(capsys, "train", untouched / "data.npz", *TRAIN, "--out", tmp_path / "run",
+                    *args)
     assert_one_line(code, err, message)
     assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.parametrize("args, message", [
+    (["nosuch"], "No such command 'nosuch'. Try '"),
+    (["evaluate"], "Missing argument"),
+    (["data", "verify", "a", "b"], "unexpected extra argument"),
+])
+def test_usage_errors_are_one_line(capsys, args, message):
+    code, err = cli(capsys, *args)
+    assert_one_line(code, err, message)
+    assert "╭" not in err
 
 
 # --- data files ----------------------------------------------------------------------------

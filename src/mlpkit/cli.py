@@ -341,7 +341,18 @@ def data_verify(name: Optional[str] = typer.Argument(None, help="One data set (d
 
 def main() -> None:
     try:
-        app()
+        # standalone_mode=False: the parser's errors come here, to be printed on one line
+        code = app(standalone_mode=False)
+    except typer.Abort:
+        typer.echo("Aborted.", err=True)
+        sys.exit(1)
+    except typer.TyperException as e:  # a usage error (click's, as vendored by Typer)
+        ctx = getattr(e, "ctx", None)
+        message = e.format_message().strip().rstrip(".")
+        if message:  # (empty: no arguments at all, and the help is printed already)
+            hint = f". Try '{ctx.command_path} --help'." if ctx is not None else ""
+            typer.echo(f"Error: {message}{hint}", err=True)
+        sys.exit(getattr(e, "exit_code", 2))
     except MlpkitError as e:
         if STATE["debug"]:
             raise
@@ -350,6 +361,7 @@ def main() -> None:
     except KeyboardInterrupt:
         typer.echo("Interrupted.", err=True)
         sys.exit(130)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 if __name__ == "__main__":
