@@ -2,6 +2,7 @@
 
 import json
 
+import mlpkit
 import numpy as np
 import pytest
 from PIL import Image
@@ -58,6 +59,19 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert any("inverted" in n for n in results[2]["notes"])
     r = run_cli("predict", out, tmp_path / "b.png")
     assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")
+    # a stack of images in one .npy (as x_test[:n] is saved), or its rows 0-255
+    # (x_test.reshape(n, -1)): one record per image, numbered
+    stack = fashion.x_test[:6]
+    np.save(tmp_path / "stack.npy", stack)
+    np.save(tmp_path / "rows.npy", np.round(stack * 255).astype(np.uint8).reshape(6, -1))
+    r = run_cli("predict", out, tmp_path / "stack.npy", tmp_path / "b.png",
+                tmp_path / "rows.npy", "--json")
+    assert r.returncode == 0, r.stderr
+    results = json.loads(r.stdout)
+    expected = mlpkit.load_run(out).predict_classes(stack)
+    assert [x["prediction"] for x in results] == expected + ["Pullover"] + expected
+    assert [x.get("row") for x in results] == [1, 2, 3, 4, 5, 6, None] + [1, 2, 3, 4, 5, 6]
+    assert results[7]["notes"] == ["scaled 0-255 to 0-1"]
 
 
 @pytest.mark.parametrize("content,name,message", [

@@ -428,8 +428,11 @@ class Run:
             return out
         from mlpkit.data.images import load_for_model
 
-        loaded = [load_for_model(f, prep["image"]) for f in paths]
-        proba = self.predict(np.stack([img for img, _ in loaded])) if loaded else []
-        return [{"file": str(f), **record, "notes": notes}
-                for f, (_, notes), record in zip(paths, loaded,
-                                                 inference.records(proba, prep["labels"]))]
+        # a .npy file may hold a stack of images: one record per image, with its row
+        loaded = [(f, *load_for_model(f, prep["image"], stack=True)) for f in paths]
+        records = iter(inference.records(
+            self.predict(np.concatenate([images for _, images, _ in loaded])), prep["labels"])
+            if loaded else [])
+        return [{"file": str(f), **({"row": i + 1} if len(images) > 1 else {}),
+                 **next(records), "notes": notes}
+                for f, images, notes in loaded for i in range(len(images))]

@@ -73,13 +73,16 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
         return np.asarray(img, dtype=np.float32) / np.float32(255), notes
 
 
-def load_for_model(path, image: dict) -> tuple[np.ndarray, list[str]]:
+def load_for_model(path, image: dict, stack: bool = False) -> tuple[np.ndarray, list[str]]:
     """A PNG/JPEG or ``.npy`` file as the model's input, converted as in training.
 
     Args:
         image: the run's image spec: ``{"size": [h, w], "color": ..., "invert": "auto"|"no"}``.
             "auto" inverts an image with a light background (a photo of a shirt on
             white paper), as Fashion-MNIST is light on dark.
+        stack: return a batch, ``(n, *shape)``: one image for a picture, and for a
+            ``.npy`` file either one image or a stack of them (``(n, h, w)``, or ``(n,
+            h*w)`` rows as in ``x_test.reshape(n, -1)``).
 
     Raises:
         DataError: not an image or array, or an array of the wrong shape.
@@ -92,7 +95,7 @@ def load_for_model(path, image: dict) -> tuple[np.ndarray, list[str]]:
     if not path.is_file():
         raise DataError(f"{path} not found. Pass PNG/JPEG images or .npy arrays.")
     if path.suffix.lower() == ".npy":
-        return _array_file(path, shape)
+        return _array_file(path, shape, stack)
     try:
         arr, notes = read_image(path, size, image["color"])
     except (UnidentifiedImageError, OSError, ValueError) as e:
@@ -102,19 +105,23 @@ def load_for_model(path, image: dict) -> tuple[np.ndarray, list[str]]:
     if image.get("invert") == "auto" and border.mean() > LIGHT_BACKGROUND:
         arr = 1.0 - arr
         notes.append("inverted (light background; the model expects light on dark)")
-    return arr, notes
+    return (arr[None] if stack else arr), notes
 
 
-def _array_file(path: Path, shape: tuple) -> tuple[np.ndarray, list[str]]:
+def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list[str]]:
     try:
         arr = np.load(path, allow_pickle=False)
     except (ValueError, OSError) as e:
         raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
-    if arr.shape == (int(np.prod(shape)),):
-        arr = arr.reshape(shape)
-    if arr.shape != shape:
+    size = int(np.prod(shape))
+    if arr.shape in (shape, (size,)):
+        arr = arr.reshape((1, *shape) if stack else shape)
+    elif stack and arr.ndim >= 2 and arr.shape[1:] in (shape, (size,)):
+        arr = arr.reshape((len(arr), *shape))
+    else:
+        many = f", or n of them stacked ((n, {', '.join(map(str, shape))}) or (n, {size}))"
         raise DataError(f"{path} holds an array of shape {arr.shape}; expected "
-                        f"{'x'.join(map(str, shape))} (or {int(np.prod(shape))} values).")
+                        f"{'x'.join(map(str, shape))} (or {size} values{many if stack else ''}).")
     if not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
     arr, notes = arr.astype(np.float32), []
