@@ -277,6 +277,24 @@ def test_infer_json_matches_the_run_for_every_kind(fashion_server, band_server, 
     assert flat.json()["outputs"][0]["shape"] == [2, 10]
 
 
+def test_encoded_table_rows_must_hold_category_codes(band_server):
+    """A category column's value in an encoded row (the Open Inference Protocol's tensor;
+    the other routes take a table's raw rows) is a code: a number outside the vocabulary,
+    or a fraction, is refused."""
+    encoder = band_server.served.run.table_encoder
+    (column, codes), = encoder.categorical().items()
+    x = np.zeros((3, *band_server.served.input_shape), np.float32)
+    x[:, column] = [0, codes - 1, codes - 1]  # codes - 1: "unknown", a valid code
+    assert infer_json(band_server, x).status_code == 200
+    for bad in (codes, -1, 0.5):
+        x[2, column] = bad
+        r = infer_json(band_server, x)
+        assert r.status_code == 400, r.text
+        message = r.json()["error"]
+        assert f"{encoder.features[column]!r}" in message and "row 3" in message, message
+        assert f"from 0 to {codes - 1}" in message, message
+
+
 BAD_INFER = [  # (body, status, words in the message)
     ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32", "data": [1, 2]}]},
      400, ["784 values"]),

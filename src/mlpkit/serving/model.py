@@ -119,7 +119,26 @@ class ServedModel:
             raise ApiError(400, f"{what} must have shape [n, "
                                 f"{', '.join(map(str, self.input_shape))}]. "
                                 f"Received: shape={list(arr.shape)}")
-        return self.finite(arr.reshape(n, *self.input_shape).astype(np.float32), what)
+        return self.valid(arr.reshape(n, *self.input_shape).astype(np.float32), what)
+
+    def valid(self, x: np.ndarray, what: str = "input") -> np.ndarray:
+        """``x``, a batch of the model's input, once it holds finite numbers and (a table's
+        encoded rows) a code of its vocabulary in each category column, the vocabulary's
+        index or its size for "unknown"."""
+        self.finite(x, what)
+        if not self.table:
+            return x
+        encoder = self.run.table_encoder
+        for column, codes in encoder.categorical().items():
+            values = x[:, column]
+            bad = np.flatnonzero((values != np.round(values)) | (values < 0) | (values >= codes))
+            if bad.size:
+                raise ApiError(400, f"{what}: column {column} ({encoder.features[column]!r}) "
+                                    f"is a category code, a whole number from 0 to {codes - 1} "
+                                    f"({codes - 1}: unknown). Received: {values[bad[0]]:g} in "
+                                    f"row {bad[0] + 1}. Or send raw rows: "
+                                    '{"rows": [{"column": value, ...}]} to /predict.')
+        return x
 
     @staticmethod
     def finite(x: np.ndarray, what: str = "input") -> np.ndarray:

@@ -96,7 +96,7 @@ def infer_input(served, body: bytes, header_length: str | None):
         x = _json_data(tensor.data, dtype, count)
     if dtype == "UINT8":
         x = x.astype(np.float32) / np.float32(255)  # as the training pixels were scaled
-    x = served.finite(x.astype(np.float32, copy=False).reshape(shape[0], *served.input_shape))
+    x = served.valid(x.astype(np.float32, copy=False).reshape(shape[0], *served.input_shape))
     return x, request
 
 
