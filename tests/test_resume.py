@@ -153,6 +153,48 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_is_exact(baseline, tmp_path,
     assert not (tmp_path / "run" / "checkpoints").exists()  # model.keras is the result
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_signal_whose_exception_python_dropped_still_stops_training(baseline, tmp_path,
+                                                                     monkeypatch):
+    """SIGTERM's handler raises, but Python drops an exception raised in a garbage-collector
+    callback (JAX has one): the request is kept, and training stops at its next safe point,
+    before the run folder exists or at a step boundary with a checkpoint."""
+    import gc
+
+    from mlpkit import errors
+
+    def drop_a_stop(phase, info):  # SIGTERM landing in a gc callback, as it can
+        gc.callbacks.remove(drop_a_stop)
+        errors.stop(signal.SIGTERM)
+
+    monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
+    gc.callbacks.append(drop_a_stop)
+    gc.collect()  # returns: Python passed the exception to sys.unraisablehook
+    assert errors._STOP_REQUESTS == [signal.SIGTERM]
+    with pytest.raises(Interrupted):
+        mlpkit.train(toy(), out=tmp_path / "early", **SETTINGS)
+    assert not (tmp_path / "early").exists()
+
+    # lost once training has begun: the loop stops at its next block and saves
+    monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
+    original = checkpoints.Checkpointer.on_block_end
+    calls = []
+
+    def on_block_end(self, position, interrupted):
+        calls.append(position)
+        if len(calls) == 3:
+            errors._STOP_REQUESTS.append(signal.SIGTERM)  # what a dropped stop() leaves
+        return original(self, position, interrupted)
+
+    monkeypatch.setattr(checkpoints.Checkpointer, "on_block_end", on_block_end)
+    with pytest.raises(Interrupted, match="Resume with"):
+        mlpkit.train(toy(), out=tmp_path / "run", **SETTINGS)
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "interrupted" and manifest["checkpoint"]
+    monkeypatch.undo()
+    assert_same_run(baseline, mlpkit.resume(tmp_path / "run", dataset=toy(), verbose=0))
+
+
 def test_an_ensemble_resumes_exactly(tmp_path, monkeypatch):
     """Its members' dropout states, slots and weights come back bit for bit."""
     ds, settings = toy(), {**SETTINGS, "members": 3}

@@ -21,6 +21,7 @@ import signal
 from pathlib import Path
 
 from mlpkit import config as cfg
+from mlpkit import errors
 from mlpkit.config import resolve as resolve_config
 from mlpkit.errors import RunError
 from mlpkit.runs import Run
@@ -121,6 +122,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         scale.close()
         raise
 
+    errors.check_stop()  # a signal during start-up whose exception Python dropped
     if resume is None:
         path = runs.create(config.output.runs_dir, ds.name, config.preset, config.output.out)
         manifest = {

@@ -112,17 +112,15 @@ def train(
     """Train an MLP and write a run folder with its report."""
     import signal
 
-    from mlpkit import api
-    from mlpkit.errors import ConfigError, Interrupted
+    from mlpkit import api, errors
+    from mlpkit.errors import ConfigError
 
     settings = {k: v for k, v in locals().items()
                 if k not in ("dataset", "preset", "config", "verbose", "api", "resume", "signal",
-                             "ConfigError", "Interrupted")}
+                             "errors", "ConfigError")}
 
-    def stop(signum, frame):  # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves
-        raise Interrupted(signum)
-
-    signal.signal(signal.SIGTERM, stop)
+    # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves
+    signal.signal(signal.SIGTERM, errors.stop)
     try:
         if resume is not None:
             given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]

@@ -50,3 +50,22 @@ def did_you_mean(key: str, options) -> str:
 
     close = difflib.get_close_matches(str(key), [str(o) for o in options], n=1)
     return f" Did you mean {close[0]!r}?" if close else ""
+
+
+# Signals that asked the process to stop (SIGTERM through ``stop``). A handler's
+# exception can be lost: Python drops it when the signal lands inside a garbage-collector
+# or exit callback (as JAX registers), so the request is also kept here, and training
+# checks it at its safe points (``check_stop``).
+_STOP_REQUESTS: list[int] = []
+
+
+def stop(signum: int, frame=None) -> None:
+    """A signal handler: stop as Ctrl-C does (``Interrupted``), and remember it."""
+    _STOP_REQUESTS.append(signum)
+    raise Interrupted(signum)
+
+
+def check_stop() -> None:
+    """Raise ``Interrupted`` if ``stop`` was called, even where its exception was lost."""
+    if _STOP_REQUESTS:
+        raise Interrupted(_STOP_REQUESTS[-1])

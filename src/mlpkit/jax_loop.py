@@ -63,7 +63,7 @@ import threading
 import keras
 import numpy as np
 
-from mlpkit import distribution, layers, metrics
+from mlpkit import distribution, errors, layers, metrics
 from mlpkit.errors import Interrupted
 
 BLOCK = 128  # training steps per compiled call: progress bar updates ~14 times an epoch
@@ -380,6 +380,7 @@ class _DeferredInterrupt:
         if self.requested is not None:
             self.restore()
             raise Interrupted(self.requested, signal.Signals(self.requested).name)
+        errors.check_stop()  # a signal before fit whose exception Python dropped
 
 
 def sample_weights(y, sample_weight=None, class_weight: dict | None = None) -> np.ndarray:

@@ -17,7 +17,7 @@ from pathlib import Path
 import keras
 
 from mlpkit import config as cfg
-from mlpkit import distribution, files, jax_loop, layers, metrics, models, precision
+from mlpkit import distribution, errors, files, jax_loop, layers, metrics, models, precision
 from mlpkit.data.dataset import Dataset
 from mlpkit.errors import ConfigError
 
@@ -159,6 +159,7 @@ class HistoryCSV(keras.callbacks.Callback):
         self.rows.append(row)
         if self.path is not None:
             files.write_text(self.path, rows_to_csv(self.rows))
+        errors.check_stop()  # Keras's fit: a SIGTERM whose exception Python dropped
 
 
 def rows_to_csv(rows: list[dict]) -> str:
