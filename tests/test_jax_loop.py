@@ -28,6 +28,7 @@ import pytest
 from mlpkit import config as cfg
 from mlpkit import jax_loop, metrics, models, training
 from mlpkit.data.dataset import Dataset
+from mlpkit.errors import ConfigError
 
 TOLERANCE = {  # (rtol, atol) by jax.default_backend(): see the module docstring
     "cpu": {"history": (2e-4, 1e-6), "weights": (1e-4, 1e-6)},
@@ -100,6 +101,36 @@ def test_regression_rmse_matches_keras():
         training.compile_model(m, "regression", t)
     ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=16, validation_data=(x, y))
     assert_same_training(a, ha, b, hb, ("loss", "rmse", "val_loss", "val_rmse"))
+
+
+@pytest.mark.parametrize("task", ["multiclass", "onehot", "binary"])
+def test_label_smoothing_trains_as_keras_fit_does(task):
+    """The loop's smoothed loss is Keras's: CategoricalCrossentropy / BinaryCrossentropy
+    with label_smoothing, and for class indices mlpkit's SparseCategoricalCrossentropy,
+    which is Keras's categorical loss of the one-hot labels."""
+    x, y, w, units, activation, one_hot = _task_data(task)
+    a, b, _ = twin_models(lambda: models.build_mlp((4, 4), (8,), "relu", units, activation))
+    t = cfg.TrainingConfig(optimizer="adam", learning_rate=0.01, label_smoothing=0.2)
+    for m in (a, b):
+        training.compile_model(m, "binary" if task == "binary" else "multiclass", t,
+                               one_hot=one_hot)
+    assert jax_loop.supported(b)
+    ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=32, sample_weight=w,
+                       validation_data=(x[:20], y[:20]))
+    assert_same_training(a, ha, b, hb, ("loss", "accuracy", "val_loss", "val_accuracy"))
+    if task == "multiclass":  # the sparse loss is the categorical one of one-hot labels
+        p = b.predict(x, verbose=0)
+        smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.2)(
+            np.eye(3)[y], p)
+        np.testing.assert_allclose(b.loss(y, p), smoothed, rtol=1e-6)
+        plain = keras.losses.SparseCategoricalCrossentropy()(y, p)
+        assert abs(float(b.loss(y, p)) - float(plain)) > 1e-3  # it does smooth
+
+
+def test_label_smoothing_is_refused_for_regression():
+    model = models.build_mlp((3,), (4,), "relu", 1, None)
+    with pytest.raises(ConfigError, match="label_smoothing applies to classification"):
+        training.compile_model(model, "regression", cfg.TrainingConfig(label_smoothing=0.1))
 
 
 def test_batch_normalization_never_sees_padding():

@@ -384,8 +384,9 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
 
 
 def test_a_setting_added_later_keeps_older_runs_resumable():
-    """A run saved before ``members`` and ``target_scaling`` existed has a fingerprint
-    without them; at their defaults they stay out, any other value is a different run."""
+    """A run saved before ``members``, ``target_scaling`` and ``label_smoothing`` existed
+    has a fingerprint without them; at their defaults they stay out, any other value is a
+    different run."""
     import dataclasses
 
     from mlpkit import config as cfg
@@ -394,8 +395,12 @@ def test_a_setting_added_later_keeps_older_runs_resumable():
     c = cfg.resolve("fashion-mnist", "seed")
     before = {k: v for k, v in cfg.to_dict(c).items() if k != "output"}
     del before["model"]["members"], before["model"]["target_scaling"]
+    del before["training"]["label_smoothing"]
     assert checkpoints.fingerprint(c) == files.sha256_bytes(
         json.dumps(before, sort_keys=True).encode())
-    for change in ({"members": 2}, {"target_scaling": "standardize"}):
-        other = dataclasses.replace(c, model=dataclasses.replace(c.model, **change))
+    for section, change in (("model", {"members": 2}),
+                            ("model", {"target_scaling": "standardize"}),
+                            ("training", {"label_smoothing": 0.1})):
+        part = dataclasses.replace(getattr(c, section), **change)
+        other = dataclasses.replace(c, **{section: part})
         assert checkpoints.fingerprint(other) != checkpoints.fingerprint(c)

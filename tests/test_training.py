@@ -63,6 +63,27 @@ def test_history_and_run_api(fashion, tmp_path):
     assert loaded.config.training.epochs == 1
 
 
+def test_label_smoothing_run_reports_the_plain_loss_and_reopens(fashion, tmp_path):
+    """Label smoothing changes the training loss only: the run's test loss is the plain
+    cross-entropy of its predictions, and the saved model (with mlpkit's smoothed sparse
+    loss compiled in) reopens in safe mode."""
+    ds = small(fashion, 1000)
+    run = mlpkit.train(ds, epochs=2, optimizer="adam", learning_rate=0.002,
+                       label_smoothing=0.2, out=tmp_path / "r", verbose=0)
+    assert tomllib.loads((run.path / "config.toml").read_text())["training"][
+        "label_smoothing"] == 0.2
+    loaded = mlpkit.load_run(tmp_path / "r")
+    p = loaded.predict(ds.x_test)
+    plain = float(np.mean(-np.log(p[np.arange(len(p)), ds.y_test])))
+    assert run.metrics["test_loss"] == pytest.approx(plain, rel=1e-4)
+    assert loaded.model.loss.label_smoothing == 0.2
+    # smoothing pulls probabilities off 1: less confident than the same run without it
+    other = mlpkit.train(ds, epochs=2, optimizer="adam", learning_rate=0.002,
+                         out=tmp_path / "plain", verbose=0)
+    confidence = lambda q: float(q.max(axis=1).mean())  # noqa: E731
+    assert confidence(p) < confidence(other.predict(ds.x_test)) - 0.02
+
+
 def test_same_seed_same_result(fashion, tmp_path):
     ds = small(fashion, 500)
     a = mlpkit.train(ds, epochs=1, seed=7, out=tmp_path / "a", verbose=0)

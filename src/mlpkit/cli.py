@@ -84,6 +84,9 @@ def train(
     optimizer: Optional[str] = typer.Option(None, help="sgd, adam, adamw, rmsprop, nadam."),
     momentum: Optional[float] = typer.Option(None, help="SGD momentum."),
     nesterov: Optional[bool] = typer.Option(None, "--nesterov", help="SGD with Nesterov momentum."),
+    weight_decay: Optional[float] = typer.Option(None, help="AdamW's weight decay."),
+    label_smoothing: Optional[float] = typer.Option(
+        None, help="Classification: smooth the labels in the loss, e.g. 0.1 (0: none)."),
     schedule: Optional[str] = typer.Option(None, help="Learning rate: constant or cosine."),
     patience: Optional[int] = typer.Option(None, help="Early stopping patience (restores the "
                                                       "best weights); 0: off."),

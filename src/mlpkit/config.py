@@ -85,6 +85,9 @@ class TrainingConfig:
     nesterov: bool = False
     # AdamW's decoupled weight decay (unset: Keras's default, 0.004)
     weight_decay: float | None = None
+    # Classification: the loss's label smoothing, as Keras's cross-entropies take it
+    # (0: none); training only, the reported figures compare with the labels themselves.
+    label_smoothing: float = 0.0
     seed: int = 42
     # "balanced", or a mapping such as "0:1,1:3" (class index or name: weight)
     class_weight: str | None = None
@@ -144,6 +147,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "target_scaling": (str, lambda v: v in ("none", "standardize"),
                        "must be none or standardize"),
     "weight_decay": (float, lambda v: v >= 0, "must be >= 0"),
+    "label_smoothing": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
     "seed": (int, lambda v: v >= 0, "must be >= 0"),
     "patience": (int, lambda v: v >= 0, "must be >= 0"),
     "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),

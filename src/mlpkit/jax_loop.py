@@ -101,9 +101,29 @@ def enable_compilation_cache() -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
-def _loss_and_metric(model: keras.Model) -> tuple[str, str | None]:
-    """The compiled loss (a name in ``metrics.LOSSES``) and the name its metric logs
-    under (``None``: no metric). Raises ValueError saying why the loop cannot."""
+def _compiled_loss(loss) -> tuple[str, float]:
+    """A compiled loss as ``(name in metrics.LOSSES, label_smoothing)``: a name, or a
+    cross-entropy object (``metrics.keras_loss``) whose settings are all default but
+    ``label_smoothing``. Raises ValueError for any other."""
+    if isinstance(loss, str) and loss in metrics.LOSSES:
+        return loss, 0.0
+    if isinstance(loss, dict) and loss.get("class_name") in metrics.SMOOTHED:
+        config = dict(loss.get("config") or {})
+        smoothing = float(config.pop("label_smoothing", 0.0) or 0.0)
+        config.pop("fn", None)
+        default = type(keras.saving.deserialize_keras_object(loss))().get_config()
+        default.pop("label_smoothing", None)
+        default.pop("fn", None)
+        if config == default:
+            return metrics.SMOOTHED[loss["class_name"]], smoothing
+    raise ValueError(f"the jitted loop implements the losses {', '.join(metrics.LOSSES)} "
+                     f"(with label_smoothing at most). Received: loss={_name(loss)!r}")
+
+
+def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
+    """The compiled loss (a name in ``metrics.LOSSES``), the name its metric logs
+    under (``None``: no metric) and the loss's label smoothing. Raises ValueError
+    saying why the loop cannot."""
     if keras.backend.backend() != "jax":
         raise ValueError("the jitted loop needs the JAX backend. "
                          f"Received: backend={keras.backend.backend()!r}")
@@ -112,22 +132,19 @@ def _loss_and_metric(model: keras.Model) -> tuple[str, str | None]:
     config = model.get_compile_config()
     if not config:
         raise ValueError("the model is not compiled")
-    loss = config.get("loss")
-    if not isinstance(loss, str) or loss not in metrics.LOSSES:
-        raise ValueError(f"the jitted loop implements the losses {', '.join(metrics.LOSSES)}."
-                         f" Received: loss={_name(loss)!r}")
+    loss, smoothing = _compiled_loss(config.get("loss"))
     if config.get("loss_weights") or config.get("weighted_metrics"):
         raise ValueError("the jitted loop does not implement loss_weights or weighted_metrics")
     compiled = config.get("metrics") or []
     expected = metrics.metric_for(loss)
     if not compiled:
-        return loss, None
+        return loss, None, smoothing
     if isinstance(compiled, list) and len(compiled) == 1:
         m = compiled[0]
         if expected == "accuracy" and m == "accuracy":
-            return loss, "accuracy"
+            return loss, "accuracy", smoothing
         if expected == "rmse" and isinstance(m, dict) and _name(m) == "RootMeanSquaredError":
-            return loss, m["config"]["name"]  # logged under the name it was given
+            return loss, m["config"]["name"], smoothing  # logged under the name it was given
     raise ValueError(f"the jitted loop reports only {expected!r} beside {loss!r}. "
                      f"Received: metrics={[_name(m) for m in compiled]}")
 
@@ -178,7 +195,8 @@ class _Engine:
     """Compiled training and evaluation for one compiled model, its data on the
     device, and the training state while the loop holds it (``held``)."""
 
-    def __init__(self, model: keras.Model, loss: str, metric: str, data, valid):
+    def __init__(self, model: keras.Model, loss: str, metric: str, data, valid,
+                 smoothing: float = 0.0):
         import jax
         import jax.numpy as jnp
 
@@ -203,7 +221,7 @@ class _Engine:
                 y_pred = jnp.stack(y_pred, axis=1).reshape((n * k, *y_pred[0].shape[1:]))
                 y, w = jnp.repeat(y, k, axis=0), jnp.repeat(w, k, axis=0)
             # the loss in float32 under a mixed precision policy, as Keras's losses
-            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), smoothing)
             loss_sum = jnp.sum(losses * w)
             # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count.
             # An ensemble minimizes the sum of its members' losses, so each member gets
@@ -235,7 +253,7 @@ class _Engine:
         def evaluate(tv, ntv, x, y, mask):
             x = distribution.constrain_batch(x)
             y_pred, _ = model.stateless_call(tv, ntv, x, training=False)
-            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"))
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), smoothing)
             return jnp.sum(losses * mask), jnp.sum(stats * mask)
 
         self.train_block = jax.jit(train_block, donate_argnums=(0,))
@@ -422,7 +440,7 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
             ``errors.Interrupted`` when the loop stopped at a step boundary.
     """
     try:
-        loss, metric_name = _loss_and_metric(model)
+        loss, metric_name, smoothing = _loss_and_metric(model)
     except ValueError as e:
         raise ValueError(f"{e}. Train this model with model.fit instead.") from None
     enable_compilation_cache()
@@ -433,7 +451,7 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
             distribution.place(sample_weights(y, sample_weight, class_weight)))
     valid = (None if validation_data is None
              else tuple(map(distribution.place, validation_data[:2])))
-    engine = _Engine(model, loss, metric, data, valid)
+    engine = _Engine(model, loss, metric, data, valid, smoothing)
     model.optimizer.build(model.trainable_variables)
     n = len(x)
     verbose = 1 if verbose == "auto" else verbose

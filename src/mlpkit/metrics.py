@@ -45,6 +45,52 @@ def loss_for(task: str, one_hot: bool = False) -> str:
     return "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
 
 
+SMOOTHED = {  # Keras's loss classes taking label_smoothing, by the name in LOSSES
+    "CategoricalCrossentropy": "categorical_crossentropy",
+    "BinaryCrossentropy": "binary_crossentropy",
+    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",  # mlpkit's, below
+}
+
+
+def smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing: float = 0.0):
+    """Sparse categorical cross-entropy with label smoothing (Keras's sparse loss has
+    none): Keras's categorical cross-entropy of the one-hot labels, smoothed."""
+    ops = keras.ops
+    y = ops.one_hot(ops.cast(ops.reshape(y, (-1,)), "int32"), ops.shape(y_pred)[-1],
+                    dtype=y_pred.dtype)
+    return keras.losses.categorical_crossentropy(y, y_pred, label_smoothing=label_smoothing)
+
+
+@keras.saving.register_keras_serializable(package="mlpkit")
+class SparseCategoricalCrossentropy(keras.losses.Loss):
+    """``keras.losses.SparseCategoricalCrossentropy`` with ``label_smoothing``."""
+
+    def __init__(self, label_smoothing: float = 0.0, name="sparse_categorical_crossentropy",
+                 reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.label_smoothing = label_smoothing
+
+    def call(self, y_true, y_pred):
+        return smoothed_sparse_categorical_crossentropy(y_true, y_pred, self.label_smoothing)
+
+    def get_config(self):
+        return {**super().get_config(), "label_smoothing": self.label_smoothing}
+
+
+def keras_loss(loss: str, label_smoothing: float = 0.0):
+    """What to pass to ``model.compile(loss=...)``: the name, or with label smoothing
+    (classification), Keras's loss object that takes it (mlpkit's for sparse labels)."""
+    if not label_smoothing:
+        return loss
+    if loss == "mse":
+        raise ValueError("label_smoothing applies to classification, not regression")
+    if loss == "sparse_categorical_crossentropy":
+        return SparseCategoricalCrossentropy(label_smoothing=label_smoothing)
+    cls = {"categorical_crossentropy": keras.losses.CategoricalCrossentropy,
+           "binary_crossentropy": keras.losses.BinaryCrossentropy}[loss]
+    return cls(label_smoothing=label_smoothing)
+
+
 def metric_for(loss: str) -> str:
     """The metric reported beside ``loss``: RMSE for regression, accuracy otherwise."""
     return "rmse" if loss == "mse" else "accuracy"
@@ -55,13 +101,15 @@ def keras_metric(metric: str):
     return keras.metrics.RootMeanSquaredError(name="rmse") if metric == "rmse" else "accuracy"
 
 
-def per_sample(loss: str, y, y_pred):
+def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0):
     """Per-sample loss and per-sample metric numerator.
 
     Args:
         loss: a name in ``LOSSES``.
         y: labels as given to ``fit`` (class indices, one-hot or 0/1 rows, values).
         y_pred: the model's outputs, shape (n, outputs).
+        label_smoothing: of the loss, as Keras's cross-entropies take it (the metric
+            compares with the labels themselves).
 
     Returns:
         ``(losses, stats)``, each of shape (n,): the loss of each sample (averaged
@@ -72,7 +120,13 @@ def per_sample(loss: str, y, y_pred):
     n = ops.shape(y_pred)[0]
     if loss != "sparse_categorical_crossentropy":
         y = ops.cast(ops.reshape(y, ops.shape(y_pred)), y_pred.dtype)
-    losses = ops.mean(ops.reshape(LOSSES[loss](y, y_pred), (n, -1)), axis=1)
+    if not label_smoothing:
+        per_output = LOSSES[loss](y, y_pred)
+    elif loss == "sparse_categorical_crossentropy":
+        per_output = smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing)
+    else:
+        per_output = LOSSES[loss](y, y_pred, label_smoothing=label_smoothing)
+    losses = ops.mean(ops.reshape(per_output, (n, -1)), axis=1)
     if loss == "mse":
         diff = ops.reshape(y_pred - y, (n, -1))
         stats = ops.mean(diff * diff, axis=1)

@@ -156,7 +156,8 @@ def load_model(path: Path):
     """Load a ``.keras`` file in Keras's safe mode."""
     import keras
 
-    import mlpkit.layers  # noqa: F401  (registers OneHotColumns for loading)
+    import mlpkit.layers  # noqa: F401  (registers mlpkit's layers for loading)
+    import mlpkit.metrics  # noqa: F401  (and its loss)
 
     if not Path(path).is_file():
         raise RunError(f"{path} not found; the run did not finish. Train it again.")

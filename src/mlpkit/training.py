@@ -101,9 +101,12 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
     ``n_train`` (training rows) sizes a learning-rate schedule.
     """
     loss = metrics.loss_for(task, one_hot)
+    if training.label_smoothing and task == "regression":
+        raise ConfigError("label_smoothing applies to classification; this task is "
+                          f"regression. Received: label_smoothing={training.label_smoothing}")
     steps = -(-n_train // training.batch_size) if n_train else None
     optimizer = precision.wrap_optimizer(make_optimizer(training, steps), training.precision)
-    model.compile(loss=loss, optimizer=optimizer,
+    model.compile(loss=metrics.keras_loss(loss, training.label_smoothing), optimizer=optimizer,
                   metrics=[metrics.keras_metric(metrics.metric_for(loss))],
                   steps_per_execution=training.steps_per_execution)
     return model

@@ -96,6 +96,7 @@ def model_from_bytes(data: bytes):
     import keras
 
     import mlpkit.layers  # noqa: F401  (registers mlpkit's layers with Keras)
+    import mlpkit.metrics  # noqa: F401  (and its loss)
 
     with tempfile.TemporaryDirectory(prefix="mlpkit-") as folder:
         path = os.path.join(folder, "model.keras")
