@@ -243,6 +243,25 @@ def measured_members(r: dict) -> str:
             f"**{r['chosen_members']}**")
 
 
+def measured_sprint_selection(r: dict) -> str:
+    def name(c):
+        return (f"{'-'.join(map(str, c['hidden']))}, {c['epochs']} epochs, smoothing "
+                f"{c['label_smoothing']:g}")
+
+    runs = "; ".join(f"{name(c)}: {c['val_accuracy']:.4f} ({c['fit_seconds']:.1f} s"
+                     f"{'' if c['in_budget'] else ', over budget'})" for c in r["candidates"])
+    chosen = r["chosen"]
+    return (f"mean validation accuracy (fit seconds): {runs}; chosen: "
+            f"**{name(chosen) if chosen else 'none'}**")
+
+
+def measured_smoothing(r: dict) -> str:
+    runs = ", ".join(f"{x['label_smoothing']:g}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in r["runs"])
+    return (f"validation accuracy by label smoothing (fit seconds): {runs}; chosen: "
+            f"**{r['chosen']['label_smoothing']:g}**")
+
+
 ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("lecture_recipe_seconds_per_epoch", measured_throughput),
     ("jitted_loop_vs_fit", measured_loop),
@@ -264,6 +283,8 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("best_preset_california_housing", measured_best_housing),
     ("members_selection_best_fashion", measured_members),
     ("members_selection_best_housing", measured_members),
+    ("sprint_preset_selection", measured_sprint_selection),
+    ("smoothing_selection_best_fashion", measured_smoothing),
 ]
 
 

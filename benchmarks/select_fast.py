@@ -56,14 +56,14 @@ def training_data():
     return dataclasses.replace(ds, x_test=none, y_test=np.zeros((0,), ds.y_train.dtype))
 
 
-def one_run(ds, hidden, learning_rate, epochs, batch_size, seed) -> dict:
-    """Build, compile and fit as ``mlpkit train`` does; validation figures only.
+def one_run(ds, seed, preset="fast", **settings) -> dict:
+    """Build, compile and fit ``preset`` with ``settings`` as ``mlpkit train`` does;
+    validation figures only.
 
     The jitted loop keeps compiled programs in the mlpkit cache, so a repeated
     configuration (the second seed) skips compilation, as a user's second run does.
     """
-    c = cfg.resolve("fashion-mnist", "fast", hidden=list(hidden), learning_rate=learning_rate,
-                    epochs=epochs, batch_size=batch_size, seed=seed)
+    c = cfg.resolve("fashion-mnist", preset, seed=seed, **settings)
     keras.utils.set_random_seed(seed)
     model = training.build_model(ds, c)
     training.compile_model(model, ds.task, c.training, len(ds.x_train), ds.one_hot)
@@ -74,9 +74,9 @@ def one_run(ds, hidden, learning_rate, epochs, batch_size, seed) -> dict:
             "fit_seconds": fit_seconds, "fit_cpu_seconds": cpu_seconds}
 
 
-def choose(candidates: list[dict]) -> dict | None:
+def choose(candidates: list[dict], budget: float = BUDGET_SECONDS) -> dict | None:
     """The rule in the module docstring."""
-    within = [c for c in candidates if c["fit_seconds"] <= BUDGET_SECONDS]
+    within = [c for c in candidates if c["fit_seconds"] <= budget]
     if not within:
         return None
     return min(within, key=lambda c: (-round(c["val_accuracy"], 4), c["fit_seconds"]))
@@ -94,7 +94,8 @@ def main(quick: bool = False) -> dict:
         runs = []
         for seed in SEEDS:
             load.append(load_average())
-            runs.append(one_run(ds, hidden, lr, epochs, batch, seed))
+            runs.append(one_run(ds, seed, hidden=list(hidden), learning_rate=lr, epochs=epochs,
+                                batch_size=batch))
         c = {"hidden": list(hidden), "learning_rate": lr, "epochs": epochs,
              "batch_size": batch,
              "val_accuracy": round(statistics.mean(r["val_accuracy"] for r in runs), 5),

@@ -72,6 +72,9 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert [x["prediction"] for x in results] == expected + ["Pullover"] + expected
     assert [x.get("row") for x in results] == [1, 2, 3, 4, 5, 6, None] + [1, 2, 3, 4, 5, 6]
     assert results[7]["notes"] == ["scaled 0-255 to 0-1"]
+    np.save(tmp_path / "empty.npy", stack[:0])
+    r = run_cli("predict", out, tmp_path / "empty.npy")
+    assert r.returncode == 2 and "holds no images" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("content,name,message", [

@@ -292,6 +292,23 @@ def test_supported_names_what_the_loop_cannot_train():
     assert "metrics=['mae']" in jax_loop.unsupported(compiled(loss="mse", metrics=["mae"]))
     assert "metrics" in jax_loop.unsupported(compiled(loss="binary_crossentropy",
                                                       metrics=["accuracy", "mse"]))
+    # Keras's cross-entropy objects themselves, at their defaults but label_smoothing
+    assert jax_loop.supported(compiled(loss=keras.losses.BinaryCrossentropy(
+        label_smoothing=0.1), metrics=["accuracy"]))
+    assert jax_loop.supported(compiled(loss=metrics.keras_loss(
+        "sparse_categorical_crossentropy", 0.1), metrics=["accuracy"]))
+    for other in (keras.losses.BinaryCrossentropy(from_logits=True),
+                  keras.losses.BinaryCrossentropy(dtype="bfloat16"),
+                  keras.losses.BinaryCrossentropy(reduction="sum"),
+                  keras.losses.SparseCategoricalCrossentropy(ignore_class=0)):
+        assert jax_loop.unsupported(compiled(loss=other)), other
+
+    class CategoricalCrossentropy(keras.losses.CategoricalCrossentropy):  # a user's own
+        def call(self, y_true, y_pred):
+            return 2 * super().call(y_true, y_pred)
+
+    assert "CategoricalCrossentropy" in jax_loop.unsupported(
+        compiled(loss=CategoricalCrossentropy()))
     with pytest.raises(ValueError, match="Received: loss='huber'. Train this model with"):
         jax_loop.fit(compiled(loss="huber"), np.zeros((4, 3)), np.zeros(4), epochs=1,
                      batch_size=2)

@@ -194,6 +194,23 @@ def test_a_signal_whose_exception_python_dropped_still_stops_training(baseline, 
     monkeypatch.undo()
     assert_same_run(baseline, mlpkit.resume(tmp_path / "run", dataset=toy(), verbose=0))
 
+    # Keras's fit (engine keras): at the epoch's end, once the epoch is checkpointed
+    from mlpkit import training
+
+    monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
+    original_end = training.HistoryCSV.on_epoch_end
+
+    def on_epoch_end(self, epoch, logs=None):
+        original_end(self, epoch, logs)
+        if epoch == 2:
+            errors._STOP_REQUESTS.append(signal.SIGTERM)
+
+    monkeypatch.setattr(training.HistoryCSV, "on_epoch_end", on_epoch_end)
+    with pytest.raises(Interrupted, match="checkpoint saved after epoch 3 of 6"):
+        mlpkit.train(toy(), out=tmp_path / "fit", engine="keras", **SETTINGS)
+    assert [r["epoch"] for r in history_rows(tmp_path / "fit")] == ["1", "2", "3"]
+    monkeypatch.undo()
+
 
 def test_an_ensemble_resumes_exactly(tmp_path, monkeypatch):
     """Its members' dropout states, slots and weights come back bit for bit."""

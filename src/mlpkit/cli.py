@@ -349,10 +349,12 @@ def main() -> None:
         sys.exit(1)
     except typer.TyperException as e:  # a usage error (click's, as vendored by Typer)
         ctx = getattr(e, "ctx", None)
-        message = e.format_message().strip().rstrip(".")
-        if message:  # (empty: no arguments at all, and the help is printed already)
-            hint = f". Try '{ctx.command_path} --help'." if ctx is not None else ""
-            typer.echo(f"Error: {message}{hint}", err=True)
+        if type(e).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as it is
+            e.show()  # (with Rich, printed already: the message is then empty)
+        else:
+            message = e.format_message().strip().rstrip(".")
+            where = ctx.command_path if ctx is not None else "mlpkit"
+            typer.echo(f"Error: {message}. Try '{where} --help'.", err=True)
         sys.exit(getattr(e, "exit_code", 2))
     except MlpkitError as e:
         if STATE["debug"]:

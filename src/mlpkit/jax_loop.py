@@ -102,22 +102,26 @@ def enable_compilation_cache() -> None:
 
 
 def _compiled_loss(loss) -> tuple[str, float]:
-    """A compiled loss as ``(name in metrics.LOSSES, label_smoothing)``: a name, or a
-    cross-entropy object (``metrics.keras_loss``) whose settings are all default but
-    ``label_smoothing``. Raises ValueError for any other."""
+    """The compiled loss (``model.loss``) as ``(name in metrics.LOSSES, label_smoothing)``:
+    a name, or one of Keras's cross-entropy classes (or mlpkit's smoothed sparse one,
+    ``metrics.keras_loss``) itself, not a subclass, with every setting at its default
+    but ``label_smoothing``. Raises ValueError for any other."""
     if isinstance(loss, str) and loss in metrics.LOSSES:
         return loss, 0.0
-    if isinstance(loss, dict) and loss.get("class_name") in metrics.SMOOTHED:
-        config = dict(loss.get("config") or {})
-        smoothing = float(config.pop("label_smoothing", 0.0) or 0.0)
-        config.pop("fn", None)
-        default = type(keras.saving.deserialize_keras_object(loss))().get_config()
-        default.pop("label_smoothing", None)
-        default.pop("fn", None)
-        if config == default:
-            return metrics.SMOOTHED[loss["class_name"]], smoothing
+    names = {keras.losses.CategoricalCrossentropy: "categorical_crossentropy",
+             keras.losses.BinaryCrossentropy: "binary_crossentropy",
+             keras.losses.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
+             metrics.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy"}
+    if type(loss) in names:
+        config = loss.get_config()
+        if (not config.get("from_logits", False) and config.get("axis", -1) == -1
+                and config.get("ignore_class") is None
+                and loss.reduction == "sum_over_batch_size"
+                and keras.backend.standardize_dtype(loss.dtype) == "float32"):
+            return names[type(loss)], float(config.get("label_smoothing", 0.0) or 0.0)
     raise ValueError(f"the jitted loop implements the losses {', '.join(metrics.LOSSES)} "
-                     f"(with label_smoothing at most). Received: loss={_name(loss)!r}")
+                     f"(float32, from probabilities, smoothed at most). Received: "
+                     f"loss={_name(loss)!r}")
 
 
 def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
@@ -132,7 +136,7 @@ def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
     config = model.get_compile_config()
     if not config:
         raise ValueError("the model is not compiled")
-    loss, smoothing = _compiled_loss(config.get("loss"))
+    loss, smoothing = _compiled_loss(model.loss)
     if config.get("loss_weights") or config.get("weighted_metrics"):
         raise ValueError("the jitted loop does not implement loss_weights or weighted_metrics")
     compiled = config.get("metrics") or []
@@ -150,8 +154,10 @@ def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
 
 
 def _name(spec) -> str:
-    """A loss or metric as ``get_compile_config`` gives it: a name or a config."""
-    return spec.get("class_name", str(spec)) if isinstance(spec, dict) else str(spec)
+    """A loss or metric: a name, a config (``get_compile_config``) or an object."""
+    if isinstance(spec, dict):
+        return spec.get("class_name", str(spec))
+    return spec if isinstance(spec, str) else type(spec).__name__
 
 
 def unsupported(model: keras.Model) -> str | None:

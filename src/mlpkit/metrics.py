@@ -45,13 +45,6 @@ def loss_for(task: str, one_hot: bool = False) -> str:
     return "categorical_crossentropy" if one_hot else "sparse_categorical_crossentropy"
 
 
-SMOOTHED = {  # Keras's loss classes taking label_smoothing, by the name in LOSSES
-    "CategoricalCrossentropy": "categorical_crossentropy",
-    "BinaryCrossentropy": "binary_crossentropy",
-    "SparseCategoricalCrossentropy": "sparse_categorical_crossentropy",  # mlpkit's, below
-}
-
-
 def smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing: float = 0.0):
     """Sparse categorical cross-entropy with label smoothing (Keras's sparse loss has
     none): Keras's categorical cross-entropy of the one-hot labels, smoothed."""

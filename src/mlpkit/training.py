@@ -162,7 +162,14 @@ class HistoryCSV(keras.callbacks.Callback):
         self.rows.append(row)
         if self.path is not None:
             files.write_text(self.path, rows_to_csv(self.rows))
-        errors.check_stop()  # Keras's fit: a SIGTERM whose exception Python dropped
+
+
+class StopCheck(keras.callbacks.Callback):
+    """Keras's fit: stop at an epoch's end for a signal whose exception Python dropped
+    (``errors.check_stop``). Last of the callbacks, so the epoch is checkpointed first."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        errors.check_stop()
 
 
 def rows_to_csv(rows: list[dict]) -> str:
@@ -222,6 +229,7 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     if checkpointer is not None and training.checkpoint_steps:
         log.info("checkpoint_steps applies to mlpkit's jitted loop; Keras's fit saves a "
                  "checkpoint at each epoch's end only")
+    callbacks.append(StopCheck())  # (the jitted loop checks before each of its blocks)
     # The lecture: "if both class_weight and sample_weight are provided, Keras
     # multiplies them". Keras 3's fit refuses both at once, so mlpkit multiplies.
     weights = None

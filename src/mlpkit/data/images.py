@@ -117,6 +117,8 @@ def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list
     if arr.shape in (shape, (size,)):
         arr = arr.reshape((1, *shape) if stack else shape)
     elif stack and arr.ndim >= 2 and arr.shape[1:] in (shape, (size,)):
+        if not len(arr):
+            raise DataError(f"{path} holds no images (an array of shape {arr.shape}).")
         arr = arr.reshape((len(arr), *shape))
     else:
         many = f", or n of them stacked ((n, {', '.join(map(str, shape))}) or (n, {size}))"
