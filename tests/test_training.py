@@ -195,3 +195,11 @@ def test_the_prediction_cache_does_not_keep_models_alive():
     del model
     gc.collect()
     assert ref() is None
+
+
+@pytest.mark.parametrize("optimizer", ["sgd", "adam", "adamw", "rmsprop", "nadam"])
+def test_weight_decay_reaches_every_optimizer(optimizer):
+    made = training.make_optimizer(cfg.TrainingConfig(optimizer=optimizer, weight_decay=0.05))
+    assert made.weight_decay == 0.05
+    unset = training.make_optimizer(cfg.TrainingConfig(optimizer=optimizer))
+    assert unset.weight_decay == (0.004 if optimizer == "adamw" else None)

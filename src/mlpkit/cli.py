@@ -84,7 +84,8 @@ def train(
     optimizer: Optional[str] = typer.Option(None, help="sgd, adam, adamw, rmsprop, nadam."),
     momentum: Optional[float] = typer.Option(None, help="SGD momentum."),
     nesterov: Optional[bool] = typer.Option(None, "--nesterov", help="SGD with Nesterov momentum."),
-    weight_decay: Optional[float] = typer.Option(None, help="AdamW's weight decay."),
+    weight_decay: Optional[float] = typer.Option(
+        None, help="Decoupled weight decay (any optimizer; AdamW's default 0.004)."),
     label_smoothing: Optional[float] = typer.Option(
         None, help="Classification: smooth the labels in the loss, e.g. 0.1 (0: none)."),
     schedule: Optional[str] = typer.Option(None, help="Learning rate: constant or cosine."),

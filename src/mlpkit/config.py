@@ -83,7 +83,8 @@ class TrainingConfig:
     epochs: int = 30
     batch_size: int = 32
     nesterov: bool = False
-    # AdamW's decoupled weight decay (unset: Keras's default, 0.004)
+    # Keras's decoupled weight decay, for any optimizer (unset: AdamW's default 0.004,
+    # none for the others)
     weight_decay: float | None = None
     # Classification: the loss's label smoothing, as Keras's cross-entropies take it
     # (0: none); training only, the reported figures compare with the labels themselves.

@@ -36,17 +36,18 @@ def make_optimizer(training: cfg.TrainingConfig,
         if not steps_per_epoch:
             raise ValueError("a cosine schedule needs steps_per_epoch")
         lr = keras.optimizers.schedules.CosineDecay(lr, training.epochs * steps_per_epoch)
+    # weight decay: Keras's decoupled one, which every Keras optimizer takes (unset:
+    # AdamW's default 0.004, none for the others)
+    decay = {} if training.weight_decay is None else {"weight_decay": training.weight_decay}
     if training.optimizer == "sgd":
         return keras.optimizers.SGD(learning_rate=lr, momentum=training.momentum,
-                                    nesterov=training.nesterov)
-    if training.optimizer == "adamw" and training.weight_decay is not None:
-        return keras.optimizers.AdamW(learning_rate=lr, weight_decay=training.weight_decay)
+                                    nesterov=training.nesterov, **decay)
     return {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
         "rmsprop": keras.optimizers.RMSprop,
         "nadam": keras.optimizers.Nadam,
-    }[training.optimizer](learning_rate=lr)
+    }[training.optimizer](learning_rate=lr, **decay)
 
 
 OUTPUT_ACTIVATION = {"multiclass": "softmax", "binary": "sigmoid", "multilabel": "sigmoid",
