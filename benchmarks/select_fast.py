@@ -74,6 +74,40 @@ def one_run(ds, seed, preset="fast", **settings) -> dict:
             "fit_seconds": fit_seconds, "fit_cpu_seconds": cpu_seconds}
 
 
+def summarize(settings: dict, runs: list[dict], budget: float = BUDGET_SECONDS) -> dict:
+    """One candidate's row: its settings, the mean validation accuracy over its runs, the
+    faster fit (the other one compiled), and whether that is within ``budget``."""
+    c = {**settings,
+         "val_accuracy": round(statistics.mean(r["val_accuracy"] for r in runs), 5),
+         "val_accuracy_by_seed": [round(r["val_accuracy"], 4) for r in runs],
+         "fit_seconds": round(min(r["fit_seconds"] for r in runs), 2),
+         "fit_seconds_by_seed": [round(r["fit_seconds"], 2) for r in runs],
+         "fit_cpu_seconds_by_seed": [round(r["fit_cpu_seconds"], 2) for r in runs]}
+    c["in_budget"] = c["fit_seconds"] <= budget
+    return c
+
+
+def report(label: str, c: dict) -> None:
+    print(f"{label}: val {c['val_accuracy']:.4f} {c['val_accuracy_by_seed']}  "
+          f"fit {c['fit_seconds']:.2f} s {c['fit_seconds_by_seed']}"
+          f"{'' if c['in_budget'] else '  (over budget)'}", flush=True)
+
+
+def record(figure: str, title: str, candidates: list[dict], budget: float, ds, load,
+           **extra) -> dict:
+    """Choose among ``candidates`` (``choose``) and record them as ``figure``."""
+    chosen = choose(candidates, budget)
+    print("chosen:", chosen, flush=True)
+    return emit({
+        "figure": figure, "title": title,
+        "goal": f"highest mean validation accuracy (seeds {', '.join(map(str, SEEDS))}) "
+                f"with fit <= {budget:g} s",
+        "holds": chosen is not None, "seeds": SEEDS, "budget_seconds": budget, **extra,
+        "train_images": len(ds.x_train), "validation_images": len(ds.x_valid),
+        "candidates": candidates, "chosen": chosen,
+    }, load)
+
+
 def choose(candidates: list[dict], budget: float = BUDGET_SECONDS) -> dict | None:
     """The rule in the module docstring."""
     within = [c for c in candidates if c["fit_seconds"] <= budget]
@@ -96,30 +130,13 @@ def main(quick: bool = False) -> dict:
             load.append(load_average())
             runs.append(one_run(ds, seed, hidden=list(hidden), learning_rate=lr, epochs=epochs,
                                 batch_size=batch))
-        c = {"hidden": list(hidden), "learning_rate": lr, "epochs": epochs,
-             "batch_size": batch,
-             "val_accuracy": round(statistics.mean(r["val_accuracy"] for r in runs), 5),
-             "val_accuracy_by_seed": [round(r["val_accuracy"], 4) for r in runs],
-             "fit_seconds": round(min(r["fit_seconds"] for r in runs), 2),
-             "fit_seconds_by_seed": [round(r["fit_seconds"], 2) for r in runs],
-             "fit_cpu_seconds_by_seed": [round(r["fit_cpu_seconds"], 2) for r in runs]}
-        c["in_budget"] = c["fit_seconds"] <= BUDGET_SECONDS
+        c = summarize({"hidden": list(hidden), "learning_rate": lr, "epochs": epochs,
+                       "batch_size": batch}, runs)
         candidates.append(c)
-        print(f"{'-'.join(map(str, hidden)):>8} lr {lr:<6} epochs {epochs:>2} batch {batch:>3}: "
-              f"val {c['val_accuracy']:.4f} {c['val_accuracy_by_seed']}  "
-              f"fit {c['fit_seconds']:.2f} s {c['fit_seconds_by_seed']}"
-              f"{'' if c['in_budget'] else '  (over budget)'}", flush=True)
-    chosen = choose(candidates)
-    print("chosen:", chosen, flush=True)
-    return emit({
-        "figure": "fast_preset_selection",
-        "title": "`fast` preset, chosen on validation data",
-        "goal": f"highest mean validation accuracy (seeds {', '.join(map(str, SEEDS))}) "
-                f"with fit <= {BUDGET_SECONDS:g} s",
-        "holds": chosen is not None, "seeds": SEEDS, "budget_seconds": BUDGET_SECONDS,
-        "quick": quick, "train_images": len(ds.x_train), "validation_images": len(ds.x_valid),
-        "candidates": candidates, "chosen": chosen,
-    }, load)
+        report(f"{'-'.join(map(str, hidden)):>8} lr {lr:<6} epochs {epochs:>2} "
+               f"batch {batch:>3}", c)
+    return record("fast_preset_selection", "`fast` preset, chosen on validation data",
+                  candidates, BUDGET_SECONDS, ds, load, quick=quick)
 
 
 if __name__ == "__main__":

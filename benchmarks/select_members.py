@@ -53,15 +53,16 @@ def without_test(dataset: str):
     return dataclasses.replace(ds, x_test=none, y_test=np.zeros((0,), ds.y_train.dtype))
 
 
-def one_run(ds, dataset: str, preset: str, members: int) -> dict:
-    """Build, compile and fit as ``mlpkit train`` does; the validation figure only."""
-    c = cfg.resolve(dataset, preset, members=members, seed=SEED)
+def one_run(ds, dataset: str, preset: str, **settings) -> dict:
+    """Build, compile and fit ``preset`` with ``settings`` (e.g. ``members=3``) as ``mlpkit
+    train`` does, at SEED; the settings and the validation figures."""
+    c = cfg.resolve(dataset, preset, seed=SEED, **settings)
     keras.utils.set_random_seed(SEED)
     model = training.build_model(ds, c)
     training.compile_model(model, ds.task, c.training, len(ds.x_train), ds.one_hot)
     t = time.perf_counter()
     history = training.fit(model, ds, c.training, None, verbose=0)
-    return {"members": members, "fit_seconds": round(time.perf_counter() - t, 1),
+    return {**settings, "fit_seconds": round(time.perf_counter() - t, 1),
             "params": model.count_params(),
             **{k: round(float(v[-1]), 5) for k, v in history.history.items()
                if k.startswith("val_")}}
@@ -87,7 +88,7 @@ def main(name: str, sizes=None) -> dict:
     runs, load = [], []
     for members in sizes:
         load.append(load_average())
-        r = one_run(ds, dataset, preset, members)
+        r = one_run(ds, dataset, preset, members=members)
         load.append(load_average())
         runs.append(r)
         print(f"{name} members {members}: {metric} {r[metric]:.4f}  fit {r['fit_seconds']} s",

@@ -16,28 +16,12 @@ comment; bench_best.py then measures the preset's test figure over its seeds.
 
 from __future__ import annotations
 
-import time
-
 from common import emit, load_average
-from select_members import MIN_GAIN, SEED, without_test
+from select_members import MIN_GAIN, SEED, one_run, without_test
 
-import keras  # noqa: E402
-
-from mlpkit import config as cfg  # noqa: E402
-from mlpkit import jax_loop, training  # noqa: E402
+from mlpkit import jax_loop  # noqa: E402
 
 SMOOTHING = (0.0, 0.1, 0.2)
-
-
-def one_run(ds, smoothing: float) -> dict:
-    c = cfg.resolve("fashion-mnist", "best", label_smoothing=smoothing, seed=SEED)
-    keras.utils.set_random_seed(SEED)
-    model = training.build_model(ds, c)
-    training.compile_model(model, ds.task, c.training, len(ds.x_train), ds.one_hot)
-    t = time.perf_counter()
-    history = training.fit(model, ds, c.training, None, verbose=0)
-    return {"label_smoothing": smoothing, "fit_seconds": round(time.perf_counter() - t, 1),
-            "val_accuracy": round(float(history.history["val_accuracy"][-1]), 5)}
 
 
 def main() -> dict:
@@ -47,7 +31,8 @@ def main() -> dict:
     runs, load = [], []
     for smoothing in SMOOTHING:
         load.append(load_average())
-        runs.append(one_run(ds, smoothing))
+        r = one_run(ds, "fashion-mnist", "best", label_smoothing=smoothing)
+        runs.append({k: r[k] for k in ("label_smoothing", "fit_seconds", "val_accuracy")})
         print(runs[-1], flush=True)
     best = max(runs, key=lambda r: r["val_accuracy"])
     chosen = best if best["val_accuracy"] - runs[0]["val_accuracy"] >= MIN_GAIN else runs[0]

@@ -24,10 +24,8 @@ into ``src/mlpkit/presets/fashion-mnist.sprint.toml`` by hand, with a comment;
 
 from __future__ import annotations
 
-import statistics
-
-from common import emit, load_average
-from select_fast import SEEDS, choose, one_run, training_data
+from common import load_average
+from select_fast import SEEDS, one_run, record, report, summarize, training_data
 
 from mlpkit import jax_loop  # noqa: E402
 
@@ -47,28 +45,13 @@ def main() -> dict:
             load.append(load_average())
             runs.append(one_run(ds, seed, "sprint", hidden=list(hidden), epochs=epochs,
                                 label_smoothing=smoothing))
-        c = {"hidden": list(hidden), "epochs": epochs, "label_smoothing": smoothing,
-             "val_accuracy": round(statistics.mean(r["val_accuracy"] for r in runs), 5),
-             "val_accuracy_by_seed": [round(r["val_accuracy"], 4) for r in runs],
-             "fit_seconds": round(min(r["fit_seconds"] for r in runs), 2),
-             "fit_seconds_by_seed": [round(r["fit_seconds"], 2) for r in runs]}
-        c["in_budget"] = c["fit_seconds"] <= BUDGET_SECONDS
+        c = summarize({"hidden": list(hidden), "epochs": epochs,
+                       "label_smoothing": smoothing}, runs, BUDGET_SECONDS)
         candidates.append(c)
-        print(f"{'-'.join(map(str, hidden)):>8} epochs {epochs:>2} smoothing {smoothing:<4}: "
-              f"val {c['val_accuracy']:.4f} {c['val_accuracy_by_seed']}  "
-              f"fit {c['fit_seconds']:.2f} s {c['fit_seconds_by_seed']}"
-              f"{'' if c['in_budget'] else '  (over budget)'}", flush=True)
-    chosen = choose(candidates, BUDGET_SECONDS)
-    print("chosen:", chosen, flush=True)
-    return emit({
-        "figure": "sprint_preset_selection",
-        "title": "`sprint` preset's label smoothing and length, chosen on validation data",
-        "goal": f"highest mean validation accuracy (seeds {', '.join(map(str, SEEDS))}) "
-                f"with fit <= {BUDGET_SECONDS:g} s",
-        "holds": chosen is not None, "seeds": SEEDS, "budget_seconds": BUDGET_SECONDS,
-        "train_images": len(ds.x_train), "validation_images": len(ds.x_valid),
-        "candidates": candidates, "chosen": chosen,
-    }, load)
+        report(f"{'-'.join(map(str, hidden)):>8} epochs {epochs:>2} smoothing {smoothing:<4}", c)
+    return record("sprint_preset_selection",
+                  "`sprint` preset's label smoothing and length, chosen on validation data",
+                  candidates, BUDGET_SECONDS, ds, load)
 
 
 if __name__ == "__main__":
