@@ -59,6 +59,7 @@ def preset_settings(dataset: str, preset: str) -> dict:
             "dropout": m.dropout,
             "embedding": m.embedding, "optimizer": t.optimizer,
             "learning_rate": t.learning_rate, "weight_decay": t.weight_decay,
+            "label_smoothing": t.label_smoothing,
             "schedule": t.schedule, "epochs": t.epochs, "batch_size": t.batch_size}
 
 
