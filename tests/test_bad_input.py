@@ -24,6 +24,7 @@ import tomllib
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from mlpkit import files
@@ -287,6 +288,26 @@ def test_a_model_file_carrying_code_is_refused_by_safe_mode(untouched, tmp_path,
         code, err = cli(capsys, *args)
         assert_one_line(code, err, "safe_mode", "Lambda")
     assert snapshot(run) == before
+
+
+def test_a_diverging_run_stops_with_one_line_and_no_nan_results(tmp_path, capsys):
+    """SGD at 0.01 on prices in the hundreds of thousands: the loss is NaN after the first
+    epoch. The run stops there, says why and what to change, and writes no NaN figures."""
+    rng = np.random.default_rng(0)
+    area, rooms = rng.uniform(50, 200, 300), rng.integers(1, 6, 300)
+    price = 1500 * area + 20000 * rooms + rng.normal(0, 10000, 300)
+    pd.DataFrame({"area": area, "rooms": rooms, "price": price}).to_csv(tmp_path / "h.csv",
+                                                                       index=False)
+    code, err = cli(capsys, "train", tmp_path / "h.csv", "--target", "price", "--optimizer",
+                    "sgd", "--learning-rate", "0.01", "--epochs", "3", "--verbose", "0",
+                    "--out", tmp_path / "run")
+    assert_one_line(code, err, "training diverged: the loss was nan in epoch 1",
+                    "Lower the learning rate (now 0.01", "target's own units")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    assert manifest["status"] == "failed" and "Diverged" in manifest["error"]
+    assert not (tmp_path / "run" / "metrics.json").exists()
+    assert not (tmp_path / "run" / "model.keras").exists()
+    assert not list((tmp_path / "run").glob("checkpoints/*.npz"))  # no NaN epoch kept
 
 
 def test_read_only_output_folder(untouched, tmp_path, capsys):

@@ -27,6 +27,10 @@ class RunError(MlpkitError):
     """A run folder is missing, incomplete or cannot be written."""
 
 
+class Diverged(MlpkitError):
+    """The training loss stopped being a finite number (too high a learning rate)."""
+
+
 class Interrupted(KeyboardInterrupt):
     """Training stopped by a signal (SIGINT: Ctrl-C, or SIGTERM) at a step boundary.
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+import math
 import time
 from pathlib import Path
 
@@ -165,6 +166,28 @@ class HistoryCSV(keras.callbacks.Callback):
             files.write_text(self.path, rows_to_csv(self.rows))
 
 
+class Divergence(keras.callbacks.Callback):
+    """Stops training when an epoch's loss is NaN or infinite (``errors.Diverged``),
+    before that epoch is checkpointed: the weights are no use past that point."""
+
+    def __init__(self, training: cfg.TrainingConfig, task: str | None):
+        super().__init__()
+        self.training, self.task = training, task
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is None or math.isfinite(loss):
+            return
+        t = self.training
+        units = (" The loss is in the target's own units, so with SGD a target of large "
+                 "values needs a far smaller rate." if self.task == "regression"
+                 and t.optimizer == "sgd" else "")
+        raise errors.Diverged(
+            f"training diverged: the loss was {loss} in epoch {epoch + 1}. Lower the learning "
+            f"rate (now {t.learning_rate:g}; `mlpkit lr-find` suggests one) or use "
+            f"--optimizer adam.{units}")
+
+
 class StopCheck(keras.callbacks.Callback):
     """Keras's fit: stop at an epoch's end for a signal whose exception Python dropped
     (``errors.check_stop``). Last of the callbacks, so the epoch is checkpointed first."""
@@ -199,7 +222,7 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     ``callbacks``: more Keras callbacks (e.g. a tuning trial's pruning), after these.
     """
     extra = list(callbacks)
-    callbacks: list = [HistoryCSV(history_path)]
+    callbacks: list = [HistoryCSV(history_path), Divergence(training, ds.task)]
     if training.patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=training.patience, restore_best_weights=True))

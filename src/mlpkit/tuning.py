@@ -38,7 +38,7 @@ import numpy as np
 
 from mlpkit import config as cfg
 from mlpkit import study_folder
-from mlpkit.errors import ConfigError
+from mlpkit.errors import ConfigError, Diverged
 from mlpkit.search_space import Param, suggest
 from mlpkit.study_folder import counts, redact
 
@@ -211,6 +211,8 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
         try:
             history = training.fit(model, trial_ds, fitting, None, 0, class_weight,
                                    callbacks=[pruning])
+        except Diverged as e:  # a rate too high for this trial: a poor trial, not an error
+            raise optuna.TrialPruned(str(e)) from None
         finally:
             trial.set_user_attr("fit_seconds", round(time.perf_counter() - start, 2))
             done = getattr(model, "history", None)
