@@ -130,6 +130,11 @@ TRAINS = [
     ("target-with-separators", lambda tmp: csv(tmp, base().assign(
         label=[f"{v:,.0f}" for v in RNG.uniform(1000, 90000, N)])), {},
      "target 'label' read as numbers", lambda r: r.task == "regression"),
+    ("target-in-dollars", lambda tmp: csv(tmp, base().assign(
+        label=[f"${v:,.0f}" for v in RNG.uniform(100_000, 900_000, N)])), {},
+     "currency or percent signs removed", lambda r: r.task == "regression"),
+    ("percent-feature", with_column("rate", [f"{v:.1f}%" for v in RNG.uniform(0, 30, N)]),
+     {}, "currency or percent signs removed", lambda r: kind(r, "rate") == "number"),
     ("two-numeric-targets", lambda tmp: csv(tmp, base().assign(
         y2=RNG.normal(size=N), label=RNG.normal(size=N))), {"target": "label,y2"}, None,
      lambda r: r.task == "regression" and [l for l in r.model.layers if isinstance(l, keras.layers.Dense)][-1].units == 2),
@@ -164,6 +169,11 @@ REFUSED = [
     ("two-text-targets", lambda tmp: csv(tmp, base().assign(y2="a")), {"target": "label,y2"},
      "several target columns"),
     ("one-class", lambda tmp: csv(tmp, base().assign(label="yes")), {}, "one class only"),
+    ("text-labels-all-distinct", lambda tmp: csv(tmp, base().assign(
+        label=[f"item {i}" for i in range(N)])), {}, "too many to be classes"),
+    ("classes-too-rare-to-score", lambda tmp: csv(tmp, base().assign(
+        label=[f"item {i}" for i in range(N)])), {"task": "multiclass"},
+     "classes are too rare to learn and to score"),
     ("regression-on-text", lambda tmp: csv(tmp, base()), {"task": "regression"},
      "the task is regression"),
     ("multilabel-on-single", lambda tmp: csv(tmp, base()), {"task": "multilabel"},

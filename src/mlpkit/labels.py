@@ -46,6 +46,13 @@ def infer_task(y, forced: str = "auto") -> tuple[str, str]:
         return "binary", f"two label values ({', '.join(map(str, values[:2]))})"
     if kind == "multiclass":
         if y.dtype.kind in "USb":
+            if len(values) > MAX_CLASSES and len(values) > len(y) / 2:
+                raise DataError(
+                    f"the labels hold {len(values)} distinct text values in {len(y)} rows "
+                    f"(e.g. {', '.join(map(repr, values[:3].tolist()))}): too many to be "
+                    "classes. If they are numbers with other signs or words, make the column "
+                    "numbers; to classify, choose a column with fewer values (or pass "
+                    "--task multiclass to insist).")
             return "multiclass", f"{len(values)} text labels"
         if y.dtype.kind in "iu" and len(values) <= MAX_CLASSES:
             return "multiclass", f"{len(values)} integer labels (at most {MAX_CLASSES} are classes)"

@@ -125,6 +125,12 @@ def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) 
             known = labels.known(sp.take(src.parts[part].y, idx))
             if not known.all():
                 gone = sorted({str(v) for v in sp.take(src.parts[part].y, idx[~known])})
+                if not known.any():
+                    raise DataError(
+                        f"none of the {len(idx)} {name} rows has a class that the training "
+                        f"rows hold ({len(labels.class_names)} classes there): the classes "
+                        "are too rare to learn and to score. Choose a target with fewer "
+                        "classes, or give more rows per class.")
                 notes.append(f"{name}: {int((~known).sum())} rows dropped, their classes never "
                              f"appear in the training rows: {gone[:10]}")
                 idx = idx[known]

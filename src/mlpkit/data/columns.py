@@ -4,7 +4,8 @@ Each column gets a type by rules a person can read (``infer``), checked in this
 order:
 
 - empty: no value at all; constant: one value only. Both are dropped.
-- number: numbers, also when written as text with thousands separators ("1,234.5")
+- number: numbers, also when written as text with thousands separators ("1,234.5") or
+  a currency or percent sign ("$279,655", "12.5%")
   or with a few placeholders ("?", "n/a", "-"), which become missing values.
 - boolean: two values such as true/false, yes/no, y/n, t/f.
 - datetime: text that parses as dates; becomes year, month, day, day of week
@@ -46,6 +47,8 @@ NUMBER_SHARE = 0.95  # of the non-placeholder values, to call a text column numb
 DATE_SHARE = 0.9
 ID_NAME = re.compile(r"^(id|uuid|guid|key|index)$|(_|\b)id$|^id_", re.IGNORECASE)
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:[^\d]|$))")
+# a currency sign or a percent sign beside a number: "$279,655", "-€5", "12.5 %"
+SYMBOLS = re.compile(r"^([-+]?)\s*[$€£¥]\s*(?=[-+]?[\d.])|(?<=[\d.])\s*%$")
 DATE_PARTS = ("year", "month", "day", "day_of_week")
 
 
@@ -72,14 +75,16 @@ def to_numbers(series):
     present = ~placeholder
     if not present.any():
         return None, {}
-    cleaned = text.str.replace(THOUSANDS, "", regex=True)
+    unsigned = text.str.replace(SYMBOLS, r"\1", regex=True)
+    cleaned = unsigned.str.replace(THOUSANDS, "", regex=True)
     values = pd.to_numeric(cleaned.where(present), errors="coerce").astype(np.float64)
     parsed = values.notna() & present
     if parsed[present].mean() < NUMBER_SHARE:
         return None, {}
     unparsed = present & ~parsed
     return values.where(parsed), {
-        "separators": int((cleaned != text)[parsed].sum()),
+        "separators": int((cleaned != unsigned)[parsed].sum()),
+        "symbols": int((unsigned != text)[parsed].sum()),
         "placeholders": int((placeholder & series.notna()).sum()),
         "unparsed": int(unparsed.sum()),
         "examples": text[unparsed].head(3).tolist()}
@@ -188,6 +193,8 @@ class TableEncoder:
             said = []
             if info.get("separators"):
                 said.append(f"{info['separators']} thousands separators removed")
+            if info.get("symbols"):
+                said.append(f"{info['symbols']} currency or percent signs removed")
             if info.get("placeholders"):
                 said.append(f"{info['placeholders']} placeholders as missing")
             if info.get("unparsed"):

@@ -167,7 +167,8 @@ def _text_placeholder(y) -> np.ndarray:
 
 
 def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
-    """The target column(s); text that is numbers (thousands separators) is parsed, and
+    """The target column(s); text that is numbers (thousands separators, currency or
+    percent signs) is parsed, and
     missing or non-finite targets are refused with their lines."""
     from mlpkit.data.columns import to_numbers
 
@@ -179,9 +180,11 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         else:
             numbers, info = to_numbers(y) if y.dtype.kind == "O" else (None, {})
             if numbers is not None:
+                changed = [f"{info[k]} {what} removed" for k, what in (
+                    ("separators", "thousands separators"),
+                    ("symbols", "currency or percent signs")) if info.get(k)]
                 notes.append(f"target {name!r} read as numbers"
-                             + (f" ({info['separators']} thousands separators removed)"
-                                if info.get("separators") else ""))
+                             + (f" ({', '.join(changed)})" if changed else ""))
                 y = numbers
                 bad = y.isna().to_numpy()
             else:
