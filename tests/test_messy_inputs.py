@@ -290,6 +290,17 @@ def test_predict_takes_what_the_run_was_trained_on(tmp_path):
     records = json.loads(r.stdout)
     assert [rec["row"] for rec in records] == [1, 2, 3, 4]
     assert set(records[0]) == {"file", "row", "prediction", "probability", "notes"}
+    bad = x[:2].copy()
+    bad[1, 2] = np.nan
+    np.save(tmp_path / "nan.npy", bad)
+    for args, words in ((["predict", tmp_path / "run", tmp_path / "nan.npy", "--json"],
+                         "holds 1 NaN or infinite values (the first at index (1, 2))"),
+                        (["predict", tmp_path / "run", tmp_path / "nothere.npy"],
+                         "nothere.npy not found"),
+                        (["evaluate", tmp_path / "run", "--data", csv(tmp_path, base())],
+                         "is a table; this run was trained on arrays (.npz)")):
+        r = run_cli(*args)
+        assert r.returncode == 2 and words in r.stderr and not r.stdout, (r.stderr, r.stdout)
 
     csv(tmp_path, base())
     r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "1", "--out",
@@ -299,6 +310,9 @@ def test_predict_takes_what_the_run_was_trained_on(tmp_path):
     (tmp_path / "img.csv").write_bytes((tmp_path / "img.png").read_bytes())
     r = run_cli("predict", tmp_path / "table", tmp_path / "img.csv")
     assert r.returncode == 2 and "is a PNG image, not a CSV table" in r.stderr
+    (tmp_path / "forty.csv").write_text("x1,x2\n0.5,forty\n0.1,0.2\n")
+    r = run_cli("predict", tmp_path / "table", tmp_path / "forty.csv")
+    assert r.returncode == 2 and "holds text here (e.g. ['forty'])" in r.stderr, r.stderr
 
     model = tmp_path / "table" / "model.keras"
     model.write_bytes(model.read_bytes()[:1000])

@@ -335,6 +335,9 @@ def preset_family(dataset: str) -> str:
                 ndim = 2
             return "images" if ndim >= 3 else "table"
         return "table"
+    if path.suffix or os.sep in dataset or "/" in dataset:  # meant as a file or a folder
+        raise ConfigError(f"{dataset} not found (from {os.getcwd()}). Check the path; built-in "
+                          f"data sets: {', '.join(DATASETS)}.")
     raise ConfigError(
         f"unknown data set {dataset!r}.{did_you_mean(dataset, DATASETS)} Known data sets: "
         f"{', '.join(DATASETS)}, or pass the path of a CSV/Parquet table, an .npz file or "

@@ -137,7 +137,9 @@ def _load_heldout(path: Path, prep: dict, name: str):
 def _npy_rows(path, shape: list) -> np.ndarray:
     """Rows of a ``.npy`` file for a model whose input has ``shape``."""
     path = Path(path)
-    if path.suffix.lower() != ".npy" or not path.is_file():
+    if path.suffix.lower() == ".npy" and not path.is_file():
+        raise DataError(f"{path} not found. Pass .npy files of rows of shape {shape}.")
+    if path.suffix.lower() != ".npy":
         raise DataError(f"{path}: this run was trained on arrays of shape {shape}; pass .npy "
                         "files of such rows.")
     try:
@@ -149,7 +151,17 @@ def _npy_rows(path, shape: list) -> np.ndarray:
     if list(rows.shape[1:]) != list(shape) or rows.dtype.kind not in "fiub":
         raise DataError(f"{path} holds {rows.dtype} rows of shape {list(rows.shape[1:])}; the "
                         f"model takes numeric rows of shape {shape}.")
-    return rows.astype(np.float32)
+    return finite_input(rows.astype(np.float32), path)
+
+
+def finite_input(x: np.ndarray, path) -> np.ndarray:
+    """``x`` once it holds no NaN or infinite value (a model's output would be NaN)."""
+    bad = ~np.isfinite(x)
+    if bad.any():
+        where = np.argwhere(bad)[0]
+        raise DataError(f"{path} holds {int(bad.sum())} NaN or infinite values (the first at "
+                        f"index {tuple(int(i) for i in where)}); pass finite numbers.")
+    return x
 
 
 def load_model(path: Path):
@@ -341,6 +353,15 @@ class Run:
         from mlpkit import data
         from mlpkit.data.assemble import encode_all
 
+        from mlpkit.data.tables import SUFFIXES
+
+        is_table = Path(path).suffix.lower() in SUFFIXES
+        if is_table != bool(self.preprocessing.get("table")):
+            trained = "a table" if self.preprocessing.get("table") else (
+                "images" if self.preprocessing.get("image") else "arrays (.npz)")
+            raise DataError(f"{path} is {'a table' if is_table else 'not a table'}; this run "
+                            f"was trained on {trained}. Evaluate it on data of that kind, "
+                            "with the same columns or shape.")
         config = self.config
         d = dataclasses.replace(config.data, name=str(path), validation_data=None)
         return encode_all(data.read(str(path), d), self.preprocessing)

@@ -90,6 +90,19 @@ def to_numbers(series):
         "examples": text[unparsed].head(3).tolist()}
 
 
+def _non_numbers(series, n: int = 2) -> list[str]:
+    """Up to ``n`` distinct values of ``series`` that are neither numbers nor placeholders."""
+    import pandas as pd
+
+    out = []
+    for v in _text(series).dropna().unique():
+        if v.lower() not in PLACEHOLDERS and to_numbers(pd.Series([v], dtype=object))[0] is None:
+            out.append(v)
+            if len(out) == n:
+                break
+    return out
+
+
 def to_dates(series):
     """Dates parsed from text (``None`` if fewer than ``DATE_SHARE`` of the values parse)."""
     import pandas as pd
@@ -280,7 +293,8 @@ class TableEncoder:
                 values, _ = to_numbers(series)
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. {_text(series).head(2).tolist()}).")
+                                    f"text here (e.g. {_non_numbers(series)}). Pass numbers "
+                                    "(or leave a value empty: it is then the training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
             elif kind == "boolean":
                 text = _text(series).str.lower()

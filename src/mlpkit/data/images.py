@@ -127,6 +127,9 @@ def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list
     if not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
     arr, notes = arr.astype(np.float32), []
+    if not np.isfinite(arr).all():
+        raise DataError(f"{path} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
+                        "values; pass finite pixel values (0-1, or 0-255).")
     if arr.max(initial=0) > 1.0:
         arr = arr / 255.0
         notes.append("scaled 0-255 to 0-1")
