@@ -153,6 +153,22 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_is_exact(baseline, tmp_path,
     assert not (tmp_path / "run" / "checkpoints").exists()  # model.keras is the result
 
 
+def test_a_signal_during_the_imports_is_raised_after_them(monkeypatch):
+    """Inside ``deferred_stop`` (importing Keras and JAX, where an exception raised in a
+    native callback aborts the process) a signal is only recorded; it is raised after."""
+    from mlpkit import errors
+
+    monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
+    reached = []
+    with pytest.raises(Interrupted):
+        with errors.deferred_stop():
+            errors.stop(signal.SIGINT)
+            reached.append("after the signal")
+    assert reached == ["after the signal"]
+    with pytest.raises(Interrupted):  # outside: at once
+        errors.stop(signal.SIGINT)
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_signal_whose_exception_python_dropped_still_stops_training(baseline, tmp_path,
                                                                      monkeypatch):

@@ -86,10 +86,11 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
 
     if resume is None:  # before Keras and the data load: refusing is quick
         runs.check_out(config.output.out, config.output.runs_dir)
-    import keras
+    with errors.deferred_stop():  # a signal during these imports is raised after them
+        import keras
 
-    from mlpkit import checkpoints, data, distribution, evaluation, files, jax_loop, labels
-    from mlpkit import models, precision, report, system, training
+        from mlpkit import checkpoints, data, distribution, evaluation, files, jax_loop
+        from mlpkit import labels, models, precision, report, system, training
 
     distribution.initialize_from_environment()  # a multi-host run: before JAX computes
     timer = system.Timer()

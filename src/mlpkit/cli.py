@@ -123,8 +123,10 @@ def train(
                 if k not in ("dataset", "preset", "config", "verbose", "api", "resume", "signal",
                              "errors", "ConfigError")}
 
-    # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves
+    # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves; neither is lost
+    # where Python drops a handler's exception, nor raised inside an import (errors.py)
     signal.signal(signal.SIGTERM, errors.stop)
+    signal.signal(signal.SIGINT, errors.stop)
     try:
         if resume is not None:
             given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]

@@ -4,6 +4,8 @@ Each carries a message that says what was wrong and how to fix it, on one line.
 The CLI prints it and exits with status 2; the library lets it propagate.
 """
 
+import contextlib
+
 
 class MlpkitError(Exception):
     """Base class: a problem with the user's input, data or environment."""
@@ -61,12 +63,28 @@ def did_you_mean(key: str, options) -> str:
 # or exit callback (as JAX registers), so the request is also kept here, and training
 # checks it at its safe points (``check_stop``).
 _STOP_REQUESTS: list[int] = []
+_DEFERRED = [0]  # > 0: inside ``deferred_stop``
 
 
 def stop(signum: int, frame=None) -> None:
-    """A signal handler: stop as Ctrl-C does (``Interrupted``), and remember it."""
+    """A signal handler: stop as Ctrl-C does (``Interrupted``), and remember it; inside
+    ``deferred_stop`` only remember it."""
     _STOP_REQUESTS.append(signum)
-    raise Interrupted(signum)
+    if not _DEFERRED[0]:
+        raise Interrupted(signum)
+
+
+@contextlib.contextmanager
+def deferred_stop():
+    """Code that an exception must not cut short (importing Keras and JAX, where one
+    raised inside a native callback aborts the process): ``stop`` only records the
+    signal, and it is raised once the block ends."""
+    _DEFERRED[0] += 1
+    try:
+        yield
+    finally:
+        _DEFERRED[0] -= 1
+    check_stop()
 
 
 def check_stop() -> None:

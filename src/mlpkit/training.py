@@ -222,7 +222,7 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     ``callbacks``: more Keras callbacks (e.g. a tuning trial's pruning), after these.
     """
     extra = list(callbacks)
-    callbacks: list = [HistoryCSV(history_path), Divergence(training, ds.task)]
+    callbacks: list = [HistoryCSV(history_path)]
     if training.patience:
         callbacks.append(keras.callbacks.EarlyStopping(
             patience=training.patience, restore_best_weights=True))
@@ -230,6 +230,10 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     start = None
     if checkpointer is not None:  # last: it saves the others' state after their hooks
         start = checkpointer.attach(model, callbacks, training.epochs)
+    # stateless, so not in checkpoints (whose callbacks older runs fixed); before the
+    # checkpointer, so that a NaN epoch is never saved
+    callbacks.append(Divergence(training, ds.task))
+    if checkpointer is not None:
         callbacks.append(checkpointer)
     if training.engine == "auto":
         why = jax_loop.unsupported(model)
