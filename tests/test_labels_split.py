@@ -94,7 +94,7 @@ def test_holdout_stratifies_classes():
     assert np.bincount(y[held]).tolist() == [18, 2] and "stratified by class" in note
     rare = np.array([0] * 50 + [1])  # one row of class 1: cannot stratify
     _, _, note = sp.holdout(np.arange(51), 0.2, "shuffle", 0, rare)
-    assert "not stratified: the rarest class has 1 rows" in note
+    assert "not stratified: the rarest class has 1 row)" in note
 
 
 def test_split_round_trips(tmp_path):

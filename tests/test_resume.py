@@ -151,6 +151,10 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_is_exact(baseline, tmp_path,
     manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
     assert manifest["status"] == "completed" and len(manifest["resumed"]) == 1
     assert not (tmp_path / "run" / "checkpoints").exists()  # model.keras is the result
+    # the fit seconds of both sessions, as history.csv carries them over
+    timings = manifest["timings"]
+    elapsed = float(history_rows(tmp_path / "run")[-1]["elapsed_seconds"])
+    assert timings["fit_seconds"] == max(timings["fit_seconds_this_session"], elapsed)
 
 
 def test_a_signal_during_the_imports_is_raised_after_them(monkeypatch):

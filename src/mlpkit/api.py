@@ -105,6 +105,9 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
                 "its validation and test rows themselves (heldout.npz)")])
     for line in [*ds.notes, *describe(ds)]:
         log.info(line)
+    if config.training.label_smoothing:
+        log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
+                 "(the test loss reported is the plain one)")
     class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
     fitting = within_budget(config.training, len(ds.x_train))
     if keras.backend.backend() == "jax":
@@ -178,7 +181,12 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         run = Run(path, model=model, dataset=ds, history=history.history)
         with timer("report"):
             report.build(run)
-        manifest.update(status="completed", finished=system.now(), timings=timer.total())
+        timings = timer.total()
+        if resume is not None and history.history:  # the fit of every session, not this one's
+            timings["fit_seconds_this_session"] = timings["fit_seconds"]
+            timings["fit_seconds"] = max(timings["fit_seconds"],
+                                         training.elapsed_seconds(path / "history.csv"))
+        manifest.update(status="completed", finished=system.now(), timings=timings)
         files.write_json(path / runs.MANIFEST, manifest)
         checkpoints.remove(path)  # model.keras is the result now
     except BaseException as e:

@@ -57,7 +57,10 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
             d["confusion_matrix"], names))]
     images = ds.x_test.ndim >= 3
     wrong = np.flatnonzero(y_pred != y_true)[:MISCLASSIFIED]
-    if images:
+    if images and not wrong.size:
+        parts += ["<h2>Misclassified test images</h2>",
+                  "<p>None: every test image was classified correctly.</p>"]
+    elif images:
         mis_png = plots.image_grid(
             ds.x_test[wrong],
             [f"true: {names[y_true[i]]}\npred: {names[y_pred[i]]}" for i in wrong],
@@ -128,8 +131,8 @@ def build(run) -> Path:
         f"<h1>mlpkit run: {html.escape(path.name)}</h1>",
         f"<p>{html.escape(ds.name)}, preset <b>{html.escape(str(manifest.get('preset')))}</b>, "
         f"backend {html.escape(str(manifest.get('backend')))}, data from "
-        f"{html.escape(str(manifest.get('data', {}).get('folder')))}, sizes "
-        f"{html.escape(str(ds.sizes))}</p>",
+        f"{html.escape(str(manifest.get('data', {}).get('folder')))}; rows: "
+        f"{html.escape(', '.join(f'{k} {v:,}' for k, v in ds.sizes.items()))}</p>",
         "<h2>Test metrics</h2>", _table(metrics),
         "<h2>Learning curves</h2>", _img(curves, "learning curves"),
     ]

@@ -105,7 +105,8 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
     loss = metrics.loss_for(task, one_hot)
     if training.label_smoothing and task == "regression":
         raise ConfigError("label_smoothing applies to classification; this task is "
-                          f"regression. Received: label_smoothing={training.label_smoothing}")
+                          "regression: drop --label-smoothing (label_smoothing = 0). "
+                          f"Received: label_smoothing={training.label_smoothing}")
     steps = -(-n_train // training.batch_size) if n_train else None
     optimizer = precision.wrap_optimizer(make_optimizer(training, steps), training.precision)
     model.compile(loss=metrics.keras_loss(loss, training.label_smoothing), optimizer=optimizer,
@@ -194,6 +195,13 @@ class StopCheck(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         errors.check_stop()
+
+
+def elapsed_seconds(path: Path) -> float:
+    """Seconds of fit up to the last epoch in ``history.csv`` (carried over resumes)."""
+    with open(path, newline="") as f:
+        rows = list(csv.DictReader(f))
+    return float(rows[-1]["elapsed_seconds"]) if rows else 0.0
 
 
 def rows_to_csv(rows: list[dict]) -> str:

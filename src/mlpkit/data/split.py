@@ -80,7 +80,8 @@ def holdout(idx: np.ndarray, fraction: float, order: str, seed: int, labels=None
         if counts.min() >= 2 and min(held, n - held) >= len(counts):
             stratify = key
         else:
-            why = (f" (not stratified: the rarest class has {counts.min()} rows)"
+            rows = "1 row" if counts.min() == 1 else f"{counts.min()} rows"
+            why = (f" (not stratified: the rarest class has {rows})"
                    if counts.min() < 2 else " (not stratified: too few rows for the classes)")
     kept, out = train_test_split(idx, test_size=held, random_state=seed, stratify=stratify)
     how = "stratified by class, " if stratify is not None else ""
