@@ -241,11 +241,16 @@ def test_a_journal_study_fails_the_trials_of_dead_local_workers(tmp_path):
     gone = subprocess.Popen(["true"])
     gone.wait()  # a process id that no longer runs
     for pid in (gone.pid, os.getpid()):
-        trial = study.ask()
+        trial = study.ask({"learning_rate": optuna.distributions.FloatDistribution(1e-4, 1)})
         trial.set_user_attr("worker", {"host": socket.gethostname(), "pid": pid})
     assert tuning.fail_dead_local_trials(study) == 1
-    states = [t.state for t in study.get_trials()]
-    assert states == [optuna.trial.TrialState.FAIL, optuna.trial.TrialState.RUNNING]
+    states = optuna.trial.TrialState
+    trials = study.get_trials()
+    assert [t.state for t in trials] == [states.FAIL, states.RUNNING, states.WAITING]
+    # the dead trial runs again once, with its settings, as a database's heartbeats do
+    assert trials[2].params == trials[0].params
+    assert trials[2].system_attrs["failed_trial"] == trials[0].number
+    assert tuning.fail_dead_local_trials(study) == 0
 
 
 def test_tune_refuses_a_bad_storage_url(tmp_path):

@@ -226,12 +226,20 @@ def tune(
     """Search hyperparameters with Optuna (TPE, pruning) on the validation set; write a
     study folder with trials.csv, best.toml and plots. Takes the options of mlpkit
     train (--epochs, --out for the study folder, ...)."""
-    from mlpkit import api
+    import signal
+
+    from mlpkit import api, errors
 
     settings = _train_options(ctx.args)
     out = settings.pop("out", None)
-    s = api.tune(dataset, preset, config, trials=trials, timeout=timeout, storage=storage,
-                 study=study, out=out, final=final, sampler_seed=sampler_seed, **settings)
+    signal.signal(signal.SIGTERM, errors.stop)  # as Ctrl-C: the running trial ends failed
+    try:
+        s = api.tune(dataset, preset, config, trials=trials, timeout=timeout, storage=storage,
+                     study=study, out=out, final=final, sampler_seed=sampler_seed, **settings)
+    except KeyboardInterrupt as e:
+        typer.echo("Interrupted: the running trial, if any, is marked failed; the same "
+                   "command continues the study.", err=True)
+        raise typer.Exit(getattr(e, "exit_code", 130))
     n = s["trials"]
     typer.echo(f"study {s['study']}: " + ", ".join(f"{v} {k}" for k, v in sorted(n.items())))
     typer.echo(f"study folder: {s['folder']}")

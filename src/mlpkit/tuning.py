@@ -16,8 +16,8 @@ on one study: each runs ``mlpkit tune`` with the same ``--storage`` and ``--stud
 and ``--trials N`` counts the finished trials of the whole study. A worker killed in
 the middle of a trial does not harm the study: on a database its trial stops beating
 (``HEARTBEAT_SECONDS``), another worker marks it failed and runs it again once
-(Optuna's ``RetryFailedTrialCallback``); in a journal file, the next worker on the same
-machine marks the trials of dead processes failed.
+(Optuna's retry callback, ``retry_once``); in a journal file, the next worker on the same
+machine marks the trials of dead processes failed and runs them again once too.
 
 The search space is ``search_space``'s; what a study found goes into its folder
 through ``study_folder`` (beside ``journal.log``, the default storage).
@@ -108,8 +108,12 @@ def _alive(pid: int) -> bool:
 
 def fail_dead_local_trials(study) -> int:
     """Mark failed the running trials of processes on this machine that are gone (for
-    storages without heartbeats, such as the journal file); returns how many."""
+    storages without heartbeats, such as the journal file), and queue each to run again
+    once, as a database's heartbeats do (``retry_once``); returns
+    how many."""
     import optuna
+
+    retry = retry_once()
 
     me = socket.gethostname()
     n = 0
@@ -117,22 +121,36 @@ def fail_dead_local_trials(study) -> int:
         w = t.user_attrs.get("worker") or {}
         if w.get("host") == me and w.get("pid") != os.getpid() and not _alive(w.get("pid", 0)):
             study.tell(t.number, state=optuna.trial.TrialState.FAIL)
-            log.info(f"trial {t.number} of process {w['pid']} (gone) marked failed")
+            retry(study, t)
+            log.info(f"trial {t.number} of process {w['pid']} (gone) marked failed; its "
+                     "settings run again once")
             n += 1
     return n
+
+
+def retry_once():
+    """Optuna's callback that queues a dead worker's trial to run once more (renamed
+    ``RetryHeartbeatStaleTrialCallback`` in Optuna 4.9)."""
+    import optuna.storages as storages
+
+    cls = (getattr(storages, "RetryHeartbeatStaleTrialCallback", None)
+           or storages.RetryFailedTrialCallback)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # experimental in some releases
+        return cls(max_retry=1)
 
 
 def open_storage(storage: str | None, folder: Path):
     """Optuna's storage for ``--storage``: a database URL (with heartbeats and one retry
     of a trial whose worker died), or a journal file path (default: the study folder's)."""
-    from optuna.storages import JournalStorage, RDBStorage, RetryFailedTrialCallback
+    from optuna.storages import JournalStorage, RDBStorage
     from optuna.storages.journal import JournalFileBackend
 
     if storage and "://" in storage:
         try:
             return RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
                               grace_period=2 * HEARTBEAT_SECONDS,
-                              heartbeat_stale_trial_callback=RetryFailedTrialCallback(max_retry=1),
+                              heartbeat_stale_trial_callback=retry_once(),
                               engine_kwargs={"pool_pre_ping": True})
         except (ImportError, ModuleNotFoundError) as e:
             raise ConfigError(f"cannot use storage {redact(storage)}: {e}. Install its "
@@ -171,7 +189,8 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
         raise ConfigError(f"trials must be >= 1. Received: trials={trials!r}")
     if timeout is not None and timeout <= 0:
         raise ConfigError(f"timeout must be > 0 seconds. Received: timeout={timeout!r}")
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    # errors only: mlpkit says each trial's end itself (``after``), a failed one included
+    optuna.logging.set_verbosity(optuna.logging.ERROR)
     folder.mkdir(parents=True, exist_ok=True)
     metric, direction = objective_metric(ds.task)
     storage_obj = open_storage(storage, folder)
