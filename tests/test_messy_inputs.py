@@ -318,3 +318,27 @@ def test_predict_takes_what_the_run_was_trained_on(tmp_path):
     model.write_bytes(model.read_bytes()[:1000])
     r = run_cli("evaluate", tmp_path / "table")
     assert r.returncode == 2 and "corrupted or truncated" in r.stderr
+
+
+def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
+    """A yes/no, date or number value that is none, and a category never seen, each get a
+    note on their row (the row is still predicted, as training treats missing values)."""
+    n = 80
+    df = base(n).assign(member=np.where(np.arange(n) % 2, "yes", "no"),
+                        signup=pd.date_range("2020-01-01", periods=n).astype(str),
+                        city=np.array(["a", "b", "c"])[np.arange(n) % 3],
+                        rooms=np.arange(n) % 5)
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    rows = df.drop(columns="label").head(21).astype(object)
+    rows.loc[0, ["member", "signup", "city", "rooms"]] = ["maybe", "not a date", "zz", "four"]
+    r = run_cli("predict", tmp_path / "run", csv(tmp_path, rows, "new.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(r.stdout)
+    assert len(records) == 21 and all(rec["notes"] == [] for rec in records[1:])
+    assert records[0]["notes"] == [
+        "member: 'maybe' is not yes/no or true/false (read as false)",
+        "signup: 'not a date' is not a date (the training medians are used)",
+        "city: 'zz' not seen in training (coded as unknown)",
+        "rooms: 'four' is not a number (the training median is used)"]

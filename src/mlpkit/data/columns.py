@@ -314,20 +314,30 @@ class TableEncoder:
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def unseen(self, df) -> list[list[str]]:
-        """For each row: a note for each category or text value the training rows never
-        held (``transform`` codes it as unknown)."""
+        """For each row: a note for each value ``transform`` could not take as it is: a
+        category or text value the training rows never held (coded as unknown), and a
+        number, date or yes/no value that is none (the training median, or false)."""
         import pandas as pd
 
         df = df.rename(columns=lambda c: str(c).strip())
         notes: list[list[str]] = [[] for _ in range(len(df))]
+        booleans = TRUE | FALSE | {"1", "0", "1.0", "0.0"}
         for c in self.columns:
-            if c["kind"] in DROPPED or "vocab" not in c or c["name"] not in df.columns:
+            if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
-            known = set(c["vocab"])
+            kind, known = c["kind"], set(c.get("vocab", ()))
             for i, v in enumerate(_text(df[c["name"]])):
-                if not pd.isna(v) and v not in known:
-                    notes[i].append(f"{c['name']}: {str(v)[:50]!r} not seen in training "
-                                    "(coded as unknown)")
+                if pd.isna(v) or v.lower() in PLACEHOLDERS:
+                    continue  # missing: as in training
+                shown = f"{c['name']}: {str(v)[:50]!r}"
+                if "vocab" in c and v not in known:
+                    notes[i].append(f"{shown} not seen in training (coded as unknown)")
+                elif kind == "boolean" and v.lower() not in booleans:
+                    notes[i].append(f"{shown} is not yes/no or true/false (read as false)")
+                elif kind == "number" and _non_numbers(pd.Series([v], dtype=object)):
+                    notes[i].append(f"{shown} is not a number (the training median is used)")
+                elif kind == "datetime" and to_dates(pd.Series([v], dtype=object)) is None:
+                    notes[i].append(f"{shown} is not a date (the training medians are used)")
         return notes
 
     # ---- saying it -------------------------------------------------------------------
