@@ -275,6 +275,26 @@ def test_damaged_run_files(untouched, tmp_path, capsys):
     assert_one_line(code, err, "model.keras")
 
 
+def test_a_run_whose_process_was_killed_says_so(untouched, tmp_path, capsys):
+    """SIGKILL leaves the manifest at "running"; with nobody holding the run's lock,
+    evaluate says the process ended and how to resume, not that it is running."""
+    from mlpkit import checkpoints
+
+    run = copy_run(untouched, tmp_path / "killed")
+    manifest = json.loads((run / "manifest.json").read_text())
+    (run / "manifest.json").write_text(json.dumps({**manifest, "status": "running"}))
+    (run / "model.keras").unlink()
+    code, err = cli(capsys, "evaluate", run)
+    assert_one_line(code, err, "its process ended without saying so",
+                    f"mlpkit train --resume {run}")
+    lock = checkpoints.RunLock(run).acquire()  # a live trainer holds it
+    try:
+        code, err = cli(capsys, "evaluate", run)
+        assert_one_line(code, err, f"is still being trained (process {os.getpid()})")
+    finally:
+        lock.release()
+
+
 def test_a_model_file_carrying_code_is_refused_by_safe_mode(untouched, tmp_path, capsys):
     import keras
 

@@ -223,6 +223,16 @@ def unfinished(path: Path, manifest: dict) -> str:
         return (f"{path} did not complete ({error or 'failed'}), so it has no model. Fix the "
                 f"cause, then run the command again (the same --out is accepted when no epoch "
                 f"finished) or resume it: mlpkit train --resume {path}")
+    if status == "running":
+        from mlpkit.checkpoints import holder
+
+        pid = holder(path)
+        if pid:
+            return (f"{path} is still being trained (process {pid}), so it has no model yet. "
+                    "Wait for it to finish.")
+        return (f"{path} did not complete: its process ended without saying so (killed, or "
+                f"the machine stopped), so it has no model. Resume it: mlpkit train --resume "
+                f"{path}")
     return (f"{path} did not complete (status: {status}), so it has no model yet. Resume it: "
             f"mlpkit train --resume {path}")
 
