@@ -125,23 +125,23 @@ def train(
 
     # SIGTERM as Ctrl-C: the loop stops at a step boundary and saves; neither is lost
     # where Python drops a handler's exception, nor raised inside an import (errors.py)
-    signal.signal(signal.SIGTERM, errors.stop)
-    signal.signal(signal.SIGINT, errors.stop)
-    try:
-        if resume is not None:
-            given = [f"--{k.replace('_', '-')}" for k, v in settings.items() if v is not None]
-            given += [f for f, v in (("DATASET", dataset), ("--preset", preset),
-                                     ("--config", config)) if v is not None]
-            if given:
-                raise ConfigError(f"--resume continues a run with its own settings ({resume}/"
-                                  f"config.toml); drop {', '.join(given)}.")
-            run = api.resume(resume, verbose=verbose)
-        else:
-            run = api.train(dataset, preset, config, verbose=verbose, **settings)
-    except KeyboardInterrupt as e:  # Interrupted: what was saved, and the command that resumes
-        typer.echo(f"Interrupted: {e}" if str(e) else "Interrupted before training began; "
-                   "nothing was saved.", err=True)
-        raise typer.Exit(getattr(e, "exit_code", 130))
+    with errors.stopping_on(signal.SIGINT, signal.SIGTERM):
+        try:
+            if resume is not None:
+                given = [f"--{k.replace('_', '-')}" for k, v in settings.items()
+                         if v is not None]
+                given += [f for f, v in (("DATASET", dataset), ("--preset", preset),
+                                         ("--config", config)) if v is not None]
+                if given:
+                    raise ConfigError(f"--resume continues a run with its own settings "
+                                      f"({resume}/config.toml); drop {', '.join(given)}.")
+                run = api.resume(resume, verbose=verbose)
+            else:
+                run = api.train(dataset, preset, config, verbose=verbose, **settings)
+        except KeyboardInterrupt as e:  # Interrupted: what was saved, and how to resume
+            typer.echo(f"Interrupted: {e}" if str(e) else "Interrupted before training began; "
+                       "nothing was saved.", err=True)
+            raise typer.Exit(getattr(e, "exit_code", 130))
     m = run.manifest
     typer.echo("")
     _print_table([{**run.metrics, "epochs": m["epochs_run"],
@@ -232,10 +232,11 @@ def tune(
 
     settings = _train_options(ctx.args)
     out = settings.pop("out", None)
-    signal.signal(signal.SIGTERM, errors.stop)  # as Ctrl-C: the running trial ends failed
-    try:
-        s = api.tune(dataset, preset, config, trials=trials, timeout=timeout, storage=storage,
-                     study=study, out=out, final=final, sampler_seed=sampler_seed, **settings)
+    try:  # SIGTERM as Ctrl-C: the running trial ends failed
+        with errors.stopping_on(signal.SIGINT, signal.SIGTERM):
+            s = api.tune(dataset, preset, config, trials=trials, timeout=timeout,
+                         storage=storage, study=study, out=out, final=final,
+                         sampler_seed=sampler_seed, **settings)
     except KeyboardInterrupt as e:
         typer.echo("Interrupted: the running trial, if any, is marked failed; the same "
                    "command continues the study.", err=True)

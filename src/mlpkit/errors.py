@@ -66,6 +66,24 @@ _STOP_REQUESTS: list[int] = []
 _DEFERRED = [0]  # > 0: inside ``deferred_stop``
 
 
+@contextlib.contextmanager
+def stopping_on(*signums: int):
+    """Within the block, these signals stop as Ctrl-C does (``stop``); afterwards the
+    previous handlers are back and no request is left over (a command run in-process)."""
+    import signal
+
+    previous = {s: signal.getsignal(s) for s in signums}
+    _STOP_REQUESTS.clear()
+    try:
+        for s in signums:
+            signal.signal(s, stop)
+        yield
+    finally:
+        for s, handler in previous.items():
+            signal.signal(s, handler)
+        _STOP_REQUESTS.clear()
+
+
 def stop(signum: int, frame=None) -> None:
     """A signal handler: stop as Ctrl-C does (``Interrupted``), and remember it; inside
     ``deferred_stop`` only remember it."""
