@@ -20,6 +20,7 @@ import hashlib
 import http.server
 import lzma
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -140,3 +141,11 @@ def http_server(tmp_path):
     yield www, f"http://127.0.0.1:{server.server_address[1]}/"
     server.shutdown()
     server.server_close()
+
+
+def pytest_configure(config):
+    # A test run started in the background by a non-interactive shell (`cmd &`) inherits
+    # SIGINT ignored, and mlpkit then leaves Ctrl-C alone; the tests that press Ctrl-C
+    # (here and in their subprocesses) need Python's own handler.
+    if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
