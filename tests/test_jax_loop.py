@@ -103,7 +103,7 @@ def test_regression_rmse_matches_keras():
     assert_same_training(a, ha, b, hb, ("loss", "rmse", "val_loss", "val_rmse"))
 
 
-@pytest.mark.parametrize("task", ["multiclass", "onehot", "binary"])
+@pytest.mark.parametrize("task", ["multiclass", "onehot", "binary", "multilabel"])
 def test_label_smoothing_trains_as_keras_fit_does(task):
     """The loop's smoothed loss is Keras's: CategoricalCrossentropy / BinaryCrossentropy
     with label_smoothing, and for class indices mlpkit's SparseCategoricalCrossentropy,
@@ -112,12 +112,16 @@ def test_label_smoothing_trains_as_keras_fit_does(task):
     a, b, _ = twin_models(lambda: models.build_mlp((4, 4), (8,), "relu", units, activation))
     t = cfg.TrainingConfig(optimizer="adam", learning_rate=0.01, label_smoothing=0.2)
     for m in (a, b):
-        training.compile_model(m, "binary" if task == "binary" else "multiclass", t,
-                               one_hot=one_hot)
+        training.compile_model(m, task if task in ("binary", "multilabel") else "multiclass",
+                               t, one_hot=one_hot)
     assert jax_loop.supported(b)
     ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=32, sample_weight=w,
                        validation_data=(x[:20], y[:20]))
     assert_same_training(a, ha, b, hb, ("loss", "accuracy", "val_loss", "val_accuracy"))
+    if task == "multilabel":  # accuracy per label (Keras's "accuracy" would be categorical)
+        p = b.predict(x[:20], verbose=0)
+        assert hb.history["val_accuracy"][-1] == pytest.approx(
+            float(np.mean((p > 0.5) == (y[:20] > 0.5))), abs=1e-6)
     if task == "multiclass":  # the sparse loss is the categorical one of one-hot labels
         p = b.predict(x, verbose=0)
         smoothed = keras.losses.CategoricalCrossentropy(label_smoothing=0.2)(
@@ -340,6 +344,8 @@ def _task_data(task, n=70):
         return x, np.eye(3, dtype="float32")[rng.integers(0, 3, n)], w, 3, "softmax", True
     if task == "binary":
         return x, rng.integers(0, 2, n).astype("float32"), w, 1, "sigmoid", False
+    if task == "multilabel":
+        return x, rng.integers(0, 2, (n, 3)).astype("float32"), w, 3, "sigmoid", False
     return x, (x.sum(axis=(1, 2)) + rng.normal(0, 0.1, n)).astype("float32"), w, 1, None, False
 
 

@@ -147,6 +147,10 @@ def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
         m = compiled[0]
         if expected == "accuracy" and m == "accuracy":
             return loss, "accuracy", smoothing
+        if (loss == "binary_crossentropy" and isinstance(m, dict)
+                and _name(m) == "BinaryAccuracy"
+                and m["config"].get("threshold") == metrics.THRESHOLD):
+            return loss, m["config"]["name"], smoothing  # per label, as Keras's
         if expected == "rmse" and isinstance(m, dict) and _name(m) == "RootMeanSquaredError":
             return loss, m["config"]["name"], smoothing  # logged under the name it was given
     raise ValueError(f"the jitted loop reports only {expected!r} beside {loss!r}. "

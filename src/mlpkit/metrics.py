@@ -89,9 +89,15 @@ def metric_for(loss: str) -> str:
     return "rmse" if loss == "mse" else "accuracy"
 
 
-def keras_metric(metric: str):
-    """What to pass to ``model.compile(metrics=[...])`` for ``metric``."""
-    return keras.metrics.RootMeanSquaredError(name="rmse") if metric == "rmse" else "accuracy"
+def keras_metric(metric: str, loss: str | None = None):
+    """What to pass to ``model.compile(metrics=[...])`` for ``metric``: for sigmoid outputs
+    (``binary_crossentropy``) Keras's ``BinaryAccuracy`` at ``THRESHOLD`` by name, as
+    "accuracy" would pick ``CategoricalAccuracy`` for several labels (multilabel)."""
+    if metric == "rmse":
+        return keras.metrics.RootMeanSquaredError(name="rmse")
+    if loss == "binary_crossentropy":
+        return keras.metrics.BinaryAccuracy(name="accuracy", threshold=THRESHOLD)
+    return "accuracy"
 
 
 def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0):

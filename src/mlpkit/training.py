@@ -110,7 +110,7 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
     steps = -(-n_train // training.batch_size) if n_train else None
     optimizer = precision.wrap_optimizer(make_optimizer(training, steps), training.precision)
     model.compile(loss=metrics.keras_loss(loss, training.label_smoothing), optimizer=optimizer,
-                  metrics=[metrics.keras_metric(metrics.metric_for(loss))],
+                  metrics=[metrics.keras_metric(metrics.metric_for(loss), loss)],
                   steps_per_execution=training.steps_per_execution)
     return model
 
