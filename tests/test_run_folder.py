@@ -134,3 +134,44 @@ def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):
     assert any("differ from the split" in note for note in manifest["notes"])
     again = mlpkit.load_run(tmp_path / "run").evaluate()
     assert again["test_rmse"] == pytest.approx(run.metrics["test_rmse"], rel=1e-6)
+
+
+def test_a_run_whose_data_has_moved_still_opens(tmp_path):
+    """The run's settings, model and predictions need only its folder; what needs the
+    data (its own test rows) says where the file was and how to go on."""
+    table(tmp_path / "t.csv")
+    mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1, out=tmp_path / "run",
+                 verbose=0)
+    (tmp_path / "t.csv").rename(tmp_path / "elsewhere.csv")
+    run = mlpkit.load_run(tmp_path / "run")
+    assert run.config.data.name == str(tmp_path / "t.csv")
+    assert run.config.model.hidden == (128, 64)  # the table preset's, as recorded
+    assert len(run.predict(pd.read_csv(tmp_path / "elsewhere.csv").drop(columns="label"))) == 160
+    r = run_cli("evaluate", tmp_path / "run")
+    assert r.returncode == 2 and r.stderr.strip() == (
+        f"Error: this run's data, {tmp_path / 't.csv'}, is not found (moved or deleted): its "
+        "test rows come from it. Put it back, or evaluate on another file: mlpkit evaluate RUN "
+        "--data FILE")
+    r = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "elsewhere.csv")
+    assert r.returncode == 0, r.stderr
+
+
+def test_a_data_set_made_in_memory_with_its_own_name(tmp_path):
+    """A Dataset built in Python under any name gets the presets of its kind of data and
+    reopens from its own held-out rows."""
+    from mlpkit.data.dataset import Dataset
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 5)).astype("float32")
+    y = (x[:, 0] > 0).astype(int)
+    ds = Dataset("my-sensors", "binary", x[:200], y[:200], x[200:250], y[200:250], x[250:],
+                 y[250:], ["low", "high"])
+    run = mlpkit.train(ds, epochs=2, out=tmp_path / "run", verbose=0)
+    assert run.config.data.name == "my-sensors" and run.config.model.hidden == (128, 64)
+    again = mlpkit.load_run(tmp_path / "run")
+    assert again.config == run.config
+    assert again.evaluate() == run.metrics
+    images = Dataset("my-pictures", "multiclass", rng.random((60, 8, 8)), np.arange(60) % 3,
+                     rng.random((20, 8, 8)), np.arange(20) % 3, rng.random((20, 8, 8)),
+                     np.arange(20) % 3, ["a", "b", "c"])
+    assert ds.preset_family() == "table" and images.preset_family() == "images"

@@ -62,7 +62,9 @@ def train(dataset=None, preset: str | None = None, config_file=None,
     """
     loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
-    return train_config(resolve_config(name, preset, config_file, **settings), loaded, verbose)
+    family = None if loaded is None else loaded.preset_family()  # a name of its own
+    return train_config(resolve_config(name, preset, config_file, family=family, **settings),
+                        loaded, verbose)
 
 
 def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",

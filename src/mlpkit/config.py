@@ -345,8 +345,8 @@ def preset_family(dataset: str) -> str:
     )
 
 
-def preset_values(dataset: str, preset: str) -> dict:
-    family = preset_family(dataset)
+def preset_values(dataset: str, preset: str, family: str | None = None) -> dict:
+    family = family or preset_family(dataset)
     known = presets(family)
     if preset not in known:
         raise ConfigError(
@@ -385,6 +385,8 @@ def resolve(
     dataset: str | None = None,
     preset: str | None = None,
     config_file: str | Path | None = None,
+    *,
+    family: str | None = None,
     **settings,
 ) -> RunConfig:
     """Build a validated ``RunConfig``: the one place settings are resolved, for the
@@ -397,6 +399,9 @@ def resolve(
         dataset: data set name or path; may come from the config file instead.
         preset: preset name; default "seed", or the one the config file names.
         config_file: a TOML file with [data], [model], [training], [output].
+        family: the presets to use ("images" or "table") for data that is neither a
+            built-in data set nor a path that exists: a ``Dataset`` made in memory, or
+            a run whose data file has moved since. Its name is then not checked.
         **settings: any setting by name (``epochs=5``); ``None`` means "not given".
 
     Raises:
@@ -409,15 +414,20 @@ def resolve(
     preset = preset or file_values.get("preset") or "seed"
     if dataset not in DATASETS and Path(dataset).exists():
         dataset = str(Path(dataset).resolve())  # config.toml must work from any folder
+    unchecked = family is not None and dataset not in DATASETS and not Path(dataset).exists()
     config = RunConfig()
-    config = merge(config, preset_values(dataset, preset))
-    config = merge(config, {"preset": preset, "data": {"name": dataset}})
+    config = merge(config, preset_values(dataset, preset, family if unchecked else None))
+    config = merge(config, {"preset": preset, "data": {} if unchecked else {"name": dataset}})
     if file_values:
         file_values = {k: v for k, v in file_values.items() if k != "preset"}
         file_values.setdefault("data", {})["name"] = dataset
+        if unchecked:
+            del file_values["data"]["name"]
         config = merge(config, file_values)
     if overrides:
         config = merge(config, overrides)
+    if unchecked:  # a name, not a file mlpkit reads
+        config = dataclasses.replace(config, data=dataclasses.replace(config.data, name=dataset))
     if config.model.members > 1 and config.training.engine == "keras":
         raise ConfigError("an ensemble (members > 1) trains in mlpkit's jitted loop, each "
                           "member on its own loss; Keras's fit would fit their mean. Set "

@@ -271,7 +271,11 @@ class Run:
     def config(self):
         from mlpkit import config
 
-        return config.resolve(config_file=self.path / "config.toml")
+        from mlpkit.data.dataset import family_of
+
+        prep = self.preprocessing  # the presets' family, if the data has moved since
+        return config.resolve(config_file=self.path / "config.toml",
+                              family=family_of(prep.get("image"), prep["input_shape"]))
 
     @property
     def model(self):
@@ -315,6 +319,7 @@ class Run:
         """
         if self._dataset is None:
             from mlpkit import data
+            from mlpkit.config import DATASETS
             from mlpkit.data.split import Split
 
             split_file = self.path / "split.npz"
@@ -325,7 +330,13 @@ class Run:
             if not split_file.is_file():
                 raise RunError(f"{split_file} not found; the run folder is incomplete.")
             stored = {"split": Split.load(split_file), "preprocessing": self.preprocessing}
-            ds = data.load_for(self.config, stored)
+            config = self.config
+            name = config.data.name
+            if name not in DATASETS and not Path(name).exists():
+                raise RunError(f"this run's data, {name}, is not found (moved or deleted): "
+                               "its test rows come from it. Put it back, or evaluate on "
+                               "another file: mlpkit evaluate RUN --data FILE")
+            ds = data.load_for(config, stored)
             recorded = self.manifest.get("data", {}).get("sha256", {})
             changed = [f"{name} (sha256 now {ds.source['sha256'].get(name, 'missing')[:12]}..., "
                        f"recorded {sha[:12]}...)" for name, sha in recorded.items()

@@ -112,6 +112,12 @@ class Dataset:
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.x_train), "valid": len(self.x_valid), "test": len(self.x_test)}
 
+    def preset_family(self) -> str:
+        """The presets for this data when its name is neither a built-in data set nor a
+        file (a ``Dataset`` made in memory): "images" for inputs of two or more
+        dimensions, "table" for feature vectors, as for files."""
+        return family_of(self.image, self.input_shape)
+
     def split_matches(self) -> bool:
         """Do the arrays still have the sizes of the split they were taken with? A copy
         cut down or extended by hand (``dataclasses.replace``) does not."""
@@ -128,3 +134,8 @@ class Dataset:
     def __repr__(self) -> str:
         return (f"Dataset(name={self.name!r}, task={self.task!r}, sizes={self.sizes}, "
                 f"input_shape={self.input_shape})")
+
+
+def family_of(image, input_shape) -> str:
+    """"images" or "table": the presets for inputs of this shape (see ``preset_family``)."""
+    return "images" if image or len(input_shape) >= 2 else "table"
