@@ -316,7 +316,8 @@ class TableEncoder:
     def unseen(self, df) -> list[list[str]]:
         """For each row: a note for each value ``transform`` could not take as it is: a
         category or text value the training rows never held (coded as unknown), and a
-        number, date or yes/no value that is none (the training median, or false)."""
+        number, date or yes/no value that is none (the training median, or false).
+        Column by column, vectorized: a note is built only for a row that needs one."""
         import pandas as pd
 
         df = df.rename(columns=lambda c: str(c).strip())
@@ -325,19 +326,30 @@ class TableEncoder:
         for c in self.columns:
             if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
-            kind, known = c["kind"], set(c.get("vocab", ()))
-            for i, v in enumerate(_text(df[c["name"]])):
-                if pd.isna(v) or v.lower() in PLACEHOLDERS:
-                    continue  # missing: as in training
-                shown = f"{c['name']}: {str(v)[:50]!r}"
-                if "vocab" in c and v not in known:
-                    notes[i].append(f"{shown} not seen in training (coded as unknown)")
-                elif kind == "boolean" and v.lower() not in booleans:
-                    notes[i].append(f"{shown} is not yes/no or true/false (read as false)")
-                elif kind == "number" and _non_numbers(pd.Series([v], dtype=object)):
-                    notes[i].append(f"{shown} is not a number (the training median is used)")
-                elif kind == "datetime" and to_dates(pd.Series([v], dtype=object)) is None:
-                    notes[i].append(f"{shown} is not a date (the training medians are used)")
+            kind, series = c["kind"], df[c["name"]]
+            text = _text(series)
+            present = (text.notna() & ~text.str.lower().isin(PLACEHOLDERS)).to_numpy()
+            if "vocab" in c:
+                bad = ~text.isin(c["vocab"]).to_numpy()
+                why = "not seen in training (coded as unknown)"
+            elif kind == "boolean":
+                bad = ~text.str.lower().isin(booleans).to_numpy()
+                why = "is not yes/no or true/false (read as false)"
+            elif kind == "number":
+                values, _ = to_numbers(series)
+                if values is None:  # transform refuses the column
+                    continue
+                bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
+            elif kind == "datetime":
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore")
+                    dates = pd.to_datetime(text, errors="coerce", format="mixed")
+                bad = dates.isna().to_numpy()
+                why = "is not a date (the training medians are used)"
+            else:
+                continue
+            for i in np.flatnonzero(bad & present):
+                notes[i].append(f"{c['name']}: {str(text.iloc[i])[:50]!r} {why}")
         return notes
 
     # ---- saying it -------------------------------------------------------------------
