@@ -135,6 +135,11 @@ TRAINS = [
      "currency or percent signs removed", lambda r: r.task == "regression"),
     ("percent-feature", with_column("rate", [f"{v:.1f}%" for v in RNG.uniform(0, 30, N)]),
      {}, "currency or percent signs removed", lambda r: kind(r, "rate") == "number"),
+    ("columns-and-drop", with_column("id", np.arange(N)), {"columns": "x1,x2", "drop": "id"},
+     None, lambda r: r.preprocessing["input_shape"] == [2]),
+    ("target-as-a-list", lambda tmp: csv(tmp, base().assign(
+        y2=RNG.normal(size=N), label=RNG.normal(size=N))), {"target": ["label", "y2"]}, None,
+     lambda r: r.config.data.target == "label,y2" and r.dataset.outputs == 2),
     ("two-numeric-targets", lambda tmp: csv(tmp, base().assign(
         y2=RNG.normal(size=N), label=RNG.normal(size=N))), {"target": "label,y2"}, None,
      lambda r: r.task == "regression" and [l for l in r.model.layers if isinstance(l, keras.layers.Dense)][-1].units == 2),
@@ -182,6 +187,17 @@ REFUSED = [
         label=np.arange(N) % 3)), {"task": "binary"}, "exactly two classes"),
     ("drop-unknown", lambda tmp: csv(tmp, base()), {"drop": "nope"},
      "drop names columns that are not features"),
+    ("text-sample-weights", lambda tmp: csv(tmp, base().assign(
+        w=np.where(np.arange(N) == 4, "heavy", "1"))), {"sample_weight": "w"},
+     "must hold numbers >= 0 on every row; lines [6] hold ['heavy']"),
+    ("zero-sample-weights", lambda tmp: csv(tmp, base().assign(w=0.0)), {"sample_weight": "w"},
+     "is 0 on every row"),
+    ("negative-class-weight", lambda tmp: csv(tmp, base()), {"class_weight": "yes:-1"},
+     "class_weight 'yes' must be a number >= 0"),
+    ("table-options-on-npz", npz(x_train=RNG.random((N, 3)), y_train=np.arange(N) % 2),
+     {"sample_weight": "w"}, "sample_weight applies to tables (CSV/Parquet)"),
+    ("target-of-wrong-type", lambda tmp: csv(tmp, base()), {"target": 5},
+     "target must be a column name or a list of them"),
     ("bad-column-type", lambda tmp: csv(tmp, base()), {"column_types": "x1=colour"},
      "column_types must map columns"),
     ("only-identifiers", lambda tmp: csv(tmp, pd.DataFrame({

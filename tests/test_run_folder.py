@@ -175,3 +175,14 @@ def test_a_data_set_made_in_memory_with_its_own_name(tmp_path):
                      rng.random((20, 8, 8)), np.arange(20) % 3, rng.random((20, 8, 8)),
                      np.arange(20) % 3, ["a", "b", "c"])
     assert ds.preset_family() == "table" and images.preset_family() == "images"
+
+
+def test_a_relative_validation_file_is_found_from_any_folder(tmp_path):
+    table(tmp_path / "t.csv", seed=1)
+    table(tmp_path / "v.csv", n=40, seed=2)
+    r = run_cli("train", "t.csv", "--target", "label", "--validation-data", "v.csv",
+                "--epochs", "1", "--out", "run", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("evaluate", tmp_path / "run", cwd="/")
+    assert r.returncode == 0, r.stderr
+    assert mlpkit.load_run(tmp_path / "run").config.data.validation_data == str(tmp_path / "v.csv")

@@ -171,6 +171,10 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "image_size": (str, lambda v: v == "native" or _is_size(v),
                    "must be HxW (e.g. 28x28) or native"),
     "one_hot": (bool, lambda v: isinstance(v, bool), "must be true or false"),
+    # a column name, or several ("a,b,c" or a list): kept as one comma-separated string
+    "target": (lambda v: _names(v), lambda v: bool(v),
+               'must be a column name or a list of them, e.g. "price" or ["a", "b"]'),
+    "sample_weight": (str, lambda v: bool(v), "must be a column name"),
     "nesterov": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     "out": (str, lambda v: bool(v), "must be a folder path"),
     "data_dir": (str, lambda v: bool(v), "must be a folder path"),
@@ -184,6 +188,15 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
                      "drop, e.g. zip=category"),
 }
 COLUMN_TYPES = ("number", "boolean", "datetime", "category", "text", "drop")
+
+
+def _names(value) -> str | None:
+    """A target given as a name, "a,b" or a list of names, as "a,b"; ``None`` otherwise."""
+    if isinstance(value, str):
+        return value
+    if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
+        return ",".join(value)
+    return None
 
 
 def _devices(value):
@@ -414,6 +427,10 @@ def resolve(
     preset = preset or file_values.get("preset") or "seed"
     if dataset not in DATASETS and Path(dataset).exists():
         dataset = str(Path(dataset).resolve())  # config.toml must work from any folder
+    for values in (overrides, file_values):  # so must a separate validation file
+        given = values.get("data", {}).get("validation_data")
+        if given and Path(os.fspath(given)).exists():
+            values["data"]["validation_data"] = str(Path(os.fspath(given)).resolve())
     unchecked = family is not None and dataset not in DATASETS and not Path(dataset).exists()
     config = RunConfig()
     config = merge(config, preset_values(dataset, preset, family if unchecked else None))

@@ -208,6 +208,10 @@ def class_weights(spec, y_train: np.ndarray, labels: Labels) -> dict[int, float]
                               f"Received: class_weight={spec!r}") from None
     out = {}
     for key, weight in spec.items():
+        if not (float(weight) >= 0 and np.isfinite(float(weight))):
+            raise ConfigError(f"class_weight {key!r} must be a number >= 0 (a negative weight "
+                              f"would push the model away from that class). Received: "
+                              f"class_weight={key}:{weight}")
         out[_class_index(str(key), labels)] = float(weight)
     return {i: out.get(i, 1.0) for i in range(k)}
 

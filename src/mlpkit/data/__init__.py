@@ -37,11 +37,19 @@ def read(name: str, data) -> Source:
                                   f"columns and test set. Received: {key}={getattr(data, key)!r}")
         return _module(name).read(data.data_dir)
     path = Path(name)
+    suffix = path.suffix.lower()
+    if path.is_dir() or suffix == ".npz":  # what only a table has would be ignored: refuse it
+        what = ("an image folder, whose labels are its subfolders" if path.is_dir() else
+                "an .npz file, whose labels and held-out rows are its own arrays")
+        for key in ("target", "sample_weight", "validation_data", "drop", "columns",
+                    "column_types"):
+            if getattr(data, key):
+                raise ConfigError(f"{key} applies to tables (CSV/Parquet); {name} is {what}. "
+                                  f"Drop it. Received: {key}={getattr(data, key)!r}")
     if path.is_dir():
         from mlpkit.data import images
 
         return images.read(path, data)
-    suffix = path.suffix.lower()
     if suffix == ".npz":
         from mlpkit.data import arrays
 

@@ -110,10 +110,17 @@ def read(path: Path, data) -> Source:
         if data.sample_weight not in df.columns:
             raise DataError(f"sample_weight column {data.sample_weight!r} not found in "
                             f"{path.name}. Columns: {', '.join(map(str, df.columns))}")
-        w = df[data.sample_weight].to_numpy(np.float64)
-        if not np.isfinite(w).all() or (w < 0).any():
+        import pandas as pd
+
+        w = pd.to_numeric(df[data.sample_weight], errors="coerce").to_numpy(np.float64)
+        bad = np.flatnonzero(~np.isfinite(w) | (w < 0))
+        if bad.size:
             raise DataError(f"sample_weight column {data.sample_weight!r} must hold numbers "
-                            ">= 0 on every row.")
+                            f">= 0 on every row; lines {[int(i) + 2 for i in bad[:5]]} hold "
+                            f"{df[data.sample_weight].iloc[bad[:3]].tolist()}.")
+        if not w.any():
+            raise DataError(f"sample_weight column {data.sample_weight!r} is 0 on every row: "
+                            "no row would count. Give some rows a weight above 0.")
         drop.append(data.sample_weight)
     x = _features(df.drop(columns=drop), data, path)
     parts = {"rows": Rows(x, _labels(df, targets, path, notes), w)}
@@ -152,7 +159,7 @@ def _features(x, data, path):
                             f"{absent}. Features: {', '.join(map(str, x.columns))}")
     if data.columns:
         x = x[list(data.columns)]
-    x = x.drop(columns=list(data.drop))
+    x = x.drop(columns=[c for c in data.drop if c in x.columns])  # (columns may leave it out)
     if x.shape[1] == 0:
         raise DataError(f"{path.name} has no feature columns left besides the target.")
     return x
