@@ -229,6 +229,28 @@ def test_multilabel_uses_sigmoid_and_binary_crossentropy(tmp_path):
     assert all(isinstance(labels, list) for labels in run.predict_labels(x[:4]))
 
 
+def test_a_multilabel_table_names_its_labels_by_their_columns(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((150, 4))
+    df = pd.DataFrame(x, columns=["f1", "f2", "f3", "f4"]).assign(
+        sports=(x[:, 0] > 0.5).astype(int), music=(x[:, 1] > 0.5).astype(int),
+        travel=(x[:, 2] > 0.5).astype(int))
+    df.to_csv(tmp_path / "t.csv", index=False)
+    run = mlpkit.train(str(tmp_path / "t.csv"), target="sports,music,travel", epochs=2,
+                       out=tmp_path / "m", verbose=0)
+    assert run.manifest["task"] == "multilabel"
+    assert run.class_names == ["sports", "music", "travel"]
+    labels = run.predict_labels(df.drop(columns=["sports", "music", "travel"]).head(20))
+    assert all(set(row) <= {"sports", "music", "travel"} for row in labels)
+    assert "<td>music</td>" in (run.path / "report.html").read_text()
+    for target, task, words in (("sports,music,travel", "multiclass", "needs one-hot rows"),
+                                ("sports,sports", "auto", "names a column twice")):
+        with pytest.raises(DataError, match=words):
+            mlpkit.train(str(tmp_path / "t.csv"), target=target, task=task, epochs=1,
+                         out=tmp_path / "no", verbose=0)
+    assert not (tmp_path / "no").exists()
+
+
 def test_npz_test_labels_unseen(tmp_path):
     x = np.random.rand(40, 2, 2)
     f = npz(tmp_path / "d.npz", x, np.arange(40) % 2, x_test=x[:3], y_test=np.array([0, 1, 5]))

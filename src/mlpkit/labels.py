@@ -100,6 +100,10 @@ class Labels:
             return cls(task)
         if y.ndim == 2 and y.shape[1] > 1:  # one-hot or multilabel matrix
             k = y.shape[1]
+            if task in ("multiclass", "binary") and not (y.sum(axis=1) == 1).all():
+                raise DataError(f"task {task} with several label columns needs one-hot rows "
+                                "(exactly one 1 a row); some rows hold several 1s or none. "
+                                "Use --task multilabel.")
             names = class_names or [str(i) for i in range(k)]
             return cls(task, list(names), list(range(k)), "indices")
         if task == "multilabel":

@@ -132,7 +132,9 @@ def read(path: Path, data) -> Source:
         parts["valid"] = Rows(vdf[[c for c in x.columns if c in vdf.columns]],
                               _labels(vdf, targets, vpath, []))
         checksums[vpath.name] = files.sha256_file(vpath)
+    # several 0/1 target columns (multilabel, one-hot): the labels are named by them
     return Source(name=path.name, parts=parts, kind="table", table=TableEncoder,
+                  class_names=list(targets) if len(targets) > 1 else None,
                   column_types=data.column_types, notes=notes,
                   source={"location": "file", "folder": str(path.parent), "sha256": checksums})
 
@@ -147,6 +149,8 @@ def _targets(df, target, path) -> list[str]:
         if name not in df.columns:
             raise DataError(f"target column {name!r} not found in {path.name}. Columns: "
                             f"{columns}")
+    if len(set(names)) < len(names):
+        raise DataError(f"target names a column twice ({target}); name each column once.")
     return names
 
 
