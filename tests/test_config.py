@@ -77,3 +77,9 @@ def test_the_cli_and_the_api_resolve_settings_the_same_way(tmp_path):
     strip = lambda text: text.replace(str(cli_out), "OUT").replace(str(api_out), "OUT")  # noqa
     assert strip((cli_out / "config.toml").read_text()) == \
         strip((api_out / "config.toml").read_text())
+
+
+def test_a_setting_outside_any_section_is_told_its_section(tmp_path):
+    (tmp_path / "c.toml").write_text('epochs = 3\n[data]\nname = "fashion-mnist"\n')
+    with pytest.raises(ConfigError, match=r"'epochs' must be under \[training\]"):
+        cfg.resolve(config_file=tmp_path / "c.toml")

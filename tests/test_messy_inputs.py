@@ -137,6 +137,9 @@ TRAINS = [
      {}, "currency or percent signs removed", lambda r: kind(r, "rate") == "number"),
     ("columns-and-drop", with_column("id", np.arange(N)), {"columns": "x1,x2", "drop": "id"},
      None, lambda r: r.preprocessing["input_shape"] == [2]),
+    ("balanced-class-weights", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.arange(N) % 4 == 0, "yes", "no"))), {"class_weight": "balanced"},
+     "class weights: no 0.66", lambda r: True),
     ("target-as-a-list", lambda tmp: csv(tmp, base().assign(
         y2=RNG.normal(size=N), label=RNG.normal(size=N))), {"target": ["label", "y2"]}, None,
      lambda r: r.config.data.target == "label,y2" and r.dataset.outputs == 2),
@@ -194,6 +197,8 @@ REFUSED = [
      "is 0 on every row"),
     ("negative-class-weight", lambda tmp: csv(tmp, base()), {"class_weight": "yes:-1"},
      "class_weight 'yes' must be a number >= 0"),
+    ("binary-on-fractions", lambda tmp: csv(tmp, base().assign(label=RNG.normal(size=N))),
+     {"task": "binary"}, "Use --task regression (they are numbers with fractions)"),
     ("table-options-on-npz", npz(x_train=RNG.random((N, 3)), y_train=np.arange(N) % 2),
      {"sample_weight": "w"}, "sample_weight applies to tables (CSV/Parquet)"),
     ("target-of-wrong-type", lambda tmp: csv(tmp, base()), {"target": 5},

@@ -171,7 +171,7 @@ def test_evaluate_and_predict_a_table_run_through_the_cli(tmp_path):
     r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "3",
                 "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    assert "note: test: 0.2 of the rows, stratified by class, shuffled with seed 42" in r.stderr
+    assert "note: test: 48 of 240 rows (0.2), stratified by class, shuffled with seed 42" in r.stderr
     r = run_cli("evaluate", tmp_path / "run", "--json")
     saved = json.loads((tmp_path / "run" / "metrics.json").read_text())
     assert json.loads(r.stdout)["test_accuracy"] == pytest.approx(saved["test_accuracy"])

@@ -111,6 +111,9 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
                  "(the test loss reported is the plain one)")
     class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
+    if class_weight:
+        log.info("class weights: " + ", ".join(f"{ds.class_names[i]} {w:.3g}"
+                                               for i, w in class_weight.items()))
     fitting = within_budget(config.training, len(ds.x_train))
     if keras.backend.backend() == "jax":
         jax_loop.enable_compilation_cache()  # before the initializers compile

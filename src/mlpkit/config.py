@@ -297,6 +297,9 @@ def merge(config: RunConfig, values: dict) -> RunConfig:
             changes["preset"] = str(value)
             continue
         if key not in SECTIONS:
+            if key in SETTING_SECTION:  # a setting written before any section
+                raise ConfigError(f"{key!r} must be under [{SETTING_SECTION[key]}] (a setting "
+                                  f"outside a section). Received: {key}={value!r}")
             raise ConfigError(
                 f"unknown section [{key}].{did_you_mean(key, SECTIONS)} "
                 f"Known sections: {', '.join(SECTIONS)}"

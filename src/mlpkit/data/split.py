@@ -69,10 +69,14 @@ def holdout(idx: np.ndarray, fraction: float, order: str, seed: int, labels=None
                         "both sides.")
     if order == "keep":
         return idx[:n - held], idx[n - held:], (
-            f"{what}: the last {fraction:g} of the rows in file order (as Keras's "
+            f"{what}: the last {held} of {n} rows ({fraction:g}) in file order (as Keras's "
             "validation_split)")
     stratify, why = None, ""
-    if labels is not None:
+    multi_hot = (labels is not None and np.ndim(labels) == 2 and np.shape(labels)[1] > 1
+                 and not (np.asarray(labels).sum(axis=1) == 1).all())
+    if multi_hot:  # several labels a row: no one class to stratify by
+        why = " (not stratified: several labels a row)"
+    elif labels is not None:
         labels = np.asarray(labels)
         key = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels
         key = key.reshape(n) if key.ndim > 1 else key
@@ -85,7 +89,7 @@ def holdout(idx: np.ndarray, fraction: float, order: str, seed: int, labels=None
                    if counts.min() < 2 else " (not stratified: too few rows for the classes)")
     kept, out = train_test_split(idx, test_size=held, random_state=seed, stratify=stratify)
     how = "stratified by class, " if stratify is not None else ""
-    note = (f"{what}: {fraction:g} of the rows, {how}shuffled with seed {seed}{why} "
+    note = (f"{what}: {held} of {n} rows ({fraction:g}), {how}shuffled with seed {seed}{why} "
             "(--split-order keep takes the last rows in file order, as Keras does)")
     return np.sort(kept), np.sort(out), note
 
