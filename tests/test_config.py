@@ -83,3 +83,14 @@ def test_a_setting_outside_any_section_is_told_its_section(tmp_path):
     (tmp_path / "c.toml").write_text('epochs = 3\n[data]\nname = "fashion-mnist"\n')
     with pytest.raises(ConfigError, match=r"'epochs' must be under \[training\]"):
         cfg.resolve(config_file=tmp_path / "c.toml")
+
+
+@pytest.mark.parametrize("toml, words", [
+    ("data = 5\n", "[data] must be a table of settings. Received: data=5"),
+    ('[data]\nname = "fashion-mnist"\nvalidation_data = 3\n', "validation_data must be a"),
+])
+def test_a_section_or_path_of_the_wrong_type(tmp_path, toml, words):
+    (tmp_path / "c.toml").write_text(toml)
+    with pytest.raises(ConfigError) as e:
+        cfg.resolve(config_file=tmp_path / "c.toml")
+    assert words in str(e.value)

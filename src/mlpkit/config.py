@@ -175,6 +175,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "target": (lambda v: _names(v), lambda v: bool(v),
                'must be a column name or a list of them, e.g. "price" or ["a", "b"]'),
     "sample_weight": (str, lambda v: bool(v), "must be a column name"),
+    "validation_data": (str, lambda v: bool(v), "must be a file path"),
     "nesterov": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     "out": (str, lambda v: bool(v), "must be a folder path"),
     "data_dir": (str, lambda v: bool(v), "must be a folder path"),
@@ -425,15 +426,19 @@ def resolve(
     """
     overrides = group(settings)
     file_values = read_toml(config_file) if config_file else {}
+    for key, value in file_values.items():
+        if key in SECTIONS and not isinstance(value, dict):
+            raise ConfigError(f"[{key}] must be a table of settings. Received: {key}={value!r}")
     dataset = os.fspath(dataset) if dataset else None
     dataset = dataset or file_values.get("data", {}).get("name") or "fashion-mnist"
     preset = preset or file_values.get("preset") or "seed"
     if dataset not in DATASETS and Path(dataset).exists():
         dataset = str(Path(dataset).resolve())  # config.toml must work from any folder
     for values in (overrides, file_values):  # so must a separate validation file
-        given = values.get("data", {}).get("validation_data")
-        if given and Path(os.fspath(given)).exists():
-            values["data"]["validation_data"] = str(Path(os.fspath(given)).resolve())
+        section = values.get("data")
+        given = section.get("validation_data") if isinstance(section, dict) else None
+        if isinstance(given, (str, os.PathLike)) and Path(os.fspath(given)).exists():
+            section["validation_data"] = str(Path(os.fspath(given)).resolve())
     unchecked = family is not None and dataset not in DATASETS and not Path(dataset).exists()
     config = RunConfig()
     config = merge(config, preset_values(dataset, preset, family if unchecked else None))
