@@ -262,6 +262,17 @@ def measured_smoothing(r: dict) -> str:
             f"**{r['chosen']['label_smoothing']:g}**")
 
 
+def measured_augmentation(r: dict) -> str:
+    def name(x):
+        aug = "none" if x["random_flip"] == "none" and not x["random_shift"] else (
+            f"flip {x['random_flip']}, shift {x['random_shift']}")
+        return f"{aug}, {x['epochs']} epochs"
+
+    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in r["runs"])
+    return (f"validation accuracy (fit seconds): {runs}; chosen: **{name(r['chosen'])}**")
+
+
 ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("lecture_recipe_seconds_per_epoch", measured_throughput),
     ("jitted_loop_vs_fit", measured_loop),
@@ -285,6 +296,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("members_selection_best_housing", measured_members),
     ("sprint_preset_selection", measured_sprint_selection),
     ("smoothing_selection_best_fashion", measured_smoothing),
+    ("augmentation_selection_best_fashion", measured_augmentation),
 ]
 
 

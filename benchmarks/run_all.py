@@ -4,7 +4,7 @@ benchmarks/results.jsonl (committed; ``render.py`` writes the READMEs from it).
 ``select_fast.py`` (choosing the ``fast`` preset, ~10 min), ``select_members.py`` (the
 `best` presets' ensemble sizes, ~10-25 min each), ``select_sprint.py`` and
 ``select_smoothing.py`` (the sprint's length and the presets' label smoothing, ~8 min
-each) and ``bench_best.py`` (the ``best`` and ``sprint`` presets at three seeds, tens of
+each), ``select_augmentation.py`` (the Fashion-MNIST preset's augmentation, ~25 min) and ``bench_best.py`` (the ``best`` and ``sprint`` presets at three seeds, tens of
 minutes) are not run here; their figures in results.jsonl stay as they were measured.
 
     python benchmarks/run_all.py [--quick]    # --quick: benchmarks/results/quick.jsonl

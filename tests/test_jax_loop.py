@@ -91,6 +91,25 @@ def test_same_history_as_keras_fit_without_shuffle(optimizer):
     assert_same_training(a, ha, b, hb, ("loss", "accuracy", "val_loss", "val_accuracy"))
 
 
+def test_random_augmentation_draws_as_in_keras_fit():
+    # the loop carries the layers' seed state as fit does: same flips, shifts, history
+    x, y = classes(70, (6, 6))
+    a, b, t = twin_models(lambda: models.build_mlp((6, 6), (8,), "relu", 3,
+                                                   augment=("horizontal", 1)), "adam", 0.01)
+    for va, vb in zip(a.non_trainable_variables, b.non_trainable_variables, strict=True):
+        vb.assign(np.array(va))  # the seed generators' states (copied: fit donates buffers)
+    start = a.get_weights()
+    for m in (a, b):
+        training.compile_model(m, "multiclass", t)
+    ha, hb = fit_twins(a, b, x, y, epochs=3, batch_size=32)
+    assert_same_training(a, ha, b, hb, ("loss", "accuracy"))
+    plain = models.build_mlp((6, 6), (8,), "relu", 3)  # the same start, not augmented
+    plain.set_weights(start)
+    training.compile_model(plain, "multiclass", t)
+    hp = jax_loop.fit(plain, x, y, shuffle=False, epochs=3, batch_size=32, verbose=0)
+    assert not np.allclose(hp.history["loss"], hb.history["loss"]), "augmentation did nothing"
+
+
 def test_regression_rmse_matches_keras():
     rng = np.random.default_rng(1)
     x = rng.normal(size=(50, 3)).astype("float32")

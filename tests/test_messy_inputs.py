@@ -113,6 +113,8 @@ TRAINS = [
      lambda r: "blank" not in features(r)),
     ("booleans", with_column("member", RNG.choice(["Yes", "No"], N)), {}, None,
      lambda r: kind(r, "member") == "boolean"),
+    ("boolean-forced-on-0/1", with_column("flag", RNG.choice([0, 1], N)),
+     {"column_types": "flag=boolean"}, None, lambda r: kind(r, "flag") == "boolean"),
     ("infinite-feature", with_column("ratio", np.where(np.arange(N) % 15 == 0, np.inf,
                                                        RNG.normal(size=N))), {},
      "infinite values as missing", lambda r: kind(r, "ratio") == "number"),
@@ -205,6 +207,9 @@ REFUSED = [
      "target must be a column name or a list of them"),
     ("bad-column-type", lambda tmp: csv(tmp, base()), {"column_types": "x1=colour"},
      "column_types must map columns"),
+    ("boolean-on-words", with_column("city", RNG.choice(["Lyon", "Nice", "Paris"], N)),
+     {"column_types": "city=boolean"}, "'city' was set to boolean but holds values that are "
+     "not yes/no"),
     ("only-identifiers", lambda tmp: csv(tmp, pd.DataFrame({
         "id": np.arange(N), "label": np.arange(N) % 2})), {}, "no usable feature column"),
     ("png-as-table", text_file(b"\x89PNG\r\n\x1a\n" + bytes(64), mode="b"), {},

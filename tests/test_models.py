@@ -85,3 +85,54 @@ def test_single_model_stays_the_lectures_sequential():
     assert isinstance(model, keras.Sequential) and members(model) == 1
     with pytest.raises(ModelError, match="members must be >= 1"):
         models.build_mlp((5,), (8,), members=0)
+
+
+def test_random_shift_moves_each_image_by_whole_pixels_in_training_only():
+    from mlpkit.layers import RandomShift
+
+    rng = np.random.default_rng(0)
+    x = np.zeros((64, 9, 9, 2), "float32")
+    x[:, 2:7, 2:7] = rng.random((64, 5, 5, 2))  # content away from the edges: nothing lost
+    layer = RandomShift(2, seed=3)
+    np.testing.assert_array_equal(np.asarray(layer(x)), x)  # inference: unchanged
+    out = np.asarray(layer(x, training=True))
+    seen = set()
+    for image, moved in zip(x, out):
+        found = [(dy, dx) for dy in range(-2, 3) for dx in range(-2, 3)
+                 if np.array_equal(np.roll(image, (dy, dx), axis=(0, 1)), moved)]
+        assert len(found) == 1, "each image is its input moved by whole pixels, at most 2"
+        seen.add(found[0])
+    assert len(seen) > 10, "each image draws its own shift"
+    ones = np.ones((32, 4, 4, 1), "float32")
+    moved = np.asarray(RandomShift(1, seed=0)(ones, training=True))
+    still = [np.array_equal(m, o) for m, o in zip(moved, ones)]
+    assert not all(still) and moved.min() == 0, "pixels moved in are 0"
+
+
+def test_augmented_images_keep_a_pure_mlp_and_reload(tmp_path):
+    from mlpkit.layers import RandomShift
+
+    plain = models.build_mlp((6, 6), (8,), "relu", 3)
+    model = models.build_mlp((6, 6), (8,), "relu", 3, augment=("horizontal", 1))
+    kinds = [type(layer).__name__ for layer in model.layers]
+    assert kinds == ["Reshape", "RandomFlip", "RandomShift", "Flatten", "Dense", "Dense"]
+    assert model.count_params() == plain.count_params()
+    plain.set_weights(model.get_weights())
+    x = np.random.default_rng(1).random((5, 6, 6)).astype("float32")
+    np.testing.assert_allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0),
+                               rtol=1e-6)  # augmentation is for training only
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    assert isinstance(again.layers[2], RandomShift) and again.layers[2].max_shift == 1
+    np.testing.assert_allclose(again.predict(x, verbose=0), model.predict(x, verbose=0),
+                               rtol=1e-6)
+    rgb = models.build_mlp((6, 6, 3), (8,), augment=("none", 2))  # RGB: no Reshape
+    assert [type(layer).__name__ for layer in rgb.layers][:2] == ["RandomShift", "Flatten"]
+
+
+def test_augmentation_is_refused_where_it_cannot_apply():
+    x = np.random.default_rng(0).random((10, 4)).astype("float32")
+    with pytest.raises(ModelError, match="feature vectors: drop --random-flip"):
+        models.build_mlp((4,), (8,), normalize=x, augment=("horizontal", 0))
+    with pytest.raises(ModelError, match="smaller than the images.*random_shift=6"):
+        models.build_mlp((6, 6), (8,), augment=("none", 6))

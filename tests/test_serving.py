@@ -464,7 +464,20 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
     url = f"{band_server.url}/predict"
     assert_error(httpx.post(url, json={"rows": [{"rooms": 3, "city": "Lyon"}]}), 400,
                  "lacks the columns ['area']")
+    # text in a number column reads as in a CSV: numbers with signs, placeholders noted
+    texts = [{"rooms": "2", "area": "$55.0", "city": "Lyon"},
+             {"rooms": "7", "area": "180", "city": "Paris"},
+             {"rooms": "4", "area": "?", "city": "Nice"}]
+    pd.DataFrame(texts).to_csv(tmp_path / "texts.csv", index=False)
+    expected = mlpkit.load_run(band_server.served.run.path).predict_files([tmp_path / "texts.csv"])
+    got = httpx.post(url, json={"rows": texts}).json()
+    assert [g["prediction"] for g in got] == [e["prediction"] for e in expected]
+    assert [g["probability"] for g in got] == pytest.approx([e["probability"] for e in expected],
+                                                            abs=1e-5)
+    assert [g["notes"] for g in got] == [e["notes"] for e in expected]
     assert_error(httpx.post(url, json={"rows": [{"rooms": "three", "area": 1, "city": "Lyon"}]}),
+                 400, "'rooms' held numbers in training but holds text here")
+    assert_error(httpx.post(url, json={"rows": [{"rooms": True, "area": 1, "city": "Lyon"}]}),
                  400, "'rooms' takes a number")
     assert_error(httpx.post(url, json={"rows": [{"rooms": [1], "area": 1, "city": "Lyon"}]}),
                  400, "rooms")

@@ -95,7 +95,8 @@ def listed(folder: Path) -> list[Path]:
 # Settings added after checkpoints were first written: left out of the fingerprint at
 # their default, so that a run saved before they existed still resumes.
 NEW_AT_DEFAULT = (("model", "members", 1), ("model", "target_scaling", "none"),
-                  ("training", "label_smoothing", 0.0))
+                  ("training", "label_smoothing", 0.0), ("model", "random_flip", "none"),
+                  ("model", "random_shift", 0))
 
 
 def fingerprint(config) -> str:

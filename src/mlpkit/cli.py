@@ -96,6 +96,11 @@ def train(
     dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
     members: Optional[int] = typer.Option(None, help="Train an ensemble of N (1-64) such "
                                                      "MLPs, each on its own loss, averaged."),
+    random_flip: Optional[str] = typer.Option(
+        None, help="Images: flip at random in training: horizontal, vertical, "
+                   "horizontal_and_vertical (default none)."),
+    random_shift: Optional[int] = typer.Option(
+        None, help="Images: shift by up to N whole pixels at random in training (0: none)."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: a new one in runs/)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),

@@ -31,6 +31,7 @@ OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
 ENGINES = ("auto", "keras")
 SCHEDULES = ("constant", "cosine")
 TASKS = ("auto", "multiclass", "binary", "multilabel", "regression")
+FLIPS = ("none", "horizontal", "vertical", "horizontal_and_vertical")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 
 
@@ -69,6 +70,11 @@ class ModelConfig:
     # More than 1: an ensemble of that many MLPs of this spec, trained together (each on
     # its own loss) and averaged (see models.build_mlp; mlpkit's jitted loop only).
     members: int = 1
+    # Images, in training only: flip at random ("horizontal", "vertical",
+    # "horizontal_and_vertical": Keras's RandomFlip) and shift by up to this many whole
+    # pixels (layers.RandomShift), before Flatten.
+    random_flip: str = "none"
+    random_shift: int = 0
     # Regression: "standardize" fits the model to the targets standardized with the
     # training rows' mean and standard deviation, and a fixed Rescaling layer after its
     # output gives values in the targets' own units (the table preset sets it).
@@ -144,6 +150,8 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "embedding": (str, lambda v: v in ("none", "periodic"), "must be none or periodic"),
     "embedding_size": (int, lambda v: v >= 1, "must be >= 1"),
     "embedding_sigma": (float, lambda v: v > 0, "must be > 0"),
+    "random_flip": (str, lambda v: v in FLIPS, f"must be one of {', '.join(FLIPS)}"),
+    "random_shift": (int, lambda v: v >= 0, "must be >= 0 (pixels; 0: none)"),
     "members": (int, lambda v: 1 <= v <= 64, "must be between 1 and 64"),
     "target_scaling": (str, lambda v: v in ("none", "standardize"),
                        "must be none or standardize"),

@@ -84,6 +84,49 @@ class PeriodicEmbedding(keras.layers.Layer):
 
 
 @keras.saving.register_keras_serializable(package="mlpkit")
+class RandomShift(keras.layers.Layer):
+    """Shifts each image of a batch by a random whole number of pixels, in training only
+    (augmentation; at inference the images pass unchanged).
+
+    Each image moves by ``dy``, ``dx`` drawn uniformly from ``-max_shift..max_shift``,
+    and the pixels moved in are 0. Keras's ``RandomTranslation`` does the same through
+    an interpolated affine transform, which costs about a third of a 2 x 1024 MLP's
+    training step on CPU; whole-pixel shifts are two small one-hot products.
+
+    Args:
+        max_shift: the largest shift, in pixels, along each axis.
+        seed: seed of the layer's random draws.
+
+    Inputs are ``(batch, height, width, channels)``.
+    """
+
+    def __init__(self, max_shift: int = 1, seed: int | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.max_shift, self.seed = int(max_shift), seed
+        self.seed_generator = keras.random.SeedGenerator(seed)
+        self.built = True
+
+    def call(self, x, training=False):
+        if not training or not self.max_shift:
+            return x
+        ops, k = keras.ops, self.max_shift
+        n, h, w = ops.shape(x)[0], x.shape[1], x.shape[2]
+        padded = ops.pad(x, [(0, 0), (k, k), (k, k), (0, 0)])
+        dy = keras.random.randint((n,), 0, 2 * k + 1, seed=self.seed_generator)
+        dx = keras.random.randint((n,), 0, 2 * k + 1, seed=self.seed_generator)
+        # out[b, i, j] = padded[b, i + dy_b, j + dx_b], as one-hot row and column picks
+        rows = ops.one_hot(ops.arange(h)[None, :] + dy[:, None], h + 2 * k, dtype=x.dtype)
+        cols = ops.one_hot(ops.arange(w)[None, :] + dx[:, None], w + 2 * k, dtype=x.dtype)
+        return ops.einsum("bip,bpqc,bjq->bijc", rows, padded, cols)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "max_shift": self.max_shift, "seed": self.seed}
+
+
+@keras.saving.register_keras_serializable(package="mlpkit")
 class MemberMean(keras.layers.Layer):
     """The output of an ensemble: the mean of its members' outputs (probabilities for a
     classifier, values for a regressor), as a deep ensemble predicts. Training through

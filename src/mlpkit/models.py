@@ -26,6 +26,7 @@ def build_mlp(
     embedding: tuple = ("none", 16, 0.1),
     members: int = 1,
     target: tuple | None = None,
+    augment: tuple = ("none", 0),
 ) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -49,13 +50,16 @@ def build_mlp(
         target: ``(mean, std)`` of the regression targets (one value per output): the
             output layer then learns standardized targets and a fixed ``Rescaling``
             after it (each member's) returns ``output * std + mean``.
+        augment: ``(flip, shift)`` for images, in training only: Keras's
+            ``RandomFlip(flip)`` unless flip is "none", then ``layers.RandomShift(shift)``
+            unless shift is 0, before ``Flatten`` (the Dense layers stay a pure MLP).
 
     Returns:
         An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
         ensemble).
 
     Raises:
-        ModelError: on an unknown activation.
+        ModelError: on an unknown activation, or augmentation of feature vectors.
     """
     for name in {activation, output_activation} - {None}:
         try:
@@ -79,7 +83,12 @@ def build_mlp(
         norm.adapt(normalize)
         layers.append(norm)
     elif len(input_shape) > 1:
+        layers += _augmentation(tuple(input_shape), *augment)
         layers.append(keras.layers.Flatten())
+    if normalize is not None and augment != ("none", 0):
+        raise ModelError("random_flip and random_shift augment images; these inputs are "
+                         "feature vectors: drop --random-flip and --random-shift. Received: "
+                         f"random_flip={augment[0]!r}, random_shift={augment[1]}")
     if embedding[0] == "periodic" and (normalize is None or categorical):
         raise ModelError("embedding = periodic applies to numeric feature vectors "
                          "(tables without category columns). Received: embedding="
@@ -128,6 +137,23 @@ def build_mlp(
             h = layer(h)
         ends.append(h)
     return keras.Model(inputs, MemberMean(dtype="float32", name="mean")(ends))
+
+
+def _augmentation(shape: tuple, flip: str, shift: int) -> list:
+    """The training-only augmentation layers for images of ``shape`` (H, W[, C])."""
+    if flip == "none" and not shift:
+        return []
+    if shift >= min(shape[:2]):
+        raise ModelError(f"random_shift must be smaller than the images ({shape[0]}x"
+                         f"{shape[1]} pixels). Received: random_shift={shift}")
+    from mlpkit.layers import RandomShift
+
+    stack = [keras.layers.Reshape((*shape, 1))] if len(shape) == 2 else []
+    if flip != "none":
+        stack.append(keras.layers.RandomFlip(flip))
+    if shift:
+        stack.append(RandomShift(shift))
+    return stack
 
 
 def seed_classifier() -> keras.Sequential:

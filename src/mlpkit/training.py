@@ -76,7 +76,8 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  normalize=ds.x_train if vectors else None,
                                  categorical=categorical,
                                  embedding=(m.embedding, m.embedding_size, m.embedding_sigma),
-                                 members=m.members, target=target_scale(ds, m))
+                                 members=m.members, target=target_scale(ds, m),
+                                 augment=(m.random_flip, m.random_shift))
     return precision.finish_model(model, config.training.precision)
 
 

@@ -223,6 +223,13 @@ class TableEncoder:
                 if values.notna().any() else (0.0, 0.0)
         elif kind == "boolean":
             col["true"] = sorted(TRUE | {"1", "1.0"})
+            text = _text(series).dropna()
+            other = text[~text.str.lower().isin(TRUE | FALSE | {"1", "0", "1.0", "0.0"}
+                                                | PLACEHOLDERS)]
+            if len(other):  # they would all read as false
+                raise DataError(f"column {name!r} was set to boolean but holds values that are "
+                                f"not yes/no, true/false or 1/0 (e.g. "
+                                f"{other.unique()[:3].tolist()}). Set it to category.")
         elif kind == "datetime":
             dates = to_dates(series)
             if dates is None:

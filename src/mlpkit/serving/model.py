@@ -149,7 +149,8 @@ class ServedModel:
     def table_rows(self, rows: list) -> tuple[np.ndarray, list[list[str]]]:
         """Raw table rows (one object a row, column -> value) encoded as in training:
         each row must name every training column, with a number, text, true/false or
-        ``null`` (a missing value, replaced as in training). Returns the model input
+        ``null`` (a missing value, replaced as in training). A number column's text is
+        read as ``mlpkit predict`` reads it in a CSV ("$46,552", "?"). Returns the model input
         and each row's notes (ignored columns, categories never seen in training)."""
         import pandas as pd
 
@@ -178,13 +179,18 @@ class ServedModel:
                         not isinstance(v, str) and not _finite_number(v)):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number, text, true/false "
                                         f"or null. Received: {c}={v!r}"[:300])
-                if col["type"] == "number" and (isinstance(v, (bool, str))):
+                if col["type"] == "number" and isinstance(v, bool):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number or null. "
                                         f"Received: {c}={v!r}"[:300])
             notes.append(note)
-        frame = pd.DataFrame({c: pd.Series([r[c] for r in rows], dtype="float64"
-                                           if kinds[c]["type"] == "number" else "object")
-                              for c in names})
+
+        def column(c):  # numbers as float64; text ("$46,552", "?") parsed as from a CSV
+            values = [r[c] for r in rows]
+            numbers = kinds[c]["type"] == "number" and not any(isinstance(v, str)
+                                                                 for v in values)
+            return pd.Series(values, dtype="float64" if numbers else "object")
+
+        frame = pd.DataFrame({c: column(c) for c in names})
         try:
             x = self.run.encode_rows(frame)
         except MlpkitError as e:
