@@ -94,3 +94,27 @@ def test_a_section_or_path_of_the_wrong_type(tmp_path, toml, words):
     with pytest.raises(ConfigError) as e:
         cfg.resolve(config_file=tmp_path / "c.toml")
     assert words in str(e.value)
+
+
+def test_a_config_files_data_paths_are_read_from_its_folder(tmp_path, monkeypatch):
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "houses.csv").write_text("a,y\n1,2\n")
+    (project / "valid.csv").write_text("a,y\n3,4\n")
+    f = project / "run.toml"
+    f.write_text('[data]\nname = "houses.csv"\nvalidation_data = "valid.csv"\n')
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "houses.csv").write_text("b,z\n1,2\n")  # the current folder's is not it
+    monkeypatch.chdir(elsewhere)
+    c = cfg.resolve(config_file=f)
+    assert c.data.name == str(project / "houses.csv")
+    assert c.data.validation_data == str(project / "valid.csv")
+    # a path only the current folder has is read from there, as before
+    f.write_text('[data]\nname = "other.csv"\n')
+    (elsewhere / "other.csv").write_text("b,z\n1,2\n")
+    assert cfg.resolve(config_file=f).data.name == str(elsewhere / "other.csv")
+    # a built-in name stays one, whatever the folder holds
+    (project / "fashion-mnist").mkdir()
+    f.write_text('[data]\nname = "fashion-mnist"\n')
+    assert cfg.resolve(config_file=f).data.name == "fashion-mnist"

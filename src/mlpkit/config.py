@@ -437,6 +437,8 @@ def resolve(
     for key, value in file_values.items():
         if key in SECTIONS and not isinstance(value, dict):
             raise ConfigError(f"[{key}] must be a table of settings. Received: {key}={value!r}")
+    if file_values.get("data"):
+        _beside(file_values["data"], Path(config_file).resolve().parent)
     dataset = os.fspath(dataset) if dataset else None
     dataset = dataset or file_values.get("data", {}).get("name") or "fashion-mnist"
     preset = preset or file_values.get("preset") or "seed"
@@ -467,6 +469,17 @@ def resolve(
                           f"engine = auto or members = 1. Received: members="
                           f"{config.model.members}, engine='keras'")
     return config
+
+
+def _beside(data: dict, folder: Path) -> None:
+    """A config file's relative data paths, taken from its own folder where they exist
+    there (else from the current folder, as before): ``--config project/run.toml`` with
+    ``name = "houses.csv"`` reads ``project/houses.csv``."""
+    for key in ("name", "validation_data", "data_dir"):
+        value = data.get(key)
+        if (isinstance(value, str) and value and value not in DATASETS
+                and not Path(value).is_absolute() and (folder / value).exists()):
+            data[key] = str(folder / value)
 
 
 def to_dict(config: RunConfig) -> dict:
