@@ -500,6 +500,9 @@ def test_predict_array_rows(arrays_server, tmp_path):
                                                             abs=1e-5)
     assert_error(httpx.post(f"{arrays_server.url}/predict", json={"rows": [[1, 2]]}), 400,
                  "shape [n, 5]")
+    # finite in JSON, infinite in float32: said so, not "send finite numbers" alone
+    assert_error(httpx.post(f"{arrays_server.url}/predict", json={"rows": [[1e308, 0, 0, 0, 0]]}),
+                 400, "beyond float32's range")
 
 
 # --- limits ---------------------------------------------------------------------------

@@ -251,6 +251,19 @@ def test_a_multilabel_table_names_its_labels_by_their_columns(tmp_path):
     assert not (tmp_path / "no").exists()
 
 
+def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((150, 3))
+    df = pd.DataFrame(x, columns=["f1", "f2", "f3"]).assign(
+        price=1000 * x[:, 0] + 500, rooms=x[:, 1] * 3)  # units far apart: pooled hides rooms
+    df.to_csv(tmp_path / "t.csv", index=False)
+    run = mlpkit.train(str(tmp_path / "t.csv"), target="price,rooms", epochs=2,
+                       out=tmp_path / "m", verbose=0)
+    assert run.manifest["task"] == "regression"
+    page = (run.path / "report.html").read_text()
+    assert "Error by target" in page and "<td>price</td>" in page and "<td>rooms</td>" in page
+
+
 def test_npz_test_labels_unseen(tmp_path):
     x = np.random.rand(40, 2, 2)
     f = npz(tmp_path / "d.npz", x, np.arange(40) % 2, x_test=x[:3], y_test=np.array([0, 1, 5]))

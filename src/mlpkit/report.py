@@ -108,7 +108,18 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
         lambda v: " ".join(f"{a:.4f}" for a in v))
     samples = [{"test row": i, "actual": show(y_true[i]), "predicted": show(y_pred[i])}
                for i in range(min(SAMPLES, len(y_true)))]
-    return [
+    by_target = []
+    if y_true.shape[1] > 1:  # the test RMSE pools them (as Keras's metric does): each apart
+        names = (run.config.data.target or "").split(",")
+        if len(names) != y_true.shape[1]:
+            names = [f"target {j + 1}" for j in range(y_true.shape[1])]
+        rows = []
+        for j, name in enumerate(names):
+            one = evaluation.regression_details(y_true[:, j], y_pred[:, j])
+            rows.append({"target": name, "rmse": one["rmse"], "mae": one["mae"],
+                         "mean": float(y_true[:, j].mean()), "std": float(y_true[:, j].std())})
+        by_target = ["<h2>Error by target (test set)</h2>", _table(rows)]
+    return by_target + [
         "<h2>Predicted against actual (test set)</h2>", _img(pva, "predicted vs actual"),
         "<h2>Residuals</h2>", _img(res, "residuals"),
         "<h2>Error by target range</h2>", _table(d["by_range"]), _img(rng, "error by range"),

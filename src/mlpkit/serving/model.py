@@ -143,7 +143,9 @@ class ServedModel:
     @staticmethod
     def finite(x: np.ndarray, what: str = "input") -> np.ndarray:
         if x.dtype.kind == "f" and not np.isfinite(x).all():
-            raise ApiError(400, f"{what} holds NaN or infinite values; send finite numbers.")
+            raise ApiError(400, f"{what} holds NaN or infinite values, or numbers beyond "
+                                "float32's range (about 3.4e38), which the model computes in; "
+                                "send finite numbers within it.")
         return x
 
     def table_rows(self, rows: list) -> tuple[np.ndarray, list[list[str]]]:
