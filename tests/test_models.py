@@ -103,10 +103,13 @@ def test_random_shift_moves_each_image_by_whole_pixels_in_training_only():
         assert len(found) == 1, "each image is its input moved by whole pixels, at most 2"
         seen.add(found[0])
     assert len(seen) > 10, "each image draws its own shift"
-    ones = np.ones((32, 4, 4, 1), "float32")
-    moved = np.asarray(RandomShift(1, seed=0)(ones, training=True))
-    still = [np.array_equal(m, o) for m, o in zip(moved, ones)]
-    assert not all(still) and moved.min() == 0, "pixels moved in are 0"
+    full = rng.random((32, 4, 4, 1)).astype("float32") + 1  # content up to the edges
+    moved = np.asarray(RandomShift(1, seed=0)(full, training=True))
+    for image, out in zip(full, moved):  # the same shift with zeros moved in, never wrapped
+        padded = np.pad(image, ((1, 1), (1, 1), (0, 0)))
+        assert any(np.array_equal(padded[1 + dy:5 + dy, 1 + dx:5 + dx], out)
+                   for dy in (-1, 0, 1) for dx in (-1, 0, 1))
+    assert (moved == 0).any() and not np.array_equal(moved, full)
 
 
 def test_augmented_images_keep_a_pure_mlp_and_reload(tmp_path):
@@ -121,6 +124,7 @@ def test_augmented_images_keep_a_pure_mlp_and_reload(tmp_path):
     x = np.random.default_rng(1).random((5, 6, 6)).astype("float32")
     np.testing.assert_allclose(model.predict(x, verbose=0), plain.predict(x, verbose=0),
                                rtol=1e-6)  # augmentation is for training only
+    np.testing.assert_allclose(model(x), plain(x), rtol=1e-6)  # called directly too
     model.save(tmp_path / "m.keras")
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
     assert isinstance(again.layers[2], RandomShift) and again.layers[2].max_shift == 1
@@ -136,3 +140,6 @@ def test_augmentation_is_refused_where_it_cannot_apply():
         models.build_mlp((4,), (8,), normalize=x, augment=("horizontal", 0))
     with pytest.raises(ModelError, match="smaller than the images.*random_shift=6"):
         models.build_mlp((6, 6), (8,), augment=("none", 6))
+    for shape in ((4,), (2, 3, 3, 1)):  # vectors without normalization; a 3-d volume
+        with pytest.raises(ModelError, match="augment images"):
+            models.build_mlp(shape, (8,), augment=["horizontal", 0])

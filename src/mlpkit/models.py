@@ -67,6 +67,13 @@ def build_mlp(
         except ValueError:
             raise ModelError(f"unknown activation {name!r}. Use a Keras activation such as "
                              f"relu, elu, selu, tanh, sigmoid. Received: activation={name!r}")
+    if (augment[0] != "none" or augment[1]) and (normalize is not None
+                                                    or not 2 <= len(input_shape) <= 3):
+        raise ModelError("random_flip and random_shift augment images (height x width, "
+                         "with or without channels); these inputs are "
+                         f"{'feature vectors' if len(input_shape) == 1 else input_shape}: "
+                         "drop --random-flip and --random-shift. Received: "
+                         f"random_flip={augment[0]!r}, random_shift={augment[1]}")
     layers: list = [keras.Input(shape=tuple(input_shape))]
     if normalize is not None and categorical:
         from mlpkit.layers import OneHotColumns
@@ -85,10 +92,6 @@ def build_mlp(
     elif len(input_shape) > 1:
         layers += _augmentation(tuple(input_shape), *augment)
         layers.append(keras.layers.Flatten())
-    if normalize is not None and augment != ("none", 0):
-        raise ModelError("random_flip and random_shift augment images; these inputs are "
-                         "feature vectors: drop --random-flip and --random-shift. Received: "
-                         f"random_flip={augment[0]!r}, random_shift={augment[1]}")
     if embedding[0] == "periodic" and (normalize is None or categorical):
         raise ModelError("embedding = periodic applies to numeric feature vectors "
                          "(tables without category columns). Received: embedding="
@@ -146,11 +149,11 @@ def _augmentation(shape: tuple, flip: str, shift: int) -> list:
     if shift >= min(shape[:2]):
         raise ModelError(f"random_shift must be smaller than the images ({shape[0]}x"
                          f"{shape[1]} pixels). Received: random_shift={shift}")
-    from mlpkit.layers import RandomShift
+    from mlpkit.layers import RandomFlip, RandomShift
 
     stack = [keras.layers.Reshape((*shape, 1))] if len(shape) == 2 else []
     if flip != "none":
-        stack.append(keras.layers.RandomFlip(flip))
+        stack.append(RandomFlip(flip))
     if shift:
         stack.append(RandomShift(shift))
     return stack
