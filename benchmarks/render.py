@@ -386,8 +386,10 @@ def best_presets(figs: dict) -> str:
         p, f = r["preset"], r[key]
         fit = [x["fit_seconds"] for x in r["runs"]]
         ensemble = (f"an ensemble of {p['members']} MLPs " if p.get("members", 1) > 1 else "")
+        shifts = (f"random {p['random_shift']}-pixel shifts in training, "
+                  if p.get("random_shift") else "")
         lines.append(
-            f"- {r['title']}: {ensemble}{hidden(p['hidden'])} {p['activation']}, dropout "
+            f"- {r['title']}: {ensemble}{shifts}{hidden(p['hidden'])} {p['activation']}, dropout "
             f"{p['dropout']:.2g}{', periodic embeddings' if p['embedding'] != 'none' else ''}, "
             f"{p['optimizer']} {p['learning_rate']:.3g}, {p['schedule']}, batch "
             f"{p['batch_size']}, {p['epochs']} epochs: {what} {f['mean']:.4f} (seeds "

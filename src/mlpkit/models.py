@@ -50,16 +50,17 @@ def build_mlp(
         target: ``(mean, std)`` of the regression targets (one value per output): the
             output layer then learns standardized targets and a fixed ``Rescaling``
             after it (each member's) returns ``output * std + mean``.
-        augment: ``(flip, shift)`` for images, in training only: Keras's
-            ``RandomFlip(flip)`` unless flip is "none", then ``layers.RandomShift(shift)``
-            unless shift is 0, before ``Flatten`` (the Dense layers stay a pure MLP).
+        augment: ``(flip, shift)`` for images, in training only:
+            ``layers.RandomFlip(flip)`` (Keras's) unless flip is "none", then
+            ``layers.RandomShift(shift)`` unless shift is 0, before ``Flatten`` (the Dense
+            layers stay a pure MLP). An ensemble's members share them.
 
     Returns:
         An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
         ensemble).
 
     Raises:
-        ModelError: on an unknown activation, or augmentation of feature vectors.
+        ModelError: on an unknown activation, or augmentation of inputs other than images.
     """
     for name in {activation, output_activation} - {None}:
         try:
