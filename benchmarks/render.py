@@ -264,8 +264,9 @@ def measured_smoothing(r: dict) -> str:
 
 def measured_augmentation(r: dict) -> str:
     def name(x):
-        aug = "none" if x["random_flip"] == "none" and not x["random_shift"] else (
-            f"flip {x['random_flip']}, shift {x['random_shift']}")
+        parts = ([f"{x['random_flip']} flips"] if x["random_flip"] != "none" else []) + (
+            [f"{x['random_shift']}-pixel shifts"] if x["random_shift"] else [])
+        aug = " and ".join(parts) or "no augmentation"
         return f"{aug}, {x['epochs']} epochs"
 
     runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
