@@ -254,6 +254,10 @@ def test_tritonclient_sees_refusals_as_errors(fashion_server):
         client.infer("fashion", [nan])
     with pytest.raises(InferenceServerException, match="not served here"):
         client.infer("elsewhere", [nan])
+    raw = th.InferInput("input", [1, 28, 28], "FP32")  # 0-255 where 0-1 was learned
+    raw.set_data_from_numpy(np.full((1, 28, 28), 200, np.float32))
+    with pytest.raises(InferenceServerException, match="scaled to 0-1, as in training"):
+        client.infer("fashion", [raw])
     ints = th.InferInput("input", [1, 28, 28], "INT64")
     ints.set_data_from_numpy(np.zeros((1, 28, 28), np.int64))
     with pytest.raises(InferenceServerException, match="datatype must be FP32"):
@@ -477,6 +481,11 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
     assert [g["notes"] for g in got] == [e["notes"] for e in expected]
     assert_error(httpx.post(url, json={"rows": [{"rooms": "three", "area": 1, "city": "Lyon"}]}),
                  400, "'rooms' held numbers in training but holds text here")
+    # a row alone whose number is a placeholder is a missing value, as null is
+    alone = [httpx.post(url, json={"rows": [{"rooms": 3, "area": v, "city": "Lyon"}]}).json()
+             for v in (None, "?", "", "n/a")]
+    assert all(a[0]["prediction"] == alone[0][0]["prediction"] for a in alone), alone
+    assert all(a[0]["probability"] == pytest.approx(alone[0][0]["probability"]) for a in alone)
     assert_error(httpx.post(url, json={"rows": [{"rooms": True, "area": 1, "city": "Lyon"}]}),
                  400, "'rooms' takes a number")
     assert_error(httpx.post(url, json={"rows": [{"rooms": [1], "area": 1, "city": "Lyon"}]}),

@@ -262,6 +262,24 @@ def test_tune_refuses_a_bad_storage_url(tmp_path):
     assert last.endswith("Check the URL and that the server is running.")
 
 
+def test_tune_refuses_augmentation_the_data_cannot_take_before_any_trial(tmp_path):
+    space = tmp_path / "space.toml"
+    space.write_text("[tune]\nrandom_shift = [0, 1]\n")
+    with pytest.raises(ConfigError, match="random_shift augments images; this data is "
+                                          "feature vectors"):
+        api.tune(blobs(tmp_path / "b.npz"), config_file=space, trials=1, out=tmp_path / "s")
+    rng = np.random.default_rng(0)
+    images = tmp_path / "i.npz"
+    np.savez(images, x_train=rng.random((40, 6, 6)), y_train=np.arange(40) % 2)
+    space.write_text("[tune]\nrandom_shift = {low = 0, high = 6}\n")
+    with pytest.raises(ConfigError, match="smaller than the images.*up to 6"):
+        api.tune(images, config_file=space, trials=1, out=tmp_path / "s")
+    with pytest.raises(ConfigError, match="random_flip augments images"):  # a setting, too
+        api.tune(blobs(tmp_path / "b.npz"), trials=1, out=tmp_path / "s",
+                 random_flip="horizontal")
+    assert not (tmp_path / "s").exists()
+
+
 # --- several workers, one study, a real PostgreSQL ---------------------------------------
 
 def _free_port() -> int:

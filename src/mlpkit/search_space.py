@@ -185,6 +185,35 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
     return cfg.merge(base, cfg.group(settings))
 
 
+def check_for_data(space: dict[str, Param], x_train, model: cfg.ModelConfig) -> None:
+    """Refuse, before any trial, a space that draws image augmentation the data cannot
+    take (a table, or shifts as large as the images), rather than fail trials later.
+
+    Raises:
+        ConfigError: naming the ``[tune]`` setting and what the data is.
+    """
+    def values(p: Param) -> list:
+        if p.kind == "fixed":
+            return [p.value]
+        return list(p.choices) if p.kind == "categorical" else [p.low, p.high]
+
+    def drawn(name: str) -> list:  # the values trials can take; the base's if not searched
+        p = space.get(name, Param("fixed", value=getattr(model, name)))
+        return [v for v in values(p) if v not in ("none", 0)]
+
+    flips, shifts = drawn("random_flip"), drawn("random_shift")
+    images = 3 <= x_train.ndim <= 4
+    if (flips or shifts) and not images:
+        name = "random_flip" if flips else "random_shift"
+        raise ConfigError(f"{name} augments images; this data is feature vectors (rows of "
+                          f"{x_train.shape[1:]}): remove {name} from the [tune] table and "
+                          f"the settings. Received: {name}={(flips or shifts)[0]!r}")
+    if shifts and max(shifts) >= min(x_train.shape[1:3]):
+        raise ConfigError(f"random_shift must stay smaller than the images "
+                          f"({x_train.shape[1]}x{x_train.shape[2]} pixels). Received: "
+                          f"random_shift up to {max(shifts)}")
+
+
 def resolve(dataset=None, preset: str | None = None, config_file=None,
             **settings) -> tuple[cfg.RunConfig, dict[str, Param]]:
     """The settings trials start from and the space they draw from: ``config.resolve``

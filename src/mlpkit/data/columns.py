@@ -58,7 +58,7 @@ def _text(series):
 
 def to_numbers(series):
     """A column's values as float64, parsing text with thousands separators; placeholders
-    and non-finite values become NaN.
+    ("?", "n/a", "", ...) and non-finite values become NaN (a column of nothing else too).
 
     Returns:
         ``(values, info)``: info counts what was changed ("separators", "placeholders",
@@ -73,8 +73,9 @@ def to_numbers(series):
     text = _text(series)
     placeholder = text.isna() | text.str.lower().isin(PLACEHOLDERS)
     present = ~placeholder
-    if not present.any():
-        return None, {}
+    if not present.any():  # nothing but missing values: missing numbers
+        return pd.Series(np.nan, index=series.index, dtype=np.float64), {
+            "placeholders": int((placeholder & series.notna()).sum())}
     unsigned = text.str.replace(SYMBOLS, r"\1", regex=True)
     cleaned = unsigned.str.replace(THOUSANDS, "", regex=True)
     values = pd.to_numeric(cleaned.where(present), errors="coerce").astype(np.float64)
@@ -223,7 +224,9 @@ class TableEncoder:
                 if values.notna().any() else (0.0, 0.0)
         elif kind == "boolean":
             col["true"] = sorted(TRUE | {"1", "1.0"})
-            text = _text(series).dropna()
+            text = _text(series)
+            col["missing"] = int((text.isna() | text.str.lower().isin(PLACEHOLDERS)).sum())
+            text = text.dropna()
             other = text[~text.str.lower().isin(TRUE | FALSE | {"1", "0", "1.0", "0.0"}
                                                 | PLACEHOLDERS)]
             if len(other):  # they would all read as false
@@ -240,8 +243,11 @@ class TableEncoder:
             col["medians"] = {p: float(getattr(dates.dt, p).median()) if dates.notna().any()
                               else 0.0 for p in col["parts"]}
             col["missing"] = int(dates.isna().sum())
-        else:  # category, text
-            counts = _text(series).dropna().value_counts()
+        else:  # category, text; placeholders ("?", "n/a") are missing: "unknown"
+            text = _text(series)
+            blank = text.isna() | text.str.lower().isin(PLACEHOLDERS)
+            col["missing"] = int(blank.sum())
+            counts = text[~blank].value_counts()
             vocab = sorted(counts.index[:MAX_CATEGORIES].tolist())
             col["vocab"] = vocab
             if len(counts) > MAX_CATEGORIES:

@@ -119,13 +119,20 @@ class ServedModel:
             raise ApiError(400, f"{what} must have shape [n, "
                                 f"{', '.join(map(str, self.input_shape))}]. "
                                 f"Received: shape={list(arr.shape)}")
-        return self.valid(arr.reshape(n, *self.input_shape).astype(np.float32), what)
+        with np.errstate(over="ignore"):  # beyond float32: inf, refused by valid()
+            x = arr.reshape(n, *self.input_shape).astype(np.float32)
+        return self.valid(x, what)
 
     def valid(self, x: np.ndarray, what: str = "input") -> np.ndarray:
         """``x``, a batch of the model's input, once it holds finite numbers and (a table's
         encoded rows) a code of its vocabulary in each category column, the vocabulary's
         index or its size for "unknown"."""
         self.finite(x, what)
+        if self.image and x.size and (x.min() < -1e-3 or x.max() > 1 + 1e-3):
+            # the model learned pixels scaled to 0-1: 0-255 would give confident nonsense
+            raise ApiError(400, f"{what} holds pixels from {x.min():g} to {x.max():g}; this "
+                                "model takes pixels scaled to 0-1, as in training: divide by "
+                                "255 (or send a UINT8 tensor of pixels 0-255).")
         if not self.table:
             return x
         encoder = self.run.table_encoder
