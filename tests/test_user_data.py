@@ -262,6 +262,9 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     assert run.manifest["task"] == "regression"
     page = (run.path / "report.html").read_text()
     assert "Error by target" in page and "<td>price</td>" in page and "<td>rooms</td>" in page
+    ranges = page.split("Error by target range")[1].split("<h2>")[0]
+    assert ranges.count("<td>rooms</td>") >= 2  # each target's ranges in its own units
+    assert not (run.path / "plots" / "error_by_range.png").exists()
 
 
 def test_npz_test_labels_unseen(tmp_path):
