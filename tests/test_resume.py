@@ -421,9 +421,9 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
 
 
 def test_a_setting_added_later_keeps_older_runs_resumable():
-    """A run saved before ``members``, ``target_scaling`` and ``label_smoothing`` existed
-    has a fingerprint without them; at their defaults they stay out, any other value is a
-    different run."""
+    """A run saved before ``members``, ``target_scaling``, ``label_smoothing``,
+    ``random_flip`` and ``random_shift`` existed has a fingerprint without them; at their
+    defaults they stay out, any other value is a different run."""
     import dataclasses
 
     from mlpkit import config as cfg
@@ -432,12 +432,15 @@ def test_a_setting_added_later_keeps_older_runs_resumable():
     c = cfg.resolve("fashion-mnist", "seed")
     before = {k: v for k, v in cfg.to_dict(c).items() if k != "output"}
     del before["model"]["members"], before["model"]["target_scaling"]
+    del before["model"]["random_flip"], before["model"]["random_shift"]
     del before["training"]["label_smoothing"]
     assert checkpoints.fingerprint(c) == files.sha256_bytes(
         json.dumps(before, sort_keys=True).encode())
     for section, change in (("model", {"members": 2}),
                             ("model", {"target_scaling": "standardize"}),
-                            ("training", {"label_smoothing": 0.1})):
+                            ("training", {"label_smoothing": 0.1}),
+                            ("model", {"random_flip": "vertical"}),
+                            ("model", {"random_shift": 1})):
         part = dataclasses.replace(getattr(c, section), **change)
         other = dataclasses.replace(c, **{section: part})
         assert checkpoints.fingerprint(other) != checkpoints.fingerprint(c)
