@@ -114,6 +114,12 @@ def test_a_config_files_data_paths_are_read_from_its_folder(tmp_path, monkeypatc
     f.write_text('[data]\nname = "other.csv"\n')
     (elsewhere / "other.csv").write_text("b,z\n1,2\n")
     assert cfg.resolve(config_file=f).data.name == str(elsewhere / "other.csv")
+    # found in neither folder: both are said
+    f.write_text('[data]\nname = "houses.csv"\nvalidation_data = "data/nope.csv"\n')
+    with pytest.raises(ConfigError, match=r"validation_data = 'data/nope.csv' not found beside "
+                                          r"the config file \(.*project\) nor in the current "
+                                          r"folder \(.*elsewhere\)"):
+        cfg.resolve(config_file=f)
     # a built-in name stays one, whatever the folder holds
     (project / "fashion-mnist").mkdir()
     f.write_text('[data]\nname = "fashion-mnist"\n')

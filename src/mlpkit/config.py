@@ -477,9 +477,15 @@ def _beside(data: dict, folder: Path) -> None:
     ``name = "houses.csv"`` reads ``project/houses.csv``."""
     for key in ("name", "validation_data", "data_dir"):
         value = data.get(key)
-        if (isinstance(value, str) and value and value not in DATASETS
-                and not Path(value).is_absolute() and (folder / value).exists()):
+        if (not isinstance(value, str) or not value or value in DATASETS
+                or Path(value).is_absolute()):
+            continue
+        if (folder / value).exists():
             data[key] = str(folder / value)
+        elif not Path(value).exists() and (key != "name" or Path(value).suffix or "/" in value):
+            raise ConfigError(f"[data] {key} = {value!r} not found beside the config file "
+                              f"({folder}) nor in the current folder ({os.getcwd()}). Check "
+                              "the path, or give it in full.")
 
 
 def to_dict(config: RunConfig) -> dict:
