@@ -96,36 +96,37 @@ def top_confusions(cm: np.ndarray, names: list[str], n: int = 20) -> list[dict]:
 
 
 def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
-    # several targets: every (row, target) pair is one point of the plots
+    # several targets: every (row, target) pair is one point of the plots; the errors
+    # and error-by-range tables are each target's own, in its units
     y_true = np.asarray(ds.y_test).reshape(len(ds.y_test), -1)
     y_pred = np.asarray(y_pred).reshape(y_true.shape)
     d = evaluation.regression_details(y_true.ravel(), y_pred.ravel())
     pva = plots.predicted_vs_actual(y_true.ravel(), y_pred.ravel(),
                                     plot_dir / "predicted_vs_actual.png")
     res = plots.residuals(y_true.ravel(), d["residuals"], plot_dir / "residuals.png")
-    rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png") \
-        if y_true.shape[1] == 1 else None  # several targets: a table by target instead
     show = (lambda v: float(v[0])) if y_true.shape[1] == 1 else (  # noqa: E731
         lambda v: " ".join(f"{a:.4f}" for a in v))
     samples = [{"test row": i, "actual": show(y_true[i]), "predicted": show(y_pred[i])}
                for i in range(min(SAMPLES, len(y_true)))]
-    by_target, ranges = [], d["by_range"]
-    if y_true.shape[1] > 1:  # the test RMSE pools them (as Keras's metric does): each apart
+    if y_true.shape[1] == 1:
+        rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
+        by_target, ranges = [], [_table(d["by_range"]), _img(rng, "error by range")]
+    else:  # the test RMSE pools them (as Keras's metric does): each apart
         names = (run.config.data.target or "").split(",")
         if len(names) != y_true.shape[1]:
             names = [f"target {j + 1}" for j in range(y_true.shape[1])]
-        rows, ranges = [], []
+        rows, by_range = [], []
         for j, name in enumerate(names):
             one = evaluation.regression_details(y_true[:, j], y_pred[:, j])
             rows.append({"target": name, "rmse": one["rmse"], "mae": one["mae"],
                          "mean": float(y_true[:, j].mean()), "std": float(y_true[:, j].std())})
-            ranges += [{"target": name, **r} for r in one["by_range"]]  # each in its units
+            by_range += [{"target": name, **r} for r in one["by_range"]]
         by_target = ["<h2>Error by target (test set)</h2>", _table(rows)]
+        ranges = [_table(by_range)]
     return by_target + [
         "<h2>Predicted against actual (test set)</h2>", _img(pva, "predicted vs actual"),
         "<h2>Residuals</h2>", _img(res, "residuals"),
-        "<h2>Error by target range</h2>", _table(ranges)] + (
-        [_img(rng, "error by range")] if y_true.shape[1] == 1 else []) + [
+        "<h2>Error by target range</h2>", *ranges,
         "<h2>Sample predictions</h2>", _table(samples),
     ]
 

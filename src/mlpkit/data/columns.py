@@ -42,6 +42,7 @@ PLACEHOLDERS = {"", "?", "-", "--", ".", "n/a", "na", "nan", "null", "none", "mi
                 "#n/a", "#na", "nil", "undefined", "inf", "-inf", "infinity"}
 TRUE = {"true", "yes", "y", "t"}
 FALSE = {"false", "no", "n", "f"}
+BOOLEANS = TRUE | FALSE | {"1", "0", "1.0", "0.0"}  # what a yes/no column may hold
 MAX_CATEGORIES = 50
 NUMBER_SHARE = 0.95  # of the non-placeholder values, to call a text column numbers
 DATE_SHARE = 0.9
@@ -54,6 +55,11 @@ DATE_PARTS = ("year", "month", "day", "day_of_week")
 
 def _text(series):
     return series.astype("string").str.strip()
+
+
+def _missing(text):
+    """Where ``_text`` values are missing: NaN, or a placeholder ("?", "n/a", "")."""
+    return text.isna() | text.str.lower().isin(PLACEHOLDERS)
 
 
 def to_numbers(series):
@@ -71,7 +77,7 @@ def to_numbers(series):
         bad = ~np.isfinite(values.to_numpy()) & values.notna().to_numpy()
         return values.where(~bad), {"nonfinite": int(bad.sum())}
     text = _text(series)
-    placeholder = text.isna() | text.str.lower().isin(PLACEHOLDERS)
+    placeholder = _missing(text)
     present = ~placeholder
     if not present.any():  # nothing but missing values: missing numbers
         return pd.Series(np.nan, index=series.index, dtype=np.float64), {
@@ -225,10 +231,9 @@ class TableEncoder:
         elif kind == "boolean":
             col["true"] = sorted(TRUE | {"1", "1.0"})
             text = _text(series)
-            col["missing"] = int((text.isna() | text.str.lower().isin(PLACEHOLDERS)).sum())
-            text = text.dropna()
-            other = text[~text.str.lower().isin(TRUE | FALSE | {"1", "0", "1.0", "0.0"}
-                                                | PLACEHOLDERS)]
+            missing = _missing(text)
+            col["missing"] = int(missing.sum())
+            other = text[~missing & ~text.str.lower().isin(BOOLEANS)]
             if len(other):  # they would all read as false
                 raise DataError(f"column {name!r} was set to boolean but holds values that are "
                                 f"not yes/no, true/false or 1/0 (e.g. "
@@ -245,9 +250,9 @@ class TableEncoder:
             col["missing"] = int(dates.isna().sum())
         else:  # category, text; placeholders ("?", "n/a") are missing: "unknown"
             text = _text(series)
-            blank = text.isna() | text.str.lower().isin(PLACEHOLDERS)
-            col["missing"] = int(blank.sum())
-            counts = text[~blank].value_counts()
+            missing = _missing(text)
+            col["missing"] = int(missing.sum())
+            counts = text[~missing].value_counts()
             vocab = sorted(counts.index[:MAX_CATEGORIES].tolist())
             col["vocab"] = vocab
             if len(counts) > MAX_CATEGORIES:
@@ -335,18 +340,17 @@ class TableEncoder:
 
         df = df.rename(columns=lambda c: str(c).strip())
         notes: list[list[str]] = [[] for _ in range(len(df))]
-        booleans = TRUE | FALSE | {"1", "0", "1.0", "0.0"}
         for c in self.columns:
             if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
             kind, series = c["kind"], df[c["name"]]
             text = _text(series)
-            present = (text.notna() & ~text.str.lower().isin(PLACEHOLDERS)).to_numpy()
+            present = ~_missing(text).to_numpy()
             if "vocab" in c:
                 bad = ~text.isin(c["vocab"]).to_numpy()
                 why = "not seen in training (coded as unknown)"
             elif kind == "boolean":
-                bad = ~text.str.lower().isin(booleans).to_numpy()
+                bad = ~text.str.lower().isin(BOOLEANS).to_numpy()
                 why = "is not yes/no or true/false (read as false)"
             elif kind == "number":
                 values, _ = to_numbers(series)
