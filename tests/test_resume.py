@@ -368,8 +368,10 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
     The final weights, optimizer state, metrics and history equal an uninterrupted
     run's, which runs beside it meanwhile."""
     rng = np.random.default_rng(11)
-    x = rng.normal(size=(1000, 8)).astype("float32")
-    y = ((x[:, :3].sum(axis=1) + rng.normal(scale=1.5, size=1000)) > 0).astype("int64")
+    # 3,000 rows: enough steps that the planned signals land before training ends, even
+    # when early stopping ends it after a few epochs
+    x = rng.normal(size=(3000, 8)).astype("float32")
+    y = ((x[:, :3].sum(axis=1) + rng.normal(scale=1.5, size=3000)) > 0).astype("int64")
     np.savez(tmp_path / "toy.npz", x_train=x, y_train=y)
     env = {**os.environ, "MLPKIT_CACHE": str(tmp_path / "cache")}
     base = start([tmp_path / "toy.npz", *CLI_ARGS, "--out", tmp_path / "base"], env)
