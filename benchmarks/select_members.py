@@ -53,11 +53,11 @@ def without_test(dataset: str):
     return dataclasses.replace(ds, x_test=none, y_test=np.zeros((0,), ds.y_train.dtype))
 
 
-def one_run(ds, dataset: str, preset: str, **settings) -> dict:
+def one_run(ds, dataset: str, preset: str, seed: int = SEED, **settings) -> dict:
     """Build, compile and fit ``preset`` with ``settings`` (e.g. ``members=3``) as ``mlpkit
-    train`` does, at SEED; the settings and the validation figures."""
-    c = cfg.resolve(dataset, preset, seed=SEED, **settings)
-    keras.utils.set_random_seed(SEED)
+    train`` does, at ``seed``; the settings and the validation figures."""
+    c = cfg.resolve(dataset, preset, seed=seed, **settings)
+    keras.utils.set_random_seed(seed)
     model = training.build_model(ds, c)
     training.compile_model(model, ds.task, c.training, len(ds.x_train), ds.one_hot)
     t = time.perf_counter()

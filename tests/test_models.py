@@ -143,3 +143,33 @@ def test_augmentation_is_refused_where_it_cannot_apply():
     for shape in ((4,), (2, 3, 3, 1)):  # vectors without normalization; a 3-d volume
         with pytest.raises(ModelError, match="augment images"):
             models.build_mlp(shape, (8,), augment=["horizontal", 0])
+
+
+def test_rotated_coordinates_append_rotated_views_and_reload(tmp_path):
+    from mlpkit.layers import RotatedCoordinates
+
+    assert RotatedCoordinates.angles_for(5) == [15.0, 30.0, 45.0, 60.0, 75.0]
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(50, 4)).astype("float32")
+    x[:, 1], x[:, 3] = rng.uniform(32, 42, 50), rng.uniform(-124, -114, 50)  # lat, lon
+    out = np.asarray(RotatedCoordinates([1, 3], [30.0, 60.0])(x))
+    assert out.shape == (50, 6)
+    np.testing.assert_array_equal(out[:, :4], x)  # the columns pass through, in front
+    a = np.deg2rad(30)
+    np.testing.assert_allclose(out[:, 4], x[:, 3] * np.cos(a) - x[:, 1] * np.sin(a), rtol=1e-5)
+    np.testing.assert_allclose(out[:, 5], x[:, 3] * 0.5 - x[:, 1] * np.sin(np.deg2rad(60)),
+                               rtol=1e-5)
+    model = models.build_mlp((4,), (8,), "relu", 1, None, normalize=x, members=2,
+                             coordinates=((1, 3), 3), embedding=("periodic", 4, 0.5))
+    norm = model.get_layer(index=2)  # Input is not a layer: rotate, then normalize
+    assert type(model.get_layer(index=1)).__name__ == "RotatedCoordinates"
+    assert isinstance(norm, keras.layers.Normalization)
+    rotated = np.asarray(RotatedCoordinates([1, 3], [22.5, 45.0, 67.5])(x))
+    np.testing.assert_allclose(np.ravel(norm.mean), rotated.mean(axis=0), rtol=1e-4)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), rtol=1e-6)
+    with pytest.raises(ValueError, match="two different column indices"):
+        RotatedCoordinates([1, 1], [30.0])
+    with pytest.raises(ModelError, match="coordinates rotates two columns of a table"):
+        models.build_mlp((6, 6), (8,), coordinates=((0, 1), 5))

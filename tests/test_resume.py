@@ -424,8 +424,9 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
 
 def test_a_setting_added_later_keeps_older_runs_resumable():
     """A run saved before ``members``, ``target_scaling``, ``label_smoothing``,
-    ``random_flip`` and ``random_shift`` existed has a fingerprint without them; at their
-    defaults they stay out, any other value is a different run."""
+    ``random_flip``, ``random_shift``, ``coordinates`` and ``coordinate_rotations`` existed
+    has a fingerprint without them; at their defaults they stay out, any other value is a
+    different run."""
     import dataclasses
 
     from mlpkit import config as cfg
@@ -435,6 +436,7 @@ def test_a_setting_added_later_keeps_older_runs_resumable():
     before = {k: v for k, v in cfg.to_dict(c).items() if k != "output"}
     del before["model"]["members"], before["model"]["target_scaling"]
     del before["model"]["random_flip"], before["model"]["random_shift"]
+    del before["model"]["coordinates"], before["model"]["coordinate_rotations"]
     del before["training"]["label_smoothing"]
     assert checkpoints.fingerprint(c) == files.sha256_bytes(
         json.dumps(before, sort_keys=True).encode())
@@ -442,7 +444,9 @@ def test_a_setting_added_later_keeps_older_runs_resumable():
                             ("model", {"target_scaling": "standardize"}),
                             ("training", {"label_smoothing": 0.1}),
                             ("model", {"random_flip": "vertical"}),
-                            ("model", {"random_shift": 1})):
+                            ("model", {"random_shift": 1}),
+                            ("model", {"coordinates": ("lat", "lon")}),
+                            ("model", {"coordinate_rotations": 3})):
         part = dataclasses.replace(getattr(c, section), **change)
         other = dataclasses.replace(c, **{section: part})
         assert checkpoints.fingerprint(other) != checkpoints.fingerprint(c)

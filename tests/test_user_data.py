@@ -402,3 +402,67 @@ def test_parquet_trains(tmp_path):
     run = mlpkit.train(str(tmp_path / "t.parquet"), target="label", epochs=2,
                        out=tmp_path / "run", verbose=0)
     assert run.manifest["task"] == "binary" and run.path.joinpath("model.keras").is_file()
+
+
+def geo_table(path, n=800, seed=0, kind=True):
+    """Prices in diagonal bands across a map: a function of longitude minus latitude
+    alone, a direction on neither axis (and, with ``kind``, of a category column)."""
+    rng = np.random.default_rng(seed)
+    lat, lon = rng.uniform(32, 42, n), rng.uniform(-124, -114, n)
+    df = pd.DataFrame({"lat": lat, "lon": lon})
+    df["price"] = np.sin(1.5 * (lon - lat)) + rng.normal(0, 0.05, n)
+    if kind:
+        df.insert(1, "kind", rng.choice(["flat", "house"], n))
+        df["price"] += 0.5 * (df["kind"] == "house")
+    df.to_csv(path, index=False)
+
+
+def test_coordinates_add_rotated_views_that_a_diagonal_pattern_needs(tmp_path):
+    """Periodic embeddings see each column on its own: bands along a diagonal are
+    products of them, and the rotated view at 45 degrees, (lon - lat) / sqrt(2), makes
+    them a function of one input."""
+    geo_table(tmp_path / "g.csv", kind=False)
+    common = dict(target="price", epochs=40, hidden="64,64", embedding="periodic",
+                  embedding_sigma=1.0, verbose=0)
+    rotated = mlpkit.train(str(tmp_path / "g.csv"), coordinates="lat,lon",
+                           coordinate_rotations=1, out=tmp_path / "rot", **common)
+    plain = mlpkit.train(str(tmp_path / "g.csv"), out=tmp_path / "plain", **common)
+    assert type(rotated.model.layers[0]).__name__ == "RotatedCoordinates"
+    assert rotated.model.layers[0].angles == [45.0]
+    assert rotated.history["val_rmse"][-1] < 0.75 * plain.history["val_rmse"][-1]
+
+
+def test_coordinates_with_a_category_column_train_save_and_predict(tmp_path):
+    geo_table(tmp_path / "g.csv", n=300)
+    r = run_cli("train", tmp_path / "g.csv", "--target", "price", "--coordinates", "lat,lon",
+                "--epochs", "30", "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    again = mlpkit.load_run(tmp_path / "run")  # config.toml and the saved model keep them
+    assert again.config.model.coordinates == ("lat", "lon")
+    kinds = [type(layer).__name__ for layer in again.model.layers]
+    assert kinds[:3] == ["RotatedCoordinates", "Normalization", "OneHotColumns"]
+    assert again.model.layers[0].angles == [15.0, 30.0, 45.0, 60.0, 75.0]
+    rows = pd.DataFrame({"lat": [35.0, 35.0], "kind": ["house", "flat"], "lon": [-120.0] * 2})
+    got = np.ravel(again.predict(rows))
+    assert got[0] - got[1] == pytest.approx(0.5, abs=0.3)  # the category still counts
+@pytest.mark.parametrize("coordinates, message", [
+    ("lat,lng", "coordinates names 'lng', which is not a feature column of 'g.csv'. Did "
+                "you mean 'lon'?"),
+    ("lat,kind", "coordinates names 'kind', a category column"),
+    ("lat,lat", "coordinates must name two different numeric columns"),
+    ("lat", "coordinates must name two different numeric columns"),
+])
+def test_coordinates_that_cannot_apply_are_refused(tmp_path, coordinates, message):
+    geo_table(tmp_path / "g.csv", n=60)
+    with pytest.raises(ConfigError, match=message):
+        mlpkit.train(str(tmp_path / "g.csv"), target="price", coordinates=coordinates,
+                     epochs=1, out=tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
+
+
+def test_coordinates_on_images_are_refused(tmp_path):
+    x = np.random.default_rng(0).random((30, 6, 6)).astype("float32")
+    np.savez(tmp_path / "i.npz", x_train=x, y_train=np.arange(30) % 3)
+    with pytest.raises(ConfigError, match="has no named feature columns: drop --coordinates"):
+        mlpkit.train(str(tmp_path / "i.npz"), coordinates="a,b", epochs=1,
+                     out=tmp_path / "run", verbose=0)

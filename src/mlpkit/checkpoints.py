@@ -96,7 +96,8 @@ def listed(folder: Path) -> list[Path]:
 # their default, so that a run saved before they existed still resumes.
 NEW_AT_DEFAULT = (("model", "members", 1), ("model", "target_scaling", "none"),
                   ("training", "label_smoothing", 0.0), ("model", "random_flip", "none"),
-                  ("model", "random_shift", 0))
+                  ("model", "random_shift", 0), ("model", "coordinates", []),
+                  ("model", "coordinate_rotations", 5))
 
 
 def fingerprint(config) -> str:

@@ -101,6 +101,11 @@ def train(
                    "horizontal_and_vertical (default none)."),
     random_shift: Optional[int] = typer.Option(
         None, help="Images: shift by up to N whole pixels at random in training (0: none)."),
+    coordinates: Optional[str] = typer.Option(
+        None, help="Tables: two coordinate columns, e.g. Latitude,Longitude: the model also "
+                   "sees them rotated (--coordinate-rotations angles, default 5)."),
+    coordinate_rotations: Optional[int] = typer.Option(
+        None, help="Tables: how many rotated views of --coordinates (1-90)."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),
     out: Optional[Path] = typer.Option(None, help="Run folder (default: a new one in runs/)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),

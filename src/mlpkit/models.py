@@ -27,6 +27,7 @@ def build_mlp(
     members: int = 1,
     target: tuple | None = None,
     augment: tuple = ("none", 0),
+    coordinates: tuple | None = None,
 ) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -54,6 +55,10 @@ def build_mlp(
             ``layers.RandomFlip(flip)`` (Keras's) unless flip is "none", then
             ``layers.RandomShift(shift)`` unless shift is 0, before ``Flatten`` (the Dense
             layers stay a pure MLP). An ensemble's members share them.
+        coordinates: ``((y, x), rotations)`` for feature vectors: the model starts with
+            ``layers.RotatedCoordinates``, which appends ``rotations`` rotated views of
+            the columns ``y`` and ``x`` (latitude and longitude, say); the
+            normalization is adapted on them too. Its members share them.
 
     Returns:
         An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
@@ -76,6 +81,17 @@ def build_mlp(
                          "drop --random-flip and --random-shift. Received: "
                          f"random_flip={augment[0]!r}, random_shift={augment[1]}")
     layers: list = [keras.Input(shape=tuple(input_shape))]
+    if coordinates is not None:
+        if normalize is None:
+            raise ModelError("coordinates rotates two columns of a table; these inputs are "
+                             f"{tuple(input_shape)}: drop --coordinates. Received: "
+                             f"coordinates={list(coordinates[0])}")
+        from mlpkit.layers import RotatedCoordinates
+
+        rotate = RotatedCoordinates(list(coordinates[0]),
+                                    RotatedCoordinates.angles_for(coordinates[1]))
+        layers.append(rotate)
+        normalize = np.asarray(rotate(np.asarray(normalize, np.float32)))
     if normalize is not None and categorical:
         from mlpkit.layers import OneHotColumns
 

@@ -77,8 +77,40 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  categorical=categorical,
                                  embedding=(m.embedding, m.embedding_size, m.embedding_sigma),
                                  members=m.members, target=target_scale(ds, m),
-                                 augment=(m.random_flip, m.random_shift))
+                                 augment=(m.random_flip, m.random_shift),
+                                 coordinates=coordinate_columns(ds, m, categorical))
     return precision.finish_model(model, config.training.precision)
+
+
+def coordinate_columns(ds: Dataset, m: cfg.ModelConfig,
+                       categorical: dict | None = None) -> tuple | None:
+    """``((y, x), rotations)``: the input columns ``m.coordinates`` names, for
+    ``models.build_mlp``; ``None`` when it names none.
+
+    Raises:
+        ConfigError: when the data is not a table, or a name is not one of its numeric
+            feature columns.
+    """
+    if not m.coordinates:
+        return None
+    names = list(ds.feature_names or [])
+    if ds.x_train.ndim != 2 or not names:
+        raise ConfigError("coordinates names two columns of a table (e.g. Latitude,"
+                          f"Longitude); {ds.name!r} has no named feature columns: drop "
+                          f"--coordinates. Received: coordinates={','.join(m.coordinates)}")
+    index = []
+    for name in m.coordinates:
+        if name not in names:
+            raise ConfigError(f"coordinates names {name!r}, which is not a feature column of "
+                              f"{ds.name!r}.{errors.did_you_mean(name, names)} Its columns: "
+                              f"{', '.join(names)}. Received: coordinates="
+                              f"{','.join(m.coordinates)}")
+        if names.index(name) in (categorical or {}):
+            raise ConfigError(f"coordinates names {name!r}, a category column; coordinates "
+                              "are numbers (e.g. Latitude,Longitude). Received: coordinates="
+                              f"{','.join(m.coordinates)}")
+        index.append(names.index(name))
+    return tuple(index), m.coordinate_rotations
 
 
 def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
