@@ -58,7 +58,8 @@ def preset_settings(dataset: str, preset: str) -> dict:
     return {"hidden": list(m.hidden), "members": m.members, "activation": m.activation,
             "dropout": m.dropout,
             "embedding": m.embedding, "random_flip": m.random_flip,
-            "random_shift": m.random_shift, "optimizer": t.optimizer,
+            "random_shift": m.random_shift, "coordinates": list(m.coordinates),
+            "coordinate_rotations": m.coordinate_rotations, "optimizer": t.optimizer,
             "learning_rate": t.learning_rate, "weight_decay": t.weight_decay,
             "label_smoothing": t.label_smoothing,
             "schedule": t.schedule, "epochs": t.epochs, "batch_size": t.batch_size}

@@ -389,6 +389,9 @@ def best_presets(figs: dict) -> str:
         ensemble = (f"an ensemble of {p['members']} MLPs " if p.get("members", 1) > 1 else "")
         shifts = (f"random {p['random_shift']}-pixel shifts in training, "
                   if p.get("random_shift") else "")
+        if p.get("coordinates"):
+            shifts += (f"{' and '.join(p['coordinates'])} with {p['coordinate_rotations']} "
+                       "rotated views, ")
         lines.append(
             f"- {r['title']}: {ensemble}{shifts}{hidden(p['hidden'])} {p['activation']}, dropout "
             f"{p['dropout']:.2g}{', periodic embeddings' if p['embedding'] != 'none' else ''}, "
