@@ -274,6 +274,18 @@ def measured_augmentation(r: dict) -> str:
     return (f"validation accuracy (fit seconds): {runs}; chosen: **{name(r['chosen'])}**")
 
 
+def measured_coordinates(r: dict) -> str:
+    def name(x):
+        return f"{x['rotations']} rotated views" if x["rotations"] else "none"
+
+    runs = "; ".join(f"{name(x)}: {x['val_rmse']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in r["runs"])
+    e = r["ensemble"]
+    return (f"mean validation RMSE of one member, seeds {', '.join(map(str, r['seeds']))} "
+            f"(fit seconds): {runs}; chosen: **{name(r['chosen'])}**; the {e['members']}-member "
+            f"ensemble with them at seed 1: {e['val_rmse']:.4f} ({e['fit_seconds']:.0f} s)")
+
+
 ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("lecture_recipe_seconds_per_epoch", measured_throughput),
     ("jitted_loop_vs_fit", measured_loop),
@@ -298,6 +310,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("sprint_preset_selection", measured_sprint_selection),
     ("smoothing_selection_best_fashion", measured_smoothing),
     ("augmentation_selection_best_fashion", measured_augmentation),
+    ("coordinates_selection_best_housing", measured_coordinates),
 ]
 
 
