@@ -148,7 +148,10 @@ def test_augmentation_is_refused_where_it_cannot_apply():
 def test_rotated_coordinates_append_rotated_views_and_reload(tmp_path):
     from mlpkit.layers import RotatedCoordinates
 
-    assert RotatedCoordinates.angles_for(5) == [15.0, 30.0, 45.0, 60.0, 75.0]
+    # directions over the half turn, with the axes' 0 and 90 left out
+    assert RotatedCoordinates.angles_for(10) == [15.0 * k for k in range(1, 12) if k != 6]
+    assert RotatedCoordinates.angles_for(2) == [45.0, 135.0]
+    assert RotatedCoordinates.angles_for(3) == [36.0, 72.0, 108.0]
     rng = np.random.default_rng(0)
     x = rng.normal(size=(50, 4)).astype("float32")
     x[:, 1], x[:, 3] = rng.uniform(32, 42, 50), rng.uniform(-124, -114, 50)  # lat, lon
@@ -164,7 +167,7 @@ def test_rotated_coordinates_append_rotated_views_and_reload(tmp_path):
     norm = model.get_layer(index=2)  # Input is not a layer: rotate, then normalize
     assert type(model.get_layer(index=1)).__name__ == "RotatedCoordinates"
     assert isinstance(norm, keras.layers.Normalization)
-    rotated = np.asarray(RotatedCoordinates([1, 3], [22.5, 45.0, 67.5])(x))
+    rotated = np.asarray(RotatedCoordinates([1, 3], [36.0, 72.0, 108.0])(x))
     np.testing.assert_allclose(np.ravel(norm.mean), rotated.mean(axis=0), rtol=1e-4)
     model.save(tmp_path / "m.keras")
     again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
@@ -173,3 +176,20 @@ def test_rotated_coordinates_append_rotated_views_and_reload(tmp_path):
         RotatedCoordinates([1, 1], [30.0])
     with pytest.raises(ModelError, match="coordinates rotates two columns of a table"):
         models.build_mlp((6, 6), (8,), coordinates=((0, 1), 5))
+
+
+@pytest.mark.parametrize("policy", ["mixed_bfloat16", "mixed_float16"])
+def test_rotated_coordinates_normalize_in_float32_under_mixed_precision(policy):
+    """Coordinates near 37 and -120 with spreads near 2: in bfloat16 their sums drift and
+    in float16 their squares overflow; the normalization is adapted on float32 views."""
+    from mlpkit import precision
+
+    rng = np.random.default_rng(0)
+    x = np.column_stack([rng.normal(2, 3, 400), rng.uniform(32, 42, 400),
+                         rng.uniform(-124, -114, 400)]).astype("float32")
+    with precision.use(policy):
+        model = models.build_mlp((3,), (8,), "relu", 1, None, normalize=x,
+                                 coordinates=((1, 2), 4))
+    normalized = np.asarray(model.layers[1](model.layers[0](x)), np.float32)
+    np.testing.assert_allclose(normalized.mean(axis=0), 0, atol=0.05)
+    np.testing.assert_allclose(normalized.std(axis=0), 1, atol=0.05)

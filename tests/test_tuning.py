@@ -280,6 +280,38 @@ def test_tune_refuses_augmentation_the_data_cannot_take_before_any_trial(tmp_pat
     assert not (tmp_path / "s").exists()
 
 
+def test_tune_searches_coordinates_and_refuses_bad_names_before_any_trial(tmp_path):
+    import optuna
+
+    space = search_space.space_from({"coordinates": ["lat,lon", ""],
+                                     "coordinate_rotations": [2, 4]})
+    assert space["coordinates"].choices == ("lat,lon", "")  # plain values for Optuna
+    assert search_space.space_from(  # one pair of names: fixed, not two choices
+        {"coordinates": ["lat", "lon"]})["coordinates"].value == ("lat", "lon")
+    base = cfg.resolve("california-housing", "seed")
+    drawn = []
+    for wanted in ("lat,lon", ""):
+        trial = optuna.trial.FixedTrial({"coordinates": wanted, "coordinate_rotations": 4,
+                                         "learning_rate": 0.01, "optimizer": "adam",
+                                         "layers": 1, "units_1": 8, "activation": "relu",
+                                         "batch_size": 32, "dropout": 0.0})
+        drawn.append(search_space.suggest(trial, space, base).model)
+    assert drawn[0].coordinates == ("lat", "lon") and drawn[0].coordinate_rotations == 4
+    assert drawn[1].coordinates == () and drawn[1].coordinate_rotations == 10  # not drawn
+    table = tmp_path / "g.csv"
+    rng = np.random.default_rng(0)
+    import pandas as pd
+
+    pd.DataFrame({"lat": rng.uniform(32, 42, 60), "lon": rng.uniform(-124, -114, 60),
+                  "y": rng.normal(size=60)}).to_csv(table, index=False)
+    conf = tmp_path / "space.toml"
+    conf.write_text('[data]\ntarget = "y"\n[tune]\ncoordinates = ["lat,lng", ""]\n')
+    with pytest.raises(ConfigError, match="coordinates names 'lng', which is not a feature "
+                                          "column of 'g.csv'. Did you mean 'lon'?"):
+        api.tune(table, config_file=conf, trials=1, out=tmp_path / "s")
+    assert not (tmp_path / "s").exists()
+
+
 # --- several workers, one study, a real PostgreSQL ---------------------------------------
 
 def _free_port() -> int:

@@ -405,12 +405,12 @@ def test_parquet_trains(tmp_path):
 
 
 def geo_table(path, n=800, seed=0, kind=True):
-    """Prices in diagonal bands across a map: a function of longitude minus latitude
-    alone, a direction on neither axis (and, with ``kind``, of a category column)."""
+    """Prices in bands along both diagonals of a map: directions on neither axis (and,
+    with ``kind``, a category column)."""
     rng = np.random.default_rng(seed)
     lat, lon = rng.uniform(32, 42, n), rng.uniform(-124, -114, n)
     df = pd.DataFrame({"lat": lat, "lon": lon})
-    df["price"] = np.sin(1.5 * (lon - lat)) + rng.normal(0, 0.05, n)
+    df["price"] = np.sin(1.5 * (lon - lat)) + np.sin(1.5 * (lon + lat)) + rng.normal(0, 0.05, n)
     if kind:
         df.insert(1, "kind", rng.choice(["flat", "house"], n))
         df["price"] += 0.5 * (df["kind"] == "house")
@@ -419,16 +419,16 @@ def geo_table(path, n=800, seed=0, kind=True):
 
 def test_coordinates_add_rotated_views_that_a_diagonal_pattern_needs(tmp_path):
     """Periodic embeddings see each column on its own: bands along a diagonal are
-    products of them, and the rotated view at 45 degrees, (lon - lat) / sqrt(2), makes
-    them a function of one input."""
+    products of them; the rotated views at 45 and 135 degrees, (lon - lat) / sqrt(2) and
+    -(lon + lat) / sqrt(2), make each a function of one input."""
     geo_table(tmp_path / "g.csv", kind=False)
     common = dict(target="price", epochs=40, hidden="64,64", embedding="periodic",
                   embedding_sigma=1.0, verbose=0)
     rotated = mlpkit.train(str(tmp_path / "g.csv"), coordinates="lat,lon",
-                           coordinate_rotations=1, out=tmp_path / "rot", **common)
+                           coordinate_rotations=2, out=tmp_path / "rot", **common)
     plain = mlpkit.train(str(tmp_path / "g.csv"), out=tmp_path / "plain", **common)
     assert type(rotated.model.layers[0]).__name__ == "RotatedCoordinates"
-    assert rotated.model.layers[0].angles == [45.0]
+    assert rotated.model.layers[0].angles == [45.0, 135.0]
     assert rotated.history["val_rmse"][-1] < 0.75 * plain.history["val_rmse"][-1]
 
 
@@ -441,7 +441,7 @@ def test_coordinates_with_a_category_column_train_save_and_predict(tmp_path):
     assert again.config.model.coordinates == ("lat", "lon")
     kinds = [type(layer).__name__ for layer in again.model.layers]
     assert kinds[:3] == ["RotatedCoordinates", "Normalization", "OneHotColumns"]
-    assert again.model.layers[0].angles == [15.0, 30.0, 45.0, 60.0, 75.0]
+    assert len(again.model.layers[0].angles) == 10  # the default
     rows = pd.DataFrame({"lat": [35.0, 35.0], "kind": ["house", "flat"], "lon": [-120.0] * 2})
     got = np.ravel(again.predict(rows))
     assert got[0] - got[1] == pytest.approx(0.5, abs=0.3)  # the category still counts

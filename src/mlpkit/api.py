@@ -326,7 +326,7 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
     folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
     ds = data.load_for(base)
-    search_space.check_for_data(space, ds.x_train, base.model)
+    search_space.check_for_data(space, ds, base.model)
     for line in ds.notes:
         log.info(line)
     summary = tuning.run(base, ds, space, trials=trials, folder=folder,

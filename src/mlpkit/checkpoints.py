@@ -97,7 +97,7 @@ def listed(folder: Path) -> list[Path]:
 NEW_AT_DEFAULT = (("model", "members", 1), ("model", "target_scaling", "none"),
                   ("training", "label_smoothing", 0.0), ("model", "random_flip", "none"),
                   ("model", "random_shift", 0), ("model", "coordinates", []),
-                  ("model", "coordinate_rotations", 5))
+                  ("model", "coordinate_rotations", 10))
 
 
 def fingerprint(config) -> str:

@@ -102,8 +102,9 @@ def train(
     random_shift: Optional[int] = typer.Option(
         None, help="Images: shift by up to N whole pixels at random in training (0: none)."),
     coordinates: Optional[str] = typer.Option(
-        None, help="Tables: two coordinate columns, e.g. Latitude,Longitude: the model also "
-                   "sees them rotated (--coordinate-rotations angles, default 5)."),
+        None, help="Tables: two coordinate columns in one unit, e.g. Latitude,Longitude: the "
+                   "model also sees them rotated (--coordinate-rotations views, default 10; "
+                   "\"\" for none)."),
     coordinate_rotations: Optional[int] = typer.Option(
         None, help="Tables: how many rotated views of --coordinates (1-90)."),
     seed: Optional[int] = typer.Option(None, help="Random seed."),

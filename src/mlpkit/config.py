@@ -76,10 +76,10 @@ class ModelConfig:
     random_flip: str = "none"
     random_shift: int = 0
     # Tables: two numeric columns of coordinates (latitude, longitude) whose rotated
-    # views (coordinate_rotations angles between 0 and 90 degrees) the model also sees
-    # (layers.RotatedCoordinates, before the normalization).
+    # views (coordinate_rotations directions spread over the half turn) the model also
+    # sees (layers.RotatedCoordinates, before the normalization).
     coordinates: tuple[str, ...] = ()
-    coordinate_rotations: int = 5
+    coordinate_rotations: int = 10
     # Regression: "standardize" fits the model to the targets standardized with the
     # training rows' mean and standard deviation, and a fixed Rescaling layer after its
     # output gives values in the targets' own units (the table preset sets it).
@@ -159,7 +159,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "random_shift": (int, lambda v: v >= 0, "must be >= 0 (pixels; 0: none)"),
     "coordinates": (list, lambda v: not v or (len(v) == 2 and v[0] != v[1]),
                     "must name two different numeric columns, e.g. Latitude,Longitude "
-                    "(none: [])"),
+                    '(none: --coordinates "", or [] in a file)'),
     "coordinate_rotations": (int, lambda v: 1 <= v <= 90, "must be between 1 and 90"),
     "members": (int, lambda v: 1 <= v <= 64, "must be between 1 and 64"),
     "target_scaling": (str, lambda v: v in ("none", "standardize"),

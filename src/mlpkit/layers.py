@@ -86,20 +86,25 @@ class PeriodicEmbedding(keras.layers.Layer):
 @keras.saving.register_keras_serializable(package="mlpkit")
 class RotatedCoordinates(keras.layers.Layer):
     """Appends rotated views of two coordinate columns (latitude and longitude, or any
-    plane) to a feature matrix: for each angle ``a``, ``x cos a - y sin a`` of the
-    columns ``y`` (first) and ``x`` (second).
+    plane whose two axes share a unit) to a feature matrix: for each angle ``a``,
+    ``x cos a - y sin a`` of the columns ``y`` (first) and ``x`` (second).
 
-    An MLP sees each input column on its own axis; a price that changes along a coast
-    running north-west, say, is then a diagonal it learns slowly. Rotated coordinates,
-    a known feature for geographic data, put such directions on axes of their own.
-    The other columns pass through unchanged, in front.
+    An MLP sees each input column on its own axis; a price that changes across a coast
+    running north-west, say, changes along a diagonal, which it learns slowly (with
+    periodic embeddings, which embed each input on its own, as a product of two).
+    Rotated coordinates, a known feature for geographic data, put such directions on
+    inputs of their own. The other columns pass through unchanged, in front.
 
     Args:
         columns: indices of the two coordinate columns (y, x).
         angles: rotation angles, in degrees.
+
+    Computes in float32 whatever the dtype policy (the normalization after it is
+    adapted on its output).
     """
 
     def __init__(self, columns: list[int], angles: list[float], **kwargs):
+        kwargs.setdefault("dtype", "float32")
         super().__init__(**kwargs)
         self.columns = [int(c) for c in columns]
         self.angles = [float(a) for a in angles]
@@ -109,8 +114,13 @@ class RotatedCoordinates(keras.layers.Layer):
 
     @staticmethod
     def angles_for(rotations: int) -> list[float]:
-        """``rotations`` angles spread evenly strictly between 0 and 90 degrees."""
-        return [90.0 * (k + 1) / (rotations + 1) for k in range(int(rotations))]
+        """``rotations`` directions spread over the half turn with the two axes: steps of
+        ``180 / (rotations + 2)`` degrees, 90 (the first axis again) left out; 10
+        rotations: every 15 degrees but 0 and 90. An odd count cannot be symmetric: it
+        leaves out the last step (5: 25.7 ... 128.6, not 154.3)."""
+        step = 180.0 / (int(rotations) + 2)
+        steps = [round(k * step, 6) for k in range(1, int(rotations) + 2)]
+        return [a for a in steps if a != 90.0][:int(rotations)]
 
     def call(self, x):
         import math
@@ -122,7 +132,8 @@ class RotatedCoordinates(keras.layers.Layer):
         return ops.concatenate([x, ops.stack(views, axis=-1)], axis=-1)
 
     def compute_output_shape(self, input_shape):
-        return (*input_shape[:-1], int(input_shape[-1]) + len(self.angles))
+        width = input_shape[-1]
+        return (*input_shape[:-1], None if width is None else int(width) + len(self.angles))
 
     def get_config(self):
         return {**super().get_config(), "columns": self.columns, "angles": self.angles}

@@ -27,7 +27,8 @@ DEFAULT_SPACE = {
 ONLY_WHEN = {"momentum": ("optimizer", "sgd"), "nesterov": ("optimizer", "sgd"),
              "weight_decay": ("optimizer", "adamw"),
              "embedding_size": ("embedding", "periodic"),
-             "embedding_sigma": ("embedding", "periodic")}
+             "embedding_sigma": ("embedding", "periodic"),
+             "coordinate_rotations": ("coordinates", bool)}  # a test: any coordinates
 NOT_SEARCHED = {"seed", "engine", "checkpoint_steps", "steps_per_execution", "class_weight",
                 "devices"}
 
@@ -86,7 +87,11 @@ def parse_space(values: dict) -> dict[str, Param]:
         if isinstance(spec, list):
             if not spec:
                 raise ConfigError(f"[tune] {name} lists no choices. Received: {name}=[]")
-            if name == "hidden":  # architectures as text: Optuna's choices are plain values
+            if name == "coordinates" and all(isinstance(c, str) and "," not in c
+                                             for c in spec):  # one pair of names: fixed
+                out[name] = Param("fixed", value=_check(name, spec))
+                continue
+            if name in ("hidden", "coordinates"):  # as text: Optuna's choices are plain values
                 choices = tuple(",".join(map(str, _check(name, c))) for c in spec)
             else:
                 choices = tuple(_check(name, c) for c in spec)
@@ -170,9 +175,11 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
         if name in ONLY_WHEN:
             key, wanted = ONLY_WHEN[name]
             current = drawn.get(key, getattr(getattr(base, cfg.SETTING_SECTION[key]), key))
-            if current != wanted:
+            if not (wanted(current) if callable(wanted) else current == wanted):
                 continue
         drawn[name] = draw(name, p)
+    if "coordinates" in drawn:
+        drawn["coordinates"] = cfg.check_value("coordinates", drawn["coordinates"])
     if "hidden" in drawn:
         drawn["hidden"] = cfg.check_value("hidden", drawn["hidden"])
     elif "layers" in space or "units" in space:
@@ -185,13 +192,15 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
     return cfg.merge(base, cfg.group(settings))
 
 
-def check_for_data(space: dict[str, Param], x_train, model: cfg.ModelConfig) -> None:
+def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig) -> None:
     """Refuse, before any trial, a space that draws image augmentation the data cannot
-    take (a table, or shifts as large as the images), rather than fail trials later.
+    take (a table, or shifts as large as the images), or coordinates that are not two
+    of its numeric columns, rather than fail trials later.
 
     Raises:
         ConfigError: naming the ``[tune]`` setting and what the data is.
     """
+    x_train = ds.x_train
     def values(p: Param) -> list:
         if p.kind == "fixed":
             return [p.value]
@@ -212,6 +221,13 @@ def check_for_data(space: dict[str, Param], x_train, model: cfg.ModelConfig) -> 
         raise ConfigError(f"random_shift must stay smaller than the images "
                           f"({x_train.shape[1]}x{x_train.shape[2]} pixels). Received: "
                           f"random_shift up to {max(shifts)}")
+    for pair in drawn("coordinates"):
+        if pair:
+            from mlpkit import training  # Keras: loaded by then, for the trials
+
+            training.coordinate_columns(ds, dataclasses.replace(
+                model, coordinates=cfg.check_value("coordinates", pair)),
+                training.categorical_columns(ds))
 
 
 def resolve(dataset=None, preset: str | None = None, config_file=None,

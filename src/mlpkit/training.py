@@ -65,11 +65,7 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
     m = config.model
     distribution.check_scope(config.training.devices)
     vectors = ds.x_train.ndim == 2
-    categorical = None
-    if ds.table:
-        from mlpkit.data.columns import TableEncoder
-
-        categorical = TableEncoder.from_spec(ds.table).categorical()
+    categorical = categorical_columns(ds)
     with precision.use(config.training.precision):
         model = models.build_mlp(ds.input_shape, m.hidden, m.activation, ds.outputs,
                                  OUTPUT_ACTIVATION[ds.task], dropout=m.dropout,
@@ -80,6 +76,15 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  augment=(m.random_flip, m.random_shift),
                                  coordinates=coordinate_columns(ds, m, categorical))
     return precision.finish_model(model, config.training.precision)
+
+
+def categorical_columns(ds: Dataset) -> dict[int, int] | None:
+    """``{input column: codes}`` of a table's category columns; ``None`` for other data."""
+    if not ds.table:
+        return None
+    from mlpkit.data.columns import TableEncoder
+
+    return TableEncoder.from_spec(ds.table).categorical()
 
 
 def coordinate_columns(ds: Dataset, m: cfg.ModelConfig,
@@ -106,9 +111,9 @@ def coordinate_columns(ds: Dataset, m: cfg.ModelConfig,
                               f"{', '.join(names)}. Received: coordinates="
                               f"{','.join(m.coordinates)}")
         if names.index(name) in (categorical or {}):
-            raise ConfigError(f"coordinates names {name!r}, a category column; coordinates "
-                              "are numbers (e.g. Latitude,Longitude). Received: coordinates="
-                              f"{','.join(m.coordinates)}")
+            raise ConfigError(f"coordinates names {name!r}, a category column: name two "
+                              "numeric columns instead, e.g. Latitude,Longitude. Received: "
+                              f"coordinates={','.join(m.coordinates)}")
         index.append(names.index(name))
     return tuple(index), m.coordinate_rotations
 
