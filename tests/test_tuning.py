@@ -293,7 +293,7 @@ def test_tune_searches_coordinates_and_refuses_bad_names_before_any_trial(tmp_pa
     for wanted in ("lat,lon", ""):
         trial = optuna.trial.FixedTrial({"coordinates": wanted, "coordinate_rotations": 4,
                                          "learning_rate": 0.01, "optimizer": "adam",
-                                         "layers": 1, "units_1": 8, "activation": "relu",
+                                         "layers": 1, "units_1": 16, "activation": "relu",
                                          "batch_size": 32, "dropout": 0.0})
         drawn.append(search_space.suggest(trial, space, base).model)
     assert drawn[0].coordinates == ("lat", "lon") and drawn[0].coordinate_rotations == 4
