@@ -201,6 +201,7 @@ def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig) -> None:
         ConfigError: naming the ``[tune]`` setting and what the data is.
     """
     x_train = ds.x_train
+
     def values(p: Param) -> list:
         if p.kind == "fixed":
             return [p.value]
