@@ -285,12 +285,14 @@ def test_tune_searches_coordinates_and_refuses_bad_names_before_any_trial(tmp_pa
 
     space = search_space.space_from({"coordinates": ["lat,lon", ""],
                                      "coordinate_rotations": [2, 4]})
-    assert space["coordinates"].choices == ("lat,lon", "")  # plain values for Optuna
+    assert space["coordinates"].choices == ("lat,lon", "none")  # plain values for Optuna
+    again = search_space.parse_space(search_space.space_toml(space)["tune"])
+    assert again["coordinates"] == space["coordinates"]  # as the study folder writes it
     assert search_space.space_from(  # one pair of names: fixed, not two choices
         {"coordinates": ["lat", "lon"]})["coordinates"].value == ("lat", "lon")
     base = cfg.resolve("california-housing", "seed")
     drawn = []
-    for wanted in ("lat,lon", ""):
+    for wanted in ("lat,lon", "none"):
         trial = optuna.trial.FixedTrial({"coordinates": wanted, "coordinate_rotations": 4,
                                          "learning_rate": 0.01, "optimizer": "adam",
                                          "layers": 1, "units_1": 16, "activation": "relu",
@@ -305,11 +307,32 @@ def test_tune_searches_coordinates_and_refuses_bad_names_before_any_trial(tmp_pa
     pd.DataFrame({"lat": rng.uniform(32, 42, 60), "lon": rng.uniform(-124, -114, 60),
                   "y": rng.normal(size=60)}).to_csv(table, index=False)
     conf = tmp_path / "space.toml"
-    conf.write_text('[data]\ntarget = "y"\n[tune]\ncoordinates = ["lat,lng", ""]\n')
+    conf.write_text('[data]\ntarget = "y"\n[tune]\ncoordinates = ["lat,lng", "none"]\n')
     with pytest.raises(ConfigError, match="coordinates names 'lng', which is not a feature "
                                           "column of 'g.csv'. Did you mean 'lon'?"):
         api.tune(table, config_file=conf, trials=1, out=tmp_path / "s")
     assert not (tmp_path / "s").exists()
+
+
+def test_tune_and_lr_find_take_run_options_after_a_config_file_without_a_data_path(tmp_path):
+    """``tune --config c.toml --out s``: the data comes from the file; click hands the
+    first option it does not know over as the data argument, which must not eat it."""
+    data = blobs(tmp_path / "b.npz")
+    conf = tmp_path / "c.toml"
+    conf.write_text(f'[data]\nname = "{data}"\n[training]\nepochs = 1\n')
+    r = run_cli("lr-find", "--config", conf, "--out", tmp_path / "lr", "--steps", "20",
+                "--batch-size", "16")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "lr" / "plots" / "lr_find.png").exists()
+    r = run_cli("tune", "--config", conf, "--trials", "1", "--epochs", "1", "--out",
+                tmp_path / "s", "--no-final")
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "s" / "best.toml").exists()
+    r = run_cli("tune", "--epochs", "1", data, "--trials", "1", "--out", tmp_path / "s2",
+                "--no-final")  # the data path after an option
+    assert r.returncode == 0, r.stderr
+    r = run_cli("tune", "--config", conf, "--epochs", "1", "other.csv", "--out", tmp_path / "s3")
+    assert r.returncode == 2 and "unknown option 'other.csv'" in r.stderr
 
 
 # --- several workers, one study, a real PostgreSQL ---------------------------------------

@@ -461,6 +461,50 @@ def test_coordinates_that_cannot_apply_are_refused(tmp_path, coordinates, messag
     assert not (tmp_path / "run").exists()
 
 
+def test_coordinates_name_what_is_wrong_with_a_column_and_say_when_they_apply(tmp_path,
+                                                                              caplog):
+    rng = np.random.default_rng(0)
+    n = 80
+    pd.DataFrame({"id": np.arange(n), "lat": rng.uniform(32, 42, n),
+                  "lon": rng.uniform(-124, -114, n),
+                  "notes": [f"a note {i} about house {i * 7}" for i in range(n)],
+                  "price": rng.normal(size=n)}).to_csv(tmp_path / "t.csv", index=False)
+    for pair, message in (("lat,price", "coordinates names 'price', the target: name two "
+                                        "feature columns"),
+                          ("lat,id", "coordinates names 'id', a column not used as a feature "
+                                     r"\(read as identifier\).*--column-types id=number"),
+                          ("lat,notes", "coordinates names 'notes', a text column: name two "
+                                        "numeric columns instead")):
+        with pytest.raises(ConfigError, match=message):
+            mlpkit.train(str(tmp_path / "t.csv"), target="price", coordinates=pair, epochs=1,
+                         out=tmp_path / "run", verbose=0)
+    assert not (tmp_path / "run").exists()
+    caplog.set_level("INFO", logger="mlpkit")
+    mlpkit.train(str(tmp_path / "t.csv"), target="price", coordinates="lat,lon",
+                 coordinate_rotations=2, epochs=1, out=tmp_path / "a", verbose=0)
+    assert ("coordinates: lat and lon, and 2 views of them rotated by 45, 135 degrees"
+            in caplog.text)
+    caplog.clear()
+    mlpkit.train(str(tmp_path / "t.csv"), target="price", coordinate_rotations=4, epochs=1,
+                 out=tmp_path / "b", verbose=0)
+    assert "coordinate_rotations = 4 does nothing without coordinates" in caplog.text
+
+
+def test_a_dataframe_is_refused_in_one_line(tmp_path):
+    with pytest.raises(ConfigError, match="save a DataFrame with df.to_csv"):
+        mlpkit.train(pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1]}), target="y",
+                     out=tmp_path / "run")
+
+
+def test_predict_names_a_column_whose_case_differs(tmp_path):
+    make_table(tmp_path / "t.csv")
+    mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1, out=tmp_path / "run",
+                 verbose=0)
+    rows = pd.DataFrame({"X1": [1.0], "x2": [5.0], "colour": ["red"], "weight": [1.0]})
+    with pytest.raises(DataError, match="Names are case-sensitive: 'x1' is 'X1' there"):
+        mlpkit.load_run(tmp_path / "run").predict(rows)
+
+
 def test_coordinates_on_images_are_refused(tmp_path):
     x = np.random.default_rng(0).random((30, 6, 6)).astype("float32")
     np.savez(tmp_path / "i.npz", x_train=x, y_train=np.arange(30) % 3)

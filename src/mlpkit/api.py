@@ -61,6 +61,11 @@ def train(dataset=None, preset: str | None = None, config_file=None,
         >>> run = mlpkit.train("fashion-mnist", preset="seed", epochs=5)
     """
     loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
+    if loaded is not None and not hasattr(loaded, "preset_family"):
+        raise errors.ConfigError(
+            f"mlpkit.train takes a data set's name or path, or an mlpkit Dataset; this is a "
+            f"{type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
+            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     family = None if loaded is None else loaded.preset_family()  # a name of its own
     return train_config(resolve_config(name, preset, config_file, family=family, **settings),
@@ -284,6 +289,11 @@ def lr_find(dataset=None, preset: str | None = None, config_file=None, *,
     from mlpkit import lr_range
 
     loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
+    if loaded is not None and not hasattr(loaded, "preset_family"):
+        raise errors.ConfigError(
+            f"mlpkit.train takes a data set's name or path, or an mlpkit Dataset; this is a "
+            f"{type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
+            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     config = resolve_config(name, preset, config_file, **settings)
     return lr_range.run(config, loaded, min_lr=min_lr, max_lr=max_lr, steps=steps)
@@ -326,7 +336,7 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
     folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
     ds = data.load_for(base)
-    search_space.check_for_data(space, ds, base.model)
+    search_space.check_for_data(space, ds, base.model, base.data.target)
     for line in ds.notes:
         log.info(line)
     summary = tuning.run(base, ds, space, trials=trials, folder=folder,

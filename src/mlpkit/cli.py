@@ -164,17 +164,28 @@ def train(
 TRAIN_OPTIONS = {"allow_extra_args": True, "ignore_unknown_options": True}
 
 
-def _train_options(args: list[str]) -> dict:
-    """``--epochs 5 --hidden 300,100 --nesterov``: the options of ``mlpkit train``, as
-    settings (checked with the same messages when the config is resolved)."""
+def _train_options(dataset: str | None, args: list[str]) -> tuple[str | None, dict]:
+    """The data argument, and ``--epochs 5 --hidden 300,100 --nesterov``: the options of
+    ``mlpkit train``, as settings (checked with the same messages when the config is
+    resolved).
+
+    Click passes the options it does not know through: the first in ``dataset`` when no
+    data path came before it (``tune --config c.toml --out s``), the others in ``args``,
+    in their order; a path among them is the data.
+    """
     from mlpkit.config import CONSTRAINTS, SETTING_SECTION
     from mlpkit.errors import ConfigError, did_you_mean
 
+    if dataset is not None and dataset.startswith("--"):
+        dataset, args = None, [dataset, *args]
     options = {"--" + k.replace("_", "-") for k in SETTING_SECTION}
     out, i = {}, 0
     while i < len(args):
         key, eq, value = args[i].partition("=")
         name = key[2:].replace("-", "_")
+        if not key.startswith("-") and dataset is None:  # the data, after an option
+            dataset, i = args[i], i + 1
+            continue
         if not key.startswith("--") or name not in SETTING_SECTION:
             raise ConfigError(f"unknown option {key!r}.{did_you_mean(key, options)} See "
                               "mlpkit train --help for the options of a run.")
@@ -186,7 +197,7 @@ def _train_options(args: list[str]) -> dict:
                 raise ConfigError(f"option {key} needs a value, e.g. {key} VALUE")
             value, i = args[i + 1], i + 1
         out[name], i = value, i + 1
-    return out
+    return dataset, out
 
 
 @app.command("lr-find", context_settings=TRAIN_OPTIONS)
@@ -204,8 +215,9 @@ def lr_find(
     (--optimizer, --batch-size, --hidden, --out, ...)."""
     from mlpkit import api
 
+    dataset, settings = _train_options(dataset, ctx.args)
     path, found = api.lr_find(dataset, preset, config, min_lr=min_lr, max_lr=max_lr,
-                              steps=steps, **_train_options(ctx.args))
+                              steps=steps, **settings)
     if found.suggestion is None:
         typer.echo(f"no suggestion: the loss never fell below its start (rule: {found.rule})."
                    " Try a lower --min-lr.")
@@ -241,7 +253,7 @@ def tune(
 
     from mlpkit import api, errors
 
-    settings = _train_options(ctx.args)
+    dataset, settings = _train_options(dataset, ctx.args)
     out = settings.pop("out", None)
     try:  # SIGTERM as Ctrl-C: the running trial ends failed
         with errors.stopping_on(signal.SIGINT, signal.SIGTERM):

@@ -59,6 +59,8 @@ def _check(name: str, value):
             raise ConfigError(f"[tune] {name} must be whole numbers >= 1. "
                               f"Received: {name}={value!r}")
         return value
+    if name == "coordinates" and value == "none":  # a choice without them
+        value = ""
     return cfg.check_value(name, value)
 
 
@@ -92,7 +94,7 @@ def parse_space(values: dict) -> dict[str, Param]:
                 out[name] = Param("fixed", value=_check(name, spec))
                 continue
             if name in ("hidden", "coordinates"):  # as text: Optuna's choices are plain values
-                choices = tuple(",".join(map(str, _check(name, c))) for c in spec)
+                choices = tuple(",".join(map(str, _check(name, c))) or "none" for c in spec)
             else:
                 choices = tuple(_check(name, c) for c in spec)
             out[name] = Param("categorical", choices=choices)
@@ -175,11 +177,13 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
         if name in ONLY_WHEN:
             key, wanted = ONLY_WHEN[name]
             current = drawn.get(key, getattr(getattr(base, cfg.SETTING_SECTION[key]), key))
+            current = "" if current == "none" and key == "coordinates" else current
             if not (wanted(current) if callable(wanted) else current == wanted):
                 continue
         drawn[name] = draw(name, p)
-    if "coordinates" in drawn:
-        drawn["coordinates"] = cfg.check_value("coordinates", drawn["coordinates"])
+    if "coordinates" in drawn:  # "none": without
+        pair = drawn["coordinates"]
+        drawn["coordinates"] = cfg.check_value("coordinates", "" if pair == "none" else pair)
     if "hidden" in drawn:
         drawn["hidden"] = cfg.check_value("hidden", drawn["hidden"])
     elif "layers" in space or "units" in space:
@@ -192,7 +196,8 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
     return cfg.merge(base, cfg.group(settings))
 
 
-def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig) -> None:
+def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig,
+                   target: str | None = None) -> None:
     """Refuse, before any trial, a space that draws image augmentation the data cannot
     take (a table, or shifts as large as the images), or coordinates that are not two
     of its numeric columns, rather than fail trials later.
@@ -223,12 +228,12 @@ def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig) -> None:
                           f"({x_train.shape[1]}x{x_train.shape[2]} pixels). Received: "
                           f"random_shift up to {max(shifts)}")
     for pair in drawn("coordinates"):
-        if pair:
+        if pair and pair != "none":
             from mlpkit import training  # Keras: loaded by then, for the trials
 
             training.coordinate_columns(ds, dataclasses.replace(
                 model, coordinates=cfg.check_value("coordinates", pair)),
-                training.categorical_columns(ds))
+                training.categorical_columns(ds), target)
 
 
 def resolve(dataset=None, preset: str | None = None, config_file=None,

@@ -74,7 +74,8 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  embedding=(m.embedding, m.embedding_size, m.embedding_sigma),
                                  members=m.members, target=target_scale(ds, m),
                                  augment=(m.random_flip, m.random_shift),
-                                 coordinates=coordinate_columns(ds, m, categorical))
+                                 coordinates=coordinate_columns(ds, m, categorical,
+                                                                config.data.target))
     return precision.finish_model(model, config.training.precision)
 
 
@@ -87,34 +88,50 @@ def categorical_columns(ds: Dataset) -> dict[int, int] | None:
     return TableEncoder.from_spec(ds.table).categorical()
 
 
-def coordinate_columns(ds: Dataset, m: cfg.ModelConfig,
-                       categorical: dict | None = None) -> tuple | None:
+def coordinate_columns(ds: Dataset, m: cfg.ModelConfig, categorical: dict | None = None,
+                       target: str | None = None) -> tuple | None:
     """``((y, x), rotations)``: the input columns ``m.coordinates`` names, for
     ``models.build_mlp``; ``None`` when it names none.
 
     Raises:
         ConfigError: when the data is not a table, or a name is not one of its numeric
-            feature columns.
+            feature columns (``target``: the run's target, named as such).
     """
     if not m.coordinates:
+        if m.coordinate_rotations != cfg.ModelConfig.coordinate_rotations:
+            log.warning("coordinate_rotations = %d does nothing without coordinates: name the "
+                        "two columns, e.g. --coordinates Latitude,Longitude",
+                        m.coordinate_rotations)
         return None
     names = list(ds.feature_names or [])
+    given = f"Received: coordinates={','.join(m.coordinates)}"
     if ds.x_train.ndim != 2 or not names:
         raise ConfigError("coordinates names two columns of a table (e.g. Latitude,"
                           f"Longitude); {ds.name!r} has no named feature columns: drop "
-                          f"--coordinates. Received: coordinates={','.join(m.coordinates)}")
+                          f"--coordinates. {given}")
+    kinds = {c["name"]: c["kind"] for c in (ds.table or {}).get("columns", [])}
     index = []
     for name in m.coordinates:
+        if name in (target or "").split(","):
+            raise ConfigError(f"coordinates names {name!r}, the target: name two feature "
+                              f"columns, e.g. Latitude,Longitude. {given}")
+        if name not in names and name in kinds:  # a column mlpkit does not use as a feature
+            raise ConfigError(f"coordinates names {name!r}, a column not used as a feature "
+                              f"(read as {kinds[name]}): name two numeric feature columns, or "
+                              f"force its type with --column-types {name}=number. {given}")
         if name not in names:
             raise ConfigError(f"coordinates names {name!r}, which is not a feature column of "
                               f"{ds.name!r}.{errors.did_you_mean(name, names)} Its columns: "
-                              f"{', '.join(names)}. Received: coordinates="
-                              f"{','.join(m.coordinates)}")
+                              f"{', '.join(names)}. {given}")
         if names.index(name) in (categorical or {}):
-            raise ConfigError(f"coordinates names {name!r}, a category column: name two "
-                              "numeric columns instead, e.g. Latitude,Longitude. Received: "
-                              f"coordinates={','.join(m.coordinates)}")
+            raise ConfigError(f"coordinates names {name!r}, a {kinds.get(name, 'category')} "
+                              "column: name two numeric columns instead, e.g. Latitude,"
+                              f"Longitude. {given}")
         index.append(names.index(name))
+    angles = layers.RotatedCoordinates.angles_for(m.coordinate_rotations)
+    log.info("coordinates: %s and %s, and %d views of them rotated by %s degrees "
+             "(layers.RotatedCoordinates, before the normalization)", *m.coordinates,
+             len(angles), ", ".join(f"{a:g}" for a in angles))
     return tuple(index), m.coordinate_rotations
 
 

@@ -299,8 +299,12 @@ class TableEncoder:
         needed = [c["name"] for c in self.columns if c["kind"] not in DROPPED]
         missing = [c for c in needed if c not in df.columns]
         if missing:
+            lower = {str(c).lower(): c for c in df.columns}
+            cased = [f"{m!r} is {lower[m.lower()]!r} there" for m in missing
+                     if m.lower() in lower]
+            hint = f" Names are case-sensitive: {'; '.join(cased)}." if cased else ""
             raise DataError(f"the table lacks the columns {missing} the model was trained on. "
-                            f"Pass rows with the columns {needed}.")
+                            f"Pass rows with the columns {needed}.{hint}")
         parts = []
         for c in self.columns:
             kind = c["kind"]
