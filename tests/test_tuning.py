@@ -332,7 +332,9 @@ def test_tune_and_lr_find_take_run_options_after_a_config_file_without_a_data_pa
                 "--no-final")  # the data path after an option
     assert r.returncode == 0, r.stderr
     r = run_cli("tune", "--config", conf, "--epochs", "1", "other.csv", "--out", tmp_path / "s3")
-    assert r.returncode == 2 and "unknown option 'other.csv'" in r.stderr
+    assert r.returncode == 2 and "other.csv not found" in r.stderr  # the data: the file's no more
+    r = run_cli("tune", "--epochs", "1", data, "extra.csv", "--out", tmp_path / "s3")
+    assert r.returncode == 2 and "unknown option 'extra.csv'" in r.stderr
 
 
 # --- several workers, one study, a real PostgreSQL ---------------------------------------
