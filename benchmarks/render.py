@@ -245,7 +245,8 @@ def measured_members(r: dict) -> str:
 
 def measured_sprint_selection(r: dict) -> str:
     def name(c):
-        return (f"{'-'.join(map(str, c['hidden']))}, {c['epochs']} epochs, smoothing "
+        dropout = f", dropout {c['dropout']:g}" if "dropout" in c else ""
+        return (f"{'-'.join(map(str, c['hidden']))}, {c['epochs']} epochs{dropout}, smoothing "
                 f"{c['label_smoothing']:g}")
 
     runs = "; ".join(f"{name(c)}: {c['val_accuracy']:.4f} ({c['fit_seconds']:.1f} s"
@@ -308,6 +309,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("members_selection_best_fashion", measured_members),
     ("members_selection_best_housing", measured_members),
     ("sprint_preset_selection", measured_sprint_selection),
+    ("sprint_dropout_selection", measured_sprint_selection),
     ("smoothing_selection_best_fashion", measured_smoothing),
     ("augmentation_selection_best_fashion", measured_augmentation),
     ("coordinates_selection_best_housing", measured_coordinates),
