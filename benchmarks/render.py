@@ -404,12 +404,14 @@ def best_presets(figs: dict) -> str:
         ensemble = (f"an ensemble of {p['members']} MLPs " if p.get("members", 1) > 1 else "")
         shifts = (f"random {p['random_shift']}-pixel shifts in training, "
                   if p.get("random_shift") else "")
-        if p.get("coordinates"):
-            shifts += (f"{' and '.join(p['coordinates'])} with {p['coordinate_rotations']} "
-                       "rotated views, ")
+        extras = ([f"dropout {p['dropout']:.2g}"] if p["dropout"] else []) + (
+            ["periodic embeddings"] if p["embedding"] != "none" else []) + (
+            [f"{' and '.join(p['coordinates'])} also seen in {p['coordinate_rotations']} "
+             "rotated views"] if p.get("coordinates") else []) + (
+            [f"label smoothing {p['label_smoothing']:g}"] if p.get("label_smoothing") else [])
         lines.append(
-            f"- {r['title']}: {ensemble}{shifts}{hidden(p['hidden'])} {p['activation']}, dropout "
-            f"{p['dropout']:.2g}{', periodic embeddings' if p['embedding'] != 'none' else ''}, "
+            f"- {r['title']}: {ensemble}{shifts}{hidden(p['hidden'])} {p['activation']}, "
+            f"{''.join(e + ', ' for e in extras)}"
             f"{p['optimizer']} {p['learning_rate']:.3g}, {p['schedule']}, batch "
             f"{p['batch_size']}, {p['epochs']} epochs: {what} {f['mean']:.4f} (seeds "
             f"{', '.join(str(x['seed']) for x in r['runs'])}: "
