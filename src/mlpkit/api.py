@@ -41,6 +41,22 @@ def load_dataset(name: str, data_dir: str | Path | None = None):
     return data.load(name, data_dir=data_dir)
 
 
+def _loaded(dataset, function: str):
+    """The ``Dataset`` passed to ``function``; ``None`` for a name or path (or nothing).
+
+    Raises:
+        ConfigError: for anything else (a DataFrame, an array), saying what to pass.
+    """
+    if dataset is None or isinstance(dataset, (str, Path)):
+        return None
+    if not hasattr(dataset, "preset_family"):
+        raise errors.ConfigError(
+            f"mlpkit.{function} takes a data set's name or path, or an mlpkit Dataset; this "
+            f"is a {type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
+            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
+    return dataset
+
+
 def train(dataset=None, preset: str | None = None, config_file=None,
           verbose="auto", **settings) -> Run:
     """Train an MLP and write its run folder.
@@ -60,12 +76,7 @@ def train(dataset=None, preset: str | None = None, config_file=None,
     Example:
         >>> run = mlpkit.train("fashion-mnist", preset="seed", epochs=5)
     """
-    loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
-    if loaded is not None and not hasattr(loaded, "preset_family"):
-        raise errors.ConfigError(
-            f"mlpkit.train takes a data set's name or path, or an mlpkit Dataset; this is a "
-            f"{type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
-            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
+    loaded = _loaded(dataset, "train")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     family = None if loaded is None else loaded.preset_family()  # a name of its own
     return train_config(resolve_config(name, preset, config_file, family=family, **settings),
@@ -288,12 +299,7 @@ def lr_find(dataset=None, preset: str | None = None, config_file=None, *,
     """
     from mlpkit import lr_range
 
-    loaded = None if dataset is None or isinstance(dataset, (str, Path)) else dataset
-    if loaded is not None and not hasattr(loaded, "preset_family"):
-        raise errors.ConfigError(
-            f"mlpkit.train takes a data set's name or path, or an mlpkit Dataset; this is a "
-            f"{type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
-            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
+    loaded = _loaded(dataset, "lr_find")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     config = resolve_config(name, preset, config_file, **settings)
     return lr_range.run(config, loaded, min_lr=min_lr, max_lr=max_lr, steps=steps)
