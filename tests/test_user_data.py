@@ -446,6 +446,8 @@ def test_coordinates_with_a_category_column_train_save_and_predict(tmp_path):
     rows = pd.DataFrame({"lat": [35.0, 35.0], "kind": ["house", "flat"], "lon": [-120.0] * 2})
     got = np.ravel(again.predict(rows))
     assert got[0] - got[1] == pytest.approx(0.5, abs=0.3)  # the category still counts
+
+
 @pytest.mark.parametrize("coordinates, message", [
     ("lat,lng", "coordinates names 'lng', which is not a feature column of 'g.csv'. Did "
                 "you mean 'lon'?"),
