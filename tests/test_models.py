@@ -134,6 +134,32 @@ def test_augmented_images_keep_a_pure_mlp_and_reload(tmp_path):
     assert [type(layer).__name__ for layer in rgb.layers][:2] == ["RandomShift", "Flatten"]
 
 
+def test_ensemble_members_each_draw_their_own_shifts_and_reload(tmp_path):
+    from mlpkit.layers import RandomShift, member_outputs
+
+    keras.utils.set_random_seed(0)
+    model = models.build_mlp((8, 8), (16,), "relu", 3, members=3, augment=("none", 1))
+    shifts = [model.get_layer(f"member{i}_random_shift") for i in range(3)]
+    assert all(isinstance(s, RandomShift) and s.max_shift == 1 for s in shifts)
+    assert len({id(s.seed_generator) for s in shifts}) == 3
+    plain = models.build_mlp((8, 8), (16,), "relu", 3, members=3)
+    assert model.count_params() == plain.count_params()  # augmentation adds no weights
+    x = np.zeros((64, 8, 8), "float32")
+    x[:, 2:6, 2:6] = np.random.default_rng(2).random((64, 4, 4))
+    # the same member weights behind different views: give the members one set of weights
+    for i in range(1, 3):
+        for kind in ("dense_0", "output"):
+            model.get_layer(f"member{i}_{kind}").set_weights(
+                model.get_layer(f"member0_{kind}").get_weights())
+    seen = [np.asarray(o) for o in member_outputs(model)(x, training=True)]
+    assert not np.allclose(seen[0], seen[1]) and not np.allclose(seen[1], seen[2])
+    still = [np.asarray(o) for o in member_outputs(model)(x)]  # inference: no shifts
+    np.testing.assert_allclose(still[0], still[1], rtol=1e-6)
+    model.save(tmp_path / "m.keras")
+    again = keras.saving.load_model(tmp_path / "m.keras", safe_mode=True)
+    np.testing.assert_allclose(np.asarray(again(x)), np.asarray(model(x)), rtol=1e-6)
+
+
 def test_augmentation_is_refused_where_it_cannot_apply():
     x = np.random.default_rng(0).random((10, 4)).astype("float32")
     with pytest.raises(ModelError, match="feature vectors: drop --random-flip"):

@@ -54,7 +54,8 @@ def build_mlp(
         augment: ``(flip, shift)`` for images, in training only:
             ``layers.RandomFlip(flip)`` (Keras's) unless flip is "none", then
             ``layers.RandomShift(shift)`` unless shift is 0, before ``Flatten`` (the Dense
-            layers stay a pure MLP). An ensemble's members share them.
+            layers stay a pure MLP). Each member of an ensemble has its own, so each
+            sees its own flips and shifts of a batch, as if trained apart.
         coordinates: ``((y, x), rotations)`` for feature vectors: the model starts with
             ``layers.RotatedCoordinates``, which appends ``rotations`` rotated views of
             the columns ``y`` and ``x`` (latitude and longitude, say); the
@@ -81,6 +82,7 @@ def build_mlp(
                          "drop --random-flip and --random-shift. Received: "
                          f"random_flip={augment[0]!r}, random_shift={augment[1]}")
     layers: list = [keras.Input(shape=tuple(input_shape))]
+    own_view = False  # an ensemble whose members each augment the images on their own
     if coordinates is not None:
         if normalize is None:
             raise ModelError("coordinates rotates two columns of a table; these inputs are "
@@ -107,8 +109,12 @@ def build_mlp(
         norm.adapt(normalize)
         layers.append(norm)
     elif len(input_shape) > 1:
-        layers += _augmentation(tuple(input_shape), *augment)
-        layers.append(keras.layers.Flatten())
+        augmentation = _augmentation(tuple(input_shape), *augment)
+        if members == 1 or not augmentation:
+            layers += augmentation
+            layers.append(keras.layers.Flatten())
+        else:  # each member draws its own flips and shifts (see member() below)
+            own_view = True
     if embedding[0] == "periodic" and (normalize is None or categorical):
         raise ModelError("embedding = periodic applies to numeric feature vectors "
                          "(tables without category columns). Received: embedding="
@@ -120,6 +126,9 @@ def build_mlp(
             return None if i is None else f"member{i}_{kind}"
 
         stack: list = []
+        if own_view:
+            stack += _augmentation(tuple(input_shape), *augment, name=name)
+            stack.append(keras.layers.Flatten(name=name("flatten")))
         if embedding[0] == "periodic":
             from mlpkit.layers import PeriodicEmbedding
 
@@ -159,8 +168,9 @@ def build_mlp(
     return keras.Model(inputs, MemberMean(dtype="float32", name="mean")(ends))
 
 
-def _augmentation(shape: tuple, flip: str, shift: int) -> list:
-    """The training-only augmentation layers for images of ``shape`` (H, W[, C])."""
+def _augmentation(shape: tuple, flip: str, shift: int, name=lambda kind: None) -> list:
+    """The training-only augmentation layers for images of ``shape`` (H, W[, C]), named
+    ``name(kind)`` (``None``: Keras's names)."""
     if flip == "none" and not shift:
         return []
     if shift >= min(shape[:2]):
@@ -168,11 +178,11 @@ def _augmentation(shape: tuple, flip: str, shift: int) -> list:
                          f"{shape[1]} pixels). Received: random_shift={shift}")
     from mlpkit.layers import RandomFlip, RandomShift
 
-    stack = [keras.layers.Reshape((*shape, 1))] if len(shape) == 2 else []
+    stack = [keras.layers.Reshape((*shape, 1), name=name("reshape"))] if len(shape) == 2 else []
     if flip != "none":
-        stack.append(RandomFlip(flip))
+        stack.append(RandomFlip(flip, name=name("random_flip")))
     if shift:
-        stack.append(RandomShift(shift))
+        stack.append(RandomShift(shift, name=name("random_shift")))
     return stack
 
 
