@@ -1,3 +1,5 @@
+import re
+
 import pytest
 
 from mlpkit import config as cfg
@@ -29,10 +31,12 @@ def test_flags_override_file_which_overrides_preset(tmp_path):
     ("learning_rate", -1, "learning_rate must be > 0. Received: learning_rate=-1.0"),
     ("batch_size", "x", "batch_size must be an integer. Received: batch_size='x'"),
     ("optimizer", "sgdd", "optimizer must be one of"),
-    ("hidden", "300,-1", "hidden must be one or more positive layer sizes"),
+    ("hidden", "300,-1", "hidden must be one or more positive layer sizes, e.g. 300,100. "
+                         "Received: hidden=[300, -1]"),  # as a config file writes a list
+    ("coordinates", "Lat Deg", "Received: coordinates=['Lat Deg']"),
 ])
 def test_out_of_range_values(name, value, message):
-    with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(".", r"\.")):
+    with pytest.raises(ConfigError, match=re.escape(message)):
         cfg.check_value(name, value)
 
 

@@ -265,6 +265,15 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     ranges = page.split("Error by target range")[1].split("<h2>")[0]
     assert ranges.count("<td>rooms</td>") >= 2  # each target's ranges in its own units
     assert not (run.path / "plots" / "error_by_range.png").exists()
+    figures = json.loads((run.path / "metrics.json").read_text())
+    price, rooms = figures["test_rmse[price]"], figures["test_rmse[rooms]"]
+    pred = np.asarray(run.predict(run.dataset.x_test)).reshape(-1, 2)
+    np.testing.assert_allclose([price, rooms], np.sqrt(
+        ((pred - run.dataset.y_test) ** 2).mean(axis=0)), rtol=1e-4)
+    assert rooms < 10 < price  # each in its own units; the pooled figure hides rooms
+    np.testing.assert_allclose(figures["test_rmse"], np.sqrt((price ** 2 + rooms ** 2) / 2),
+                               rtol=1e-4)
+    assert mlpkit.load_run(run.path).evaluate() == pytest.approx(figures, rel=1e-5)
 
 
 def test_npz_test_labels_unseen(tmp_path):

@@ -194,7 +194,8 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             history = training.fit(model, ds, fitting, path / "history.csv", verbose,
                                    class_weight, checkpointer)
         with timer("evaluate"):
-            figures = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing())
+            figures = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing(),
+                                          target=config.data.target)
         with files.atomic_path(path / "model.keras") as tmp:
             model.save(tmp)
         files.write_json(path / "metrics.json", figures)

@@ -287,8 +287,9 @@ def check_value(name: str, value: Any) -> Any:
         if isinstance(e, ConfigError):
             raise
         ok = False
-    if not ok:
-        raise ConfigError(f"{name} {rule}. Received: {name}={value!r}")
+    if not ok:  # lists as the config file writes them: [300, 100], not (300, 100)
+        shown = list(value) if isinstance(value, tuple) else value
+        raise ConfigError(f"{name} {rule}. Received: {name}={shown!r}")
     return value
 
 

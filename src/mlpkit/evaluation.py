@@ -11,17 +11,35 @@ import numpy as np
 from mlpkit import inference, metrics
 
 
-def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_") -> dict:
+def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
+             target: str | None = None) -> dict:
     """Flat metrics of ``model`` on ``(x, y)``: ``test_loss`` plus ``test_accuracy`` or
-    ``test_rmse``, the values ``model.evaluate`` returns.
+    ``test_rmse``, the values ``model.evaluate`` returns. With several regression targets
+    ``test_rmse`` pools them, as Keras's metric does, and ``test_rmse[name]`` is each
+    target's own, in its units.
 
     Args:
         preprocessing: the run's ``preprocessing.json`` (or ``Dataset.preprocessing()``):
             its task and label form choose the loss.
+        target: the target column names as configured ("price,rooms"), to name them.
     """
     loss = metrics.loss_for(preprocessing["labels"]["task"], preprocessing.get("one_hot", False))
-    figures = metrics.compute(loss, y, inference.predict(model, x))
+    y_pred = inference.predict(model, x)
+    figures = metrics.compute(loss, y, y_pred)
+    y = np.asarray(y)
+    if loss == "mse" and y.ndim == 2 and y.shape[1] > 1:
+        y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)
+        errors = np.sqrt(np.mean((y_pred - y.astype(np.float64)) ** 2, axis=0))
+        for name, rmse in zip(target_names(target, y.shape[1]), errors):
+            figures[f"rmse[{name}]"] = float(rmse)
     return {f"{prefix}{k}": v for k, v in figures.items()}
+
+
+def target_names(target: str | None, count: int) -> list[str]:
+    """The names of ``count`` regression targets: the configured columns ("price,rooms"),
+    or "target 1", "target 2"... where they are not named (arrays)."""
+    names = [n.strip() for n in (target or "").split(",")]
+    return names if len(names) == count else [f"target {j + 1}" for j in range(count)]
 
 
 def classification_details(y_true, proba, class_names: list[str], task: str = "multiclass") -> dict:

@@ -112,9 +112,7 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
         rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
         by_target, ranges = [], [_table(d["by_range"]), _img(rng, "error by range")]
     else:  # the test RMSE pools them (as Keras's metric does): each apart
-        names = (run.config.data.target or "").split(",")
-        if len(names) != y_true.shape[1]:
-            names = [f"target {j + 1}" for j in range(y_true.shape[1])]
+        names = evaluation.target_names(run.config.data.target, y_true.shape[1])
         rows, by_range = [], []
         for j, name in enumerate(names):
             one = evaluation.regression_details(y_true[:, j], y_pred[:, j])

@@ -365,7 +365,8 @@ class Run:
             x, y = data.x_test, data.y_test
         else:
             x, y = self.encode(data)
-        return evaluation.evaluate(self.model, x, y, self.preprocessing)
+        return evaluation.evaluate(self.model, x, y, self.preprocessing,
+                                   target=self.config.data.target)
 
     def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
         """Every row of another data file, encoded as in training: ``(x, y)``."""

@@ -177,13 +177,11 @@ def suggest(trial, space: dict[str, Param], base: cfg.RunConfig) -> cfg.RunConfi
         if name in ONLY_WHEN:
             key, wanted = ONLY_WHEN[name]
             current = drawn.get(key, getattr(getattr(base, cfg.SETTING_SECTION[key]), key))
-            current = "" if current == "none" and key == "coordinates" else current
             if not (wanted(current) if callable(wanted) else current == wanted):
                 continue
         drawn[name] = draw(name, p)
-    if "coordinates" in drawn:  # "none": without
-        pair = drawn["coordinates"]
-        drawn["coordinates"] = cfg.check_value("coordinates", "" if pair == "none" else pair)
+        if name == "coordinates":  # drawn as text; "none": without
+            drawn[name] = _check(name, drawn[name])
     if "hidden" in drawn:
         drawn["hidden"] = cfg.check_value("hidden", drawn["hidden"])
     elif "layers" in space or "units" in space:
@@ -228,11 +226,11 @@ def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig,
                           f"({x_train.shape[1]}x{x_train.shape[2]} pixels). Received: "
                           f"random_shift up to {max(shifts)}")
     for pair in drawn("coordinates"):
-        if pair and pair != "none":
+        if pair:
             from mlpkit import training  # Keras: loaded by then, for the trials
 
             training.coordinate_columns(ds, dataclasses.replace(
-                model, coordinates=cfg.check_value("coordinates", pair)),
+                model, coordinates=_check("coordinates", pair)),
                 training.categorical_columns(ds), target)
 
 
