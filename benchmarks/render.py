@@ -275,6 +275,17 @@ def measured_augmentation(r: dict) -> str:
     return (f"validation accuracy (fit seconds): {runs}; chosen: **{name(r['chosen'])}**")
 
 
+def measured_ensemble(r: dict) -> str:
+    def name(x):
+        who = f"an ensemble of {x['members']}" if x["members"] > 1 else "one MLP"
+        return f"{who}, dropout {x['dropout']:g}, {x['epochs']} epochs"
+
+    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in [r["baseline"], *r["runs"]])
+    return (f"validation accuracy (fit seconds), the preset first: {runs}; chosen: "
+            f"**{name(r['chosen'])}**")
+
+
 def measured_coordinates(r: dict) -> str:
     def name(x):
         return f"{x['rotations']} rotated views" if x["rotations"] else "none"
@@ -312,6 +323,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("sprint_dropout_selection", measured_sprint_selection),
     ("smoothing_selection_best_fashion", measured_smoothing),
     ("augmentation_selection_best_fashion", measured_augmentation),
+    ("ensemble_selection_best_fashion", measured_ensemble),
     ("coordinates_selection_best_housing", measured_coordinates),
 ]
 
@@ -402,7 +414,8 @@ def best_presets(figs: dict) -> str:
         p, f = r["preset"], r[key]
         fit = [x["fit_seconds"] for x in r["runs"]]
         ensemble = (f"an ensemble of {p['members']} MLPs " if p.get("members", 1) > 1 else "")
-        shifts = (f"random {p['random_shift']}-pixel shifts in training, "
+        shifts = ((f"each with its own " if ensemble else "") +
+                  f"random {p['random_shift']}-pixel shifts in training, "
                   if p.get("random_shift") else "")
         extras = ([f"dropout {p['dropout']:.2g}"] if p["dropout"] else []) + (
             ["periodic embeddings"] if p["embedding"] != "none" else []) + (
@@ -410,7 +423,7 @@ def best_presets(figs: dict) -> str:
              "rotated views"] if p.get("coordinates") else []) + (
             [f"label smoothing {p['label_smoothing']:g}"] if p.get("label_smoothing") else [])
         lines.append(
-            f"- {r['title']}: {ensemble}{shifts}{hidden(p['hidden'])} {p['activation']}, "
+            f"- {r['title']}: {ensemble}{hidden(p['hidden'])} {p['activation']}, {shifts}"
             f"{''.join(e + ', ' for e in extras)}"
             f"{p['optimizer']} {p['learning_rate']:.3g}, {p['schedule']}, batch "
             f"{p['batch_size']}, {p['epochs']} epochs: {what} {f['mean']:.4f} (seeds "

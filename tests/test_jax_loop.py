@@ -408,6 +408,31 @@ def test_ensemble_members_train_as_if_alone(optimizer, task):
     assert_close(hist["ensemble"][f"val_{metric}"][-1], expected[metric], "history")
 
 
+@pytest.mark.parametrize("shift", [0, 1])
+def test_ensemble_members_draw_their_own_shifts_in_the_loop(shift):
+    """Members started from the same weights stay equal on the same batches without
+    augmentation, and part with it: each draws its own shifts (its seed state moves on)."""
+    x, y = classes(64)
+    x = np.pad(x.reshape(-1, 4, 4), ((0, 0), (1, 1), (1, 1)))  # 6x6 images, room to move
+    keras.utils.set_random_seed(2)
+    ens = models.build_mlp((6, 6), (8,), "relu", 3, members=2, augment=("none", shift))
+    for kind in ("dense_0", "output"):
+        ens.get_layer(f"member1_{kind}").set_weights(ens.get_layer(f"member0_{kind}").get_weights())
+    states = ([np.asarray(ens.get_layer(f"member{i}_random_shift").seed_generator.state.value)
+               for i in range(2)] if shift else [])
+    training.compile_model(ens, "multiclass", cfg.TrainingConfig(optimizer="adam"))
+    jax_loop.fit(ens, x, y, shuffle=False, verbose=0, epochs=2, batch_size=16)
+    w0, w1 = (ens.get_layer(f"member{i}_dense_0").get_weights()[0] for i in range(2))
+    if not shift:
+        np.testing.assert_allclose(w0, w1, rtol=1e-6, atol=1e-7)
+        return
+    assert not np.allclose(w0, w1, atol=1e-4)
+    after = [np.asarray(ens.get_layer(f"member{i}_random_shift").seed_generator.state.value)
+             for i in range(2)]
+    assert not np.array_equal(states[0], states[1])  # each its own stream of draws
+    assert all(not np.array_equal(a, b) for a, b in zip(states, after))  # and they moved on
+
+
 def test_keras_fit_refuses_an_ensemble():
     from mlpkit.errors import ConfigError
 

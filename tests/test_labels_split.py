@@ -137,3 +137,21 @@ def test_given_test_rows_with_unknown_labels_are_refused():
     src = source(x, np.arange(40) % 2, test=Rows(x[:3], np.array([0, 1, 5])))
     with pytest.raises(DataError, match=r"the test labels hold labels never seen in training"):
         assemble(src, cfg.DataConfig(name="x"), seed=0)
+
+
+def test_several_regression_targets_are_named_in_records():
+    from mlpkit import inference
+    from mlpkit.labels import Labels
+
+    y = np.random.default_rng(0).normal(size=(20, 2))
+    named = Labels.fit(y, "regression", target="price, rent").spec()
+    assert named["target_names"] == ["price", "rent"]  # saved in preprocessing.json
+    out = np.array([[1.5, 2.5], [3.0, 4.0]], np.float32)
+    assert inference.records(out, named)[1] == {"prediction": [3.0, 4.0],
+                                                "predictions": {"price": 3.0, "rent": 4.0}}
+    arrays = Labels.fit(y, "regression").spec()  # an .npz: no column names
+    assert "target_names" not in arrays
+    assert list(inference.records(out, arrays)[0]["predictions"]) == ["target 1", "target 2"]
+    assert list(inference.records(out, arrays, "a,b")[0]["predictions"]) == ["a", "b"]
+    one = Labels.fit(y[:, 0], "regression", target="price").spec()
+    assert inference.records(out[:, :1], one) == [{"prediction": 1.5}, {"prediction": 3.0}]

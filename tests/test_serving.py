@@ -53,8 +53,9 @@ def _houses(n=240, seed=0):
 
 @functools.cache
 def trained(kind: str) -> Path:
-    """A run folder: "fashion" (images), "price" (table regression), "band" (table,
-    three classes), "arrays" (.npz feature vectors, binary)."""
+    """A run folder: "fashion" (images), "price" (table regression), "two-targets" (table
+    regression of price and rent), "band" (table, three classes), "arrays" (.npz feature
+    vectors, binary)."""
     out = WORK / kind
     if kind == "fashion":
         from mlpkit.data.dataset import Dataset
@@ -73,6 +74,11 @@ def trained(kind: str) -> Path:
         path = WORK / f"{kind}.csv"
         df.to_csv(path, index=False)
         mlpkit.train(str(path), target=kind, epochs=2, hidden="16", out=out, verbose=0)
+    elif kind == "two-targets":  # a multi-output regression
+        df = _houses().assign(rent=lambda d: (d.price * 0.04).round(2))
+        path = WORK / f"{kind}.csv"
+        df.to_csv(path, index=False)
+        mlpkit.train(str(path), target="price,rent", epochs=2, hidden="16", out=out, verbose=0)
     elif kind == "arrays":
         rng = np.random.default_rng(1)
         x = rng.random((200, 5)).astype("float32")
@@ -457,7 +463,7 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
                 assert g["probability"] == pytest.approx(e["probability"], abs=1e-5)
             else:
                 assert g["prediction"] == pytest.approx(e["prediction"], rel=1e-5)
-                assert "probability" not in g
+                assert "probability" not in g and "predictions" not in g  # one target
     # a bare list of rows works too; unknown categories and extra columns are noted
     r = httpx.post(f"{band_server.url}/predict?probabilities=true",
                    json=[{"rooms": 3, "area": 70, "city": "Berlin", "price": 1}])
@@ -495,6 +501,22 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
     assert_error(httpx.post(url, json={"rows": []}), 400)
     assert_error(httpx.post(url, json={"rows": [[1, 2, 3]]}), 400, "object of column values")
     assert_error(httpx.post(url, json={"rows": "all"}), 400)
+
+
+def test_several_targets_are_named_in_each_prediction(tmp_path):
+    import pandas as pd
+
+    rows = [{"rooms": 2, "area": 55.0, "city": "Lyon"}, {"rooms": 7, "area": 180.0, "city": "Nice"}]
+    pd.DataFrame(rows).to_csv(tmp_path / "rows.csv", index=False)
+    run = trained("two-targets")
+    expected = mlpkit.load_run(run).predict_files([tmp_path / "rows.csv"])
+    with Server(run, name="two") as server:
+        r = httpx.post(f"{server.url}/predict", json={"rows": rows})
+    assert r.status_code == 200, r.text
+    for got, want in zip(r.json(), expected):
+        assert list(got["predictions"]) == ["price", "rent"]  # the order of --target
+        assert list(got["predictions"].values()) == pytest.approx(got["prediction"], rel=1e-6)
+        assert got["prediction"] == pytest.approx(want["prediction"], rel=1e-5)
 
 
 def test_predict_array_rows(arrays_server, tmp_path):

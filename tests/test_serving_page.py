@@ -149,6 +149,25 @@ def test_fill_the_table_form_and_read_the_prediction(page, price_server, band_se
     assert sorted(c for c, _, _ in shown["bars"]) == sorted(CLASSES)
 
 
+def test_several_targets_show_each_by_its_name(page):
+    import pandas as pd
+    from test_serving import Server
+
+    run = trained("two-targets")
+    row = {"rooms": 5, "area": 120.0, "city": "Paris"}
+    price, rent = mlpkit.load_run(run).predict(pd.DataFrame([row]))[0]
+    with Server(run, name="two") as server:
+        open_ready(page, server.url)
+        page.fill("#col-rooms", "5")
+        page.fill("#col-area", "120")
+        page.select_option("#col-city", "Paris")
+        page.click("#predict-row")
+        shown = predicted(page)
+    named = dict(part.split(" = ") for part in shown["prediction"].split(", "))
+    assert list(named) == ["price", "rent"]
+    assert [float(named["price"]), float(named["rent"])] == pytest.approx([price, rent], rel=1e-4)
+
+
 def test_the_report_is_one_click_away(page, fashion_server):
     open_ready(page, fashion_server.url)
     page.click("#report-link")

@@ -265,6 +265,8 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     ranges = page.split("Error by target range")[1].split("<h2>")[0]
     assert ranges.count("<td>rooms</td>") >= 2  # each target's ranges in its own units
     assert not (run.path / "plots" / "error_by_range.png").exists()
+    prep = json.loads((run.path / "preprocessing.json").read_text())
+    assert prep["labels"]["target_names"] == ["price", "rooms"]
     figures = json.loads((run.path / "metrics.json").read_text())
     price, rooms = figures["test_rmse[price]"], figures["test_rmse[rooms]"]
     pred = np.asarray(run.predict(run.dataset.x_test)).reshape(-1, 2)
@@ -274,6 +276,11 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     np.testing.assert_allclose(figures["test_rmse"], np.sqrt((price ** 2 + rooms ** 2) / 2),
                                rtol=1e-4)
     assert mlpkit.load_run(run.path).evaluate() == pytest.approx(figures, rel=1e-5)
+    first = run.predict_files([tmp_path / "t.csv"])[0]  # each value under its target's name
+    assert list(first["predictions"]) == ["price", "rooms"]
+    assert list(first["predictions"].values()) == first["prediction"]
+    shown = run_cli("predict", run.path, tmp_path / "t.csv")
+    assert shown.returncode == 0 and "t.csv:1: price=" in shown.stdout and ", rooms=" in shown.stdout
 
 
 def test_npz_test_labels_unseen(tmp_path):

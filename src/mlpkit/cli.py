@@ -307,8 +307,9 @@ def predict(run_dir: Path, files: List[Path],
         return
     for r in results:
         where = f"{r['file']}:{r['row']}" if "row" in r else r["file"]
-        shown = f"{r['prediction']}" + (f" ({r['probability']:.3f})" if "probability" in r
-                                        else "")
+        shown = (", ".join(f"{k}={v:.6g}" for k, v in r["predictions"].items())
+                 if "predictions" in r else f"{r['prediction']}")
+        shown += f" ({r['probability']:.3f})" if "probability" in r else ""
         note = f"  ({'; '.join(r['notes'])})" if r["notes"] else ""
         typer.echo(f"{where}: {shown}{note}")
 

@@ -280,8 +280,9 @@ def check_value(name: str, value: Any) -> Any:
         elif not isinstance(kind, type):  # a converter: the value, or None when it is not one
             value = kind(value)
         if value is None or (kind is str and not isinstance(value, str)):
+            shown = list(received) if isinstance(received, tuple) else received
             raise ConfigError(f"{name} {TYPE_RULES.get(kind, rule)}. "
-                              f"Received: {name}={received!r}")
+                              f"Received: {name}={shown!r}")
         ok = test(value)
     except (TypeError, ValueError) as e:
         if isinstance(e, ConfigError):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mlpkit import inference, metrics
+from mlpkit import inference, labels, metrics
 
 
 def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
@@ -21,7 +21,8 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     Args:
         preprocessing: the run's ``preprocessing.json`` (or ``Dataset.preprocessing()``):
             its task and label form choose the loss.
-        target: the target column names as configured ("price,rooms"), to name them.
+        target: the target columns as configured ("price,rooms"): their names where
+            ``preprocessing`` has none (runs from before they were saved).
     """
     loss = metrics.loss_for(preprocessing["labels"]["task"], preprocessing.get("one_hot", False))
     y_pred = inference.predict(model, x)
@@ -30,16 +31,10 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     if loss == "mse" and y.ndim == 2 and y.shape[1] > 1:
         y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)
         errors = np.sqrt(np.mean((y_pred - y.astype(np.float64)) ** 2, axis=0))
-        for name, rmse in zip(target_names(target, y.shape[1]), errors):
+        names = labels.target_names(target, y.shape[1], preprocessing["labels"])
+        for name, rmse in zip(names, errors):
             figures[f"rmse[{name}]"] = float(rmse)
     return {f"{prefix}{k}": v for k, v in figures.items()}
-
-
-def target_names(target: str | None, count: int) -> list[str]:
-    """The names of ``count`` regression targets: the configured columns ("price,rooms"),
-    or "target 1", "target 2"... where they are not named (arrays)."""
-    names = [n.strip() for n in (target or "").split(",")]
-    return names if len(names) == count else [f"target {j + 1}" for j in range(count)]
 
 
 def classification_details(y_true, proba, class_names: list[str], task: str = "multiclass") -> dict:

@@ -14,6 +14,7 @@ import numpy as np
 
 from mlpkit import metrics
 from mlpkit.errors import ModelError
+from mlpkit.labels import target_names
 
 
 class Predictor:
@@ -97,13 +98,21 @@ def labels_of(outputs: np.ndarray, labels: dict) -> list:
     return [names[i] for i in metrics.predicted_classes(outputs, task)]
 
 
-def records(outputs: np.ndarray, labels: dict) -> list[dict]:
+def records(outputs: np.ndarray, labels: dict, target: str | None = None) -> list[dict]:
     """``{"prediction": ..., "probability": ...}`` per row (no probability for regression;
-    for multilabel, the probability of each label)."""
+    for multilabel, the probability of each label). Several regression targets: the
+    prediction is the list of values, and ``"predictions"`` names them (``target``: the
+    configured columns, "price,rooms", where ``labels`` has no names; "target 1"...
+    without any)."""
     task = labels["task"]
     out = []
-    for value, row in zip(labels_of(outputs, labels), np.asarray(outputs)):
+    outputs = np.asarray(outputs)
+    names = (target_names(target, outputs.shape[1], labels)
+             if task == "regression" and outputs.ndim == 2 and outputs.shape[1] > 1 else None)
+    for value, row in zip(labels_of(outputs, labels), outputs):
         record = {"prediction": value}
+        if names:
+            record["predictions"] = dict(zip(names, value))
         if task == "binary":
             p = float(row[0])
             record["probability"] = p if p > metrics.THRESHOLD else 1.0 - p

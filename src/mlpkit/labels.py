@@ -18,6 +18,16 @@ MAX_CLASSES = 50  # integer labels with at most this many values are classes
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 
 
+def target_names(target: str | None, count: int, spec: dict | None = None) -> list[str]:
+    """The names of ``count`` regression targets: those a run's label ``spec`` saved,
+    else the configured columns (``target``, "price,rooms"), else "target 1",
+    "target 2"... (arrays: no names)."""
+    names = list((spec or {}).get("target_names") or [])
+    if len(names) != count:
+        names = [n.strip() for n in (target or "").split(",")]
+    return names if len(names) == count else [f"target {j + 1}" for j in range(count)]
+
+
 def _plain(y) -> np.ndarray:
     """Labels as a NumPy array; mixed or object columns become text."""
     y = np.asarray(y)
@@ -79,24 +89,31 @@ class Labels:
         values: the label values as written in the data, by class index (for
             Fashion-MNIST 0-9; for text labels the names themselves).
         kind: "names" (text labels) or "indices" (numbers or 0/1 rows).
+        target_names: the names of several regression targets (the table's columns).
     """
 
     task: str
     class_names: list[str] | None = None
     values: list | None = None
     kind: str = "indices"
+    target_names: list[str] | None = None
 
     @classmethod
-    def fit(cls, y, task: str, class_names: list[str] | None = None) -> "Labels":
+    def fit(cls, y, task: str, class_names: list[str] | None = None,
+            target: str | None = None) -> "Labels":
         """Learn the classes from the training labels ``y``.
 
-        ``class_names`` names integer labels 0..k-1 (a built-in data set's own names).
+        ``class_names`` names integer labels 0..k-1 (a built-in data set's own names);
+        ``target`` ("price,rooms") names the columns of several regression targets.
 
         Raises:
             DataError: a classifier with fewer than two classes in its training rows.
         """
         y = _plain(y)
         if task == "regression":
+            names = [n.strip() for n in (target or "").split(",")]
+            if y.ndim == 2 and 1 < y.shape[1] == len(names):  # several named columns
+                return cls(task, target_names=names)
             return cls(task)
         if y.ndim == 2 and y.shape[1] > 1:  # one-hot or multilabel matrix
             k = y.shape[1]
@@ -166,13 +183,16 @@ class Labels:
 
     def spec(self) -> dict:
         values = [v.item() if hasattr(v, "item") else v for v in self.values or []]
-        return {"task": self.task, "class_names": self.class_names,
+        spec = {"task": self.task, "class_names": self.class_names,
                 "values": values if self.values is not None else None, "kind": self.kind}
+        if self.target_names:
+            spec["target_names"] = list(self.target_names)
+        return spec
 
     @classmethod
     def from_spec(cls, spec: dict) -> "Labels":
         return cls(spec["task"], spec.get("class_names"), spec.get("values"),
-                   spec.get("kind", "indices"))
+                   spec.get("kind", "indices"), spec.get("target_names"))
 
 
 def class_weights(spec, y_train: np.ndarray, labels: Labels) -> dict[int, float] | None:

@@ -45,9 +45,10 @@ def build_mlp(
         embedding: ``(kind, size, sigma)``; kind "periodic" embeds each normalized
             feature (``layers.PeriodicEmbedding``) before the Dense layers.
         members: more than 1 builds an ensemble: that many MLPs of this spec, each
-            with its own weights (and embedding) after the shared input layers, whose
-            outputs ``layers.MemberMean`` averages. mlpkit's jitted loop trains each
-            member on its own loss (see ``jax_loop``), as if trained apart.
+            with its own weights (and embedding; for images, its own augmentation)
+            after the shared input layers, whose outputs ``layers.MemberMean``
+            averages. mlpkit's jitted loop trains each member on its own loss (see
+            ``jax_loop``), as if trained apart.
         target: ``(mean, std)`` of the regression targets (one value per output): the
             output layer then learns standardized targets and a fixed ``Rescaling``
             after it (each member's) returns ``output * std + mean``.
@@ -109,12 +110,11 @@ def build_mlp(
         norm.adapt(normalize)
         layers.append(norm)
     elif len(input_shape) > 1:
-        augmentation = _augmentation(tuple(input_shape), *augment)
-        if members == 1 or not augmentation:
-            layers += augmentation
+        # an ensemble's members each draw their own flips and shifts (see member() below)
+        own_view = members > 1 and (augment[0] != "none" or bool(augment[1]))
+        if not own_view:
+            layers += _augmentation(tuple(input_shape), *augment)
             layers.append(keras.layers.Flatten())
-        else:  # each member draws its own flips and shifts (see member() below)
-            own_view = True
     if embedding[0] == "periodic" and (normalize is None or categorical):
         raise ModelError("embedding = periodic applies to numeric feature vectors "
                          "(tables without category columns). Received: embedding="

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpkit import evaluation, files, inference, metrics, plots
+from mlpkit import evaluation, files, inference, labels, metrics, plots
 
 SAMPLES = 3  # the lecture shows the first three test images
 MISCLASSIFIED = 24
@@ -112,7 +112,8 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
         rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
         by_target, ranges = [], [_table(d["by_range"]), _img(rng, "error by range")]
     else:  # the test RMSE pools them (as Keras's metric does): each apart
-        names = evaluation.target_names(run.config.data.target, y_true.shape[1])
+        names = labels.target_names(run.config.data.target, y_true.shape[1],
+                                    run.preprocessing["labels"])
         rows, by_range = [], []
         for j, name in enumerate(names):
             one = evaluation.regression_details(y_true[:, j], y_pred[:, j])

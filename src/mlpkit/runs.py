@@ -349,7 +349,8 @@ class Run:
         return self._dataset
 
     def evaluate(self, data=None) -> dict:
-        """Test metrics (``test_loss``, ``test_accuracy`` or ``test_rmse``).
+        """Test metrics (``test_loss``, ``test_accuracy`` or ``test_rmse``; with several
+        regression targets, each one's ``test_rmse[name]`` too).
 
         Args:
             data: ``None`` for the run's own test set; a path (table, ``.npz``, image
@@ -366,7 +367,7 @@ class Run:
         else:
             x, y = self.encode(data)
         return evaluation.evaluate(self.model, x, y, self.preprocessing,
-                                   target=self.config.data.target)
+                                   target=self._configured_target)
 
     def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
         """Every row of another data file, encoded as in training: ``(x, y)``."""
@@ -414,11 +415,20 @@ class Run:
         return load_for_model(path, image)
 
     def records(self, outputs) -> list[dict]:
-        """Model outputs as ``{"prediction", "probability"?}`` records, the shape
-        ``mlpkit predict --json`` prints."""
+        """Model outputs as ``{"prediction", "probability"?, "predictions"?}`` records (the
+        last: several regression targets, by name), the shape ``mlpkit predict --json``
+        prints."""
         from mlpkit import inference
 
-        return inference.records(outputs, self.preprocessing["labels"])
+        labels = self.preprocessing["labels"]
+        several = (labels["task"] == "regression" and np.ndim(outputs) == 2
+                   and np.shape(outputs)[1] > 1 and not labels.get("target_names"))
+        # runs from before the names were saved: the configured target columns
+        return inference.records(outputs, labels, self._configured_target if several else None)
+
+    @functools.cached_property
+    def _configured_target(self) -> str | None:
+        return self.config.data.target
 
     def predict(self, x) -> np.ndarray:
         """Class probabilities (classification) or values (regression) for ``x``.
@@ -447,9 +457,8 @@ class Run:
     def predict_files(self, paths) -> list[dict]:
         """Predictions for files: PNG/JPEG/.npy for image models, CSV/Parquet rows for
         table models. One record per image or row: ``{"file", "row"?, "prediction",
-        "probability"?, "notes"}``, the shape ``mlpkit predict --json`` prints."""
-        from mlpkit import inference
-
+        "probability"?, "predictions"? (several regression targets, named), "notes"}``,
+        the shape ``mlpkit predict --json`` prints."""
         prep = self.preprocessing
         if prep.get("table"):
             from mlpkit.data.tables import read_table
@@ -458,24 +467,22 @@ class Run:
             for f in paths:
                 frame = read_table(f)
                 unseen = self.table_encoder.unseen(frame)
-                for i, record in enumerate(inference.records(self.predict(frame),
-                                                             prep["labels"])):
+                for i, record in enumerate(self.records(self.predict(frame))):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})
             return out
         if not prep.get("image"):  # feature vectors from an .npz: .npy files of rows
             out = []
             for f in paths:
                 rows = _npy_rows(f, prep["input_shape"])
-                for i, record in enumerate(inference.records(self.predict(rows),
-                                                             prep["labels"])):
+                for i, record in enumerate(self.records(self.predict(rows))):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": []})
             return out
         from mlpkit.data.images import load_for_model
 
         # a .npy file may hold a stack of images: one record per image, with its row
         loaded = [(f, *load_for_model(f, prep["image"], stack=True)) for f in paths]
-        records = iter(inference.records(
-            self.predict(np.concatenate([images for _, images, _ in loaded])), prep["labels"])
+        records = iter(self.records(
+            self.predict(np.concatenate([images for _, images, _ in loaded])))
             if loaded else [])
         return [{"file": str(f), **({"row": i + 1} if len(images) > 1 else {}),
                  **next(records), "notes": notes}

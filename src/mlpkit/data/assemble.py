@@ -79,7 +79,7 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
         notes += split_notes
         train_part, train_idx = split.train
         labels = lb.Labels.fit(sp.take(src.parts[train_part].y, train_idx), task,
-                               src.class_names)
+                               src.class_names, data.target)
         if not src.task:
             notes.append(f"task: {task} ({why}); --task changes it")
         split = _drop_unknown(src, split, labels, notes)

@@ -103,6 +103,7 @@ class Record(BaseModel):
     prediction: Any
     probability: float | None = None
     probabilities: dict[str, float] | None = None
+    predictions: dict[str, float] | None = None  # several regression targets, named
     notes: list[str]
 
 

@@ -31,7 +31,9 @@ function show(record) {
   $("#error").hidden = true;
   $("#status").textContent = "";
   const value = record.prediction;
-  $("#prediction").textContent = Array.isArray(value) ? (value.join(", ") || "(no label)")
+  $("#prediction").textContent = record.predictions  // several targets: each by its name
+    ? Object.entries(record.predictions).map(([k, v]) => `${k} = ${v.toPrecision(6)}`).join(", ")
+    : Array.isArray(value) ? (value.join(", ") || "(no label)")
     : typeof value === "number" ? value.toPrecision(6) : String(value);
   $("#probability").textContent = record.probability != null ? `(${percent(record.probability)})` : "";
   $("#notes").replaceChildren(...record.notes.map((n) => element("li", { textContent: n })));
