@@ -34,6 +34,8 @@ def test_flags_override_file_which_overrides_preset(tmp_path):
     ("hidden", "300,-1", "hidden must be one or more positive layer sizes, e.g. 300,100. "
                          "Received: hidden=[300, -1]"),  # as a config file writes a list
     ("coordinates", "Lat Deg", "Received: coordinates=['Lat Deg']"),
+    ("hidden", [16.9, 8.2], "Received: hidden=[16.9, 8.2]"),  # never cut to 16-8 unsaid
+    ("hidden", [True, 16], "Received: hidden=[True, 16]"),
 ])
 def test_out_of_range_values(name, value, message):
     with pytest.raises(ConfigError, match=re.escape(message)):

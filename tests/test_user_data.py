@@ -265,6 +265,9 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     ranges = page.split("Error by target range")[1].split("<h2>")[0]
     assert ranges.count("<td>rooms</td>") >= 2  # each target's ranges in its own units
     assert not (run.path / "plots" / "error_by_range.png").exists()
+    samples = page.split("Sample predictions")[1]  # each value under its target's name
+    assert "<th>actual price</th>" in samples and "<th>predicted rooms</th>" in samples
+    assert (run.path / "plots" / "predicted_vs_actual.png").stat().st_size > 0
     prep = json.loads((run.path / "preprocessing.json").read_text())
     assert prep["labels"]["target_names"] == ["price", "rooms"]
     figures = json.loads((run.path / "metrics.json").read_text())

@@ -244,6 +244,13 @@ def _number(kind: type, value: Any) -> int | float | None:
         return None
 
 
+def _whole(v) -> int:
+    """A whole number from a list setting: 16, 16.0 or "16"; never 16.9 or true."""
+    if isinstance(v, bool) or (isinstance(v, float) and not v.is_integer()):
+        raise ValueError(f"not a whole number: {v!r}")
+    return int(v)
+
+
 def check_value(name: str, value: Any) -> Any:
     """Coerce ``value`` to the type declared for ``name`` and check its range.
 
@@ -270,7 +277,7 @@ def check_value(name: str, value: Any) -> Any:
         elif kind is tuple:
             if isinstance(value, str):
                 value = [v for v in value.replace(" ", "").split(",") if v]
-            value = tuple(int(v) for v in value)
+            value = tuple(_whole(v) for v in value)
         elif kind in (int, float):
             value = _number(kind, value)
         elif kind is str and isinstance(value, os.PathLike):

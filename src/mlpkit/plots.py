@@ -94,26 +94,52 @@ def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
     return _save(fig, dest)
 
 
-def predicted_vs_actual(y_true, y_pred, dest: Path) -> Path:
+def _per_target(y_true, y_pred, names):
+    """Columns of several targets, each standardized by its actual values' mean and
+    standard deviation (so targets in different units share the axes), with names;
+    one target as it is."""
+    y_true, y_pred = np.asarray(y_true, np.float64), np.asarray(y_pred, np.float64)
+    if y_true.ndim == 1 or y_true.shape[1] == 1:
+        return [(None, y_true.ravel(), y_pred.ravel())], ""
+    mean, std = y_true.mean(axis=0), y_true.std(axis=0)
+    std[std == 0] = 1.0
+    t, p = (y_true - mean) / std, (y_pred - mean) / std
+    return [(n, t[:, j], p[:, j]) for j, n in enumerate(names)], " (standardized per target)"
+
+
+def predicted_vs_actual(y_true, y_pred, dest: Path, names=None) -> Path:
+    """Predicted against actual values; several targets (columns, named ``names``) each
+    in its own colour, standardized."""
     fig, ax = plt.subplots(figsize=(6, 6))
-    ax.scatter(y_true, y_pred, s=3, alpha=0.3)
-    lo, hi = float(min(np.min(y_true), np.min(y_pred))), float(max(np.max(y_true), np.max(y_pred)))
+    columns, unit = _per_target(y_true, y_pred, names)
+    for name, t, p in columns:
+        ax.scatter(t, p, s=3, alpha=0.3, label=name)
+    lo = float(min(min(np.min(t), np.min(p)) for _, t, p in columns))
+    hi = float(max(max(np.max(t), np.max(p)) for _, t, p in columns))
     ax.plot([lo, hi], [lo, hi], "r--")
-    ax.set_xlabel("Actual")
-    ax.set_ylabel("Predicted")
+    ax.set_xlabel("Actual" + unit)
+    ax.set_ylabel("Predicted" + unit)
+    if unit:
+        ax.legend(markerscale=4)
     ax.grid(True)
     return _save(fig, dest)
 
 
-def residuals(y_true, err, dest: Path) -> Path:
+def residuals(y_true, y_pred, dest: Path, names=None) -> Path:
+    """Errors against actual values and their histogram; several targets as in
+    ``predicted_vs_actual``."""
     fig, (a, b) = plt.subplots(1, 2, figsize=(11, 4))
-    a.scatter(y_true, err, s=3, alpha=0.3)
+    columns, unit = _per_target(y_true, y_pred, names)
+    for name, t, p in columns:
+        a.scatter(t, p - t, s=3, alpha=0.3, label=name)
+        b.hist(p - t, bins=60, alpha=0.6 if unit else 1.0, label=name)
     a.axhline(0, color="r", ls="--")
-    a.set_xlabel("Actual")
-    a.set_ylabel("Predicted - actual")
+    a.set_xlabel("Actual" + unit)
+    a.set_ylabel("Predicted - actual" + unit)
     a.grid(True)
-    b.hist(err, bins=60)
-    b.set_xlabel("Predicted - actual")
+    b.set_xlabel("Predicted - actual" + unit)
+    if unit:
+        b.legend()
     b.grid(True)
     return _save(fig, dest)
 

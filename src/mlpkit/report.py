@@ -96,24 +96,26 @@ def top_confusions(cm: np.ndarray, names: list[str], n: int = 20) -> list[dict]:
 
 
 def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
-    # several targets: every (row, target) pair is one point of the plots; the errors
+    # several targets: the plots show each in its own colour, standardized; the errors
     # and error-by-range tables are each target's own, in its units
     y_true = np.asarray(ds.y_test).reshape(len(ds.y_test), -1)
     y_pred = np.asarray(y_pred).reshape(y_true.shape)
+    names = labels.target_names(run.config.data.target, y_true.shape[1],
+                                run.preprocessing["labels"])
     d = evaluation.regression_details(y_true.ravel(), y_pred.ravel())
-    pva = plots.predicted_vs_actual(y_true.ravel(), y_pred.ravel(),
-                                    plot_dir / "predicted_vs_actual.png")
-    res = plots.residuals(y_true.ravel(), d["residuals"], plot_dir / "residuals.png")
-    show = (lambda v: float(v[0])) if y_true.shape[1] == 1 else (  # noqa: E731
-        lambda v: " ".join(f"{a:.4f}" for a in v))
-    samples = [{"test row": i, "actual": show(y_true[i]), "predicted": show(y_pred[i])}
-               for i in range(min(SAMPLES, len(y_true)))]
+    pva = plots.predicted_vs_actual(y_true, y_pred, plot_dir / "predicted_vs_actual.png", names)
+    res = plots.residuals(y_true, y_pred, plot_dir / "residuals.png", names)
+    if y_true.shape[1] == 1:
+        samples = [{"test row": i, "actual": float(y_true[i, 0]),
+                    "predicted": float(y_pred[i, 0])} for i in range(min(SAMPLES, len(y_true)))]
+    else:  # each target's actual and predicted value under its name
+        samples = [{"test row": i, **{f"{w} {n}": float(v[i, j]) for j, n in enumerate(names)
+                                      for w, v in (("actual", y_true), ("predicted", y_pred))}}
+                   for i in range(min(SAMPLES, len(y_true)))]
     if y_true.shape[1] == 1:
         rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
         by_target, ranges = [], [_table(d["by_range"]), _img(rng, "error by range")]
     else:  # the test RMSE pools them (as Keras's metric does): each apart
-        names = labels.target_names(run.config.data.target, y_true.shape[1],
-                                    run.preprocessing["labels"])
         rows, by_range = [], []
         for j, name in enumerate(names):
             one = evaluation.regression_details(y_true[:, j], y_pred[:, j])
