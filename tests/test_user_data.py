@@ -284,6 +284,11 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     assert list(first["predictions"].values()) == first["prediction"]
     shown = run_cli("predict", run.path, tmp_path / "t.csv")
     assert shown.returncode == 0 and "t.csv:1: price=" in shown.stdout and ", rooms=" in shown.stdout
+    del prep["labels"]["target_names"]  # a run from before the names were saved
+    (run.path / "preprocessing.json").write_text(json.dumps(prep))
+    old = mlpkit.load_run(run.path)
+    assert list(old.predict_files([tmp_path / "t.csv"])[0]["predictions"]) == ["price", "rooms"]
+    assert "test_rmse[rooms]" in old.evaluate()  # named from config.toml's target
 
 
 def test_npz_test_labels_unseen(tmp_path):

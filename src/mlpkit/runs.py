@@ -367,7 +367,7 @@ class Run:
         else:
             x, y = self.encode(data)
         return evaluation.evaluate(self.model, x, y, self.preprocessing,
-                                   target=self._configured_target)
+                                   target=self._target_if_unnamed(np.shape(y)))
 
     def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
         """Every row of another data file, encoded as in training: ``(x, y)``."""
@@ -420,11 +420,18 @@ class Run:
         prints."""
         from mlpkit import inference
 
+        return inference.records(outputs, self.preprocessing["labels"],
+                                 self._target_if_unnamed(np.shape(outputs)))
+
+    def _target_if_unnamed(self, shape) -> str | None:
+        """The configured target columns ("price,rooms") for several regression targets
+        of a run from before their names were saved in ``preprocessing.json``; else
+        ``None`` (the config is read only then, once)."""
         labels = self.preprocessing["labels"]
-        several = (labels["task"] == "regression" and np.ndim(outputs) == 2
-                   and np.shape(outputs)[1] > 1 and not labels.get("target_names"))
-        # runs from before the names were saved: the configured target columns
-        return inference.records(outputs, labels, self._configured_target if several else None)
+        if (labels["task"] != "regression" or len(shape) != 2 or shape[1] < 2
+                or labels.get("target_names")):
+            return None
+        return self._configured_target
 
     @functools.cached_property
     def _configured_target(self) -> str | None:
