@@ -251,7 +251,8 @@ def test_a_multilabel_table_names_its_labels_by_their_columns(tmp_path):
     assert not (tmp_path / "no").exists()
 
 
-def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path):
+def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path, caplog):
+    caplog.set_level("INFO", logger="mlpkit")
     rng = np.random.default_rng(0)
     x = rng.random((150, 3))
     df = pd.DataFrame(x, columns=["f1", "f2", "f3"]).assign(
@@ -260,6 +261,7 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path)
     run = mlpkit.train(str(tmp_path / "t.csv"), target="price,rooms", epochs=2,
                        out=tmp_path / "m", verbose=0)
     assert run.manifest["task"] == "regression"
+    assert "standard deviation (price: " in caplog.text and "; rooms: " in caplog.text
     page = (run.path / "report.html").read_text()
     assert "Error by target" in page and "<td>price</td>" in page and "<td>rooms</td>" in page
     ranges = page.split("Error by target range")[1].split("<h2>")[0]

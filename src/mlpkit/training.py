@@ -145,9 +145,15 @@ def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
     y = np.asarray(ds.y_train, np.float64).reshape(len(ds.y_train), -1)
     mean, std = y.mean(axis=0), y.std(axis=0)
     std = np.where(std > 0, std, 1.0)
-    log.info("regression targets standardized with the training rows' mean %s and standard "
-             "deviation %s; the model's last layer (Rescaling) gives back their units",
-             ", ".join(f"{v:.6g}" for v in mean), ", ".join(f"{v:.6g}" for v in std))
+    names = (ds.labels.target_names if ds.labels is not None else None) or []
+    if len(names) == len(mean):  # several named targets: each its own figures
+        log.info("regression targets standardized with the training rows' mean and standard "
+                 "deviation (%s); the model's last layer (Rescaling) gives back their units",
+                 "; ".join(f"{n}: {a:.6g}, {b:.6g}" for n, a, b in zip(names, mean, std)))
+    else:
+        log.info("regression targets standardized with the training rows' mean %s and "
+                 "standard deviation %s; the model's last layer (Rescaling) gives back their "
+                 "units", ", ".join(f"{v:.6g}" for v in mean), ", ".join(f"{v:.6g}" for v in std))
     return [float(v) for v in mean], [float(v) for v in std]
 
 
