@@ -65,6 +65,15 @@ def predicted(page) -> dict:
                                                "items => items.map(i => i.textContent)")}
 
 
+def predict_row(page, row: dict) -> dict:
+    """Fill the table form with ``row`` (rooms, area, city), press predict, read the answer."""
+    page.fill("#col-rooms", str(row["rooms"]))
+    page.fill("#col-area", f"{row['area']:g}")
+    page.select_option("#col-city", row["city"])
+    page.click("#predict-row")
+    return predicted(page)
+
+
 def test_upload_a_fashion_mnist_test_image_and_read_its_class(page, fashion_server, tmp_path):
     png, name, _ = fashion_test_png()
     path = tmp_path / "test-image.png"
@@ -129,22 +138,15 @@ def test_fill_the_table_form_and_read_the_prediction(page, price_server, band_se
         f"{columns['rooms']['min']:g}", f"{columns['rooms']['max']:g}"]
     assert page.eval_on_selector_all("#col-city option", "o => o.map(x => x.textContent)") == [
         "Lyon", "Nice", "Paris", "(missing)"]
-    page.fill("#col-rooms", "5")
-    page.fill("#col-area", "120")
-    page.select_option("#col-city", "Paris")
-    page.click("#predict-row")
-    shown = predicted(page)
+    shown = predict_row(page, row)
     assert float(shown["prediction"]) == pytest.approx(expected, rel=1e-4)
     assert shown["bars"] == []  # a regression: a value, no classes
 
     run = mlpkit.load_run(trained("band"))
     open_ready(page, band_server.url)
-    page.fill("#col-rooms", "2")
-    page.fill("#col-area", "40")
-    page.select_option("#col-city", "Lyon")
-    page.click("#predict-row")
-    shown = predicted(page)
-    proba = run.predict(pd.DataFrame([{"rooms": 2, "area": 40.0, "city": "Lyon"}]))[0]
+    row = {"rooms": 2, "area": 40.0, "city": "Lyon"}
+    shown = predict_row(page, row)
+    proba = run.predict(pd.DataFrame([row]))[0]
     assert shown["prediction"] == run.class_names[int(np.argmax(proba))]
     assert sorted(c for c, _, _ in shown["bars"]) == sorted(CLASSES)
 
@@ -158,11 +160,7 @@ def test_several_targets_show_each_by_its_name(page):
     price, rent = mlpkit.load_run(run).predict(pd.DataFrame([row]))[0]
     with Server(run, name="two") as server:
         open_ready(page, server.url)
-        page.fill("#col-rooms", "5")
-        page.fill("#col-area", "120")
-        page.select_option("#col-city", "Paris")
-        page.click("#predict-row")
-        shown = predicted(page)
+        shown = predict_row(page, row)
     named = dict(part.split(" = ") for part in shown["prediction"].split(", "))
     assert list(named) == ["price", "rent"]
     assert [float(named["price"]), float(named["rent"])] == pytest.approx([price, rent], rel=1e-4)

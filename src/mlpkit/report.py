@@ -102,7 +102,6 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
     y_pred = np.asarray(y_pred).reshape(y_true.shape)
     names = labels.target_names(run.config.data.target, y_true.shape[1],
                                 run.preprocessing["labels"])
-    d = evaluation.regression_details(y_true.ravel(), y_pred.ravel())
     pva = plots.predicted_vs_actual(y_true, y_pred, plot_dir / "predicted_vs_actual.png", names)
     res = plots.residuals(y_true, y_pred, plot_dir / "residuals.png", names)
     if y_true.shape[1] == 1:
@@ -113,6 +112,7 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
                                       for w, v in (("actual", y_true), ("predicted", y_pred))}}
                    for i in range(min(SAMPLES, len(y_true)))]
     if y_true.shape[1] == 1:
+        d = evaluation.regression_details(y_true[:, 0], y_pred[:, 0])
         rng = plots.error_by_range(d["by_range"], plot_dir / "error_by_range.png")
         by_target, ranges = [], [_table(d["by_range"]), _img(rng, "error by range")]
     else:  # the test RMSE pools them (as Keras's metric does): each apart
