@@ -122,6 +122,27 @@ def test_regression_rmse_matches_keras():
     assert_same_training(a, ha, b, hb, ("loss", "rmse", "val_loss", "val_rmse"))
 
 
+def test_several_targets_train_on_their_own_scales_as_keras_fit_does():
+    """Several regression targets: the loop's loss is mlpkit's ScaledMeanSquaredError,
+    each target's squared error over its variance, as Keras's fit computes it."""
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(60, 3)).astype("float32")
+    y = np.stack([x @ np.array([1.0, -2.0, 0.5]) * 1000, x[:, 0] * 0.01], 1).astype("float32")
+    scale = [float(v) for v in y.std(axis=0)]
+    a, b, t = twin_models(lambda: models.build_mlp((3,), (6,), "relu", 2, None, normalize=x),
+                          "adam", 0.01)
+    for m in (a, b):
+        training.compile_model(m, "regression", t, scale=scale)
+    assert jax_loop.supported(b)
+    ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=16, validation_data=(x, y))
+    assert_same_training(a, ha, b, hb, ("loss", "rmse", "val_loss", "val_rmse"))
+    p = b.predict(x, verbose=0)
+    own = np.mean(((p - y) / np.asarray(scale)) ** 2)  # each target on its own scale
+    assert hb.history["val_loss"][-1] == pytest.approx(own, rel=1e-4)
+    assert hb.history["val_rmse"][-1] == pytest.approx(np.sqrt(np.mean((p - y) ** 2)), rel=1e-4)
+    assert np.mean((p - y) ** 2) > 100 * own  # not the plain mean squared error
+
+
 @pytest.mark.parametrize("task", ["multiclass", "onehot", "binary", "multilabel"])
 def test_label_smoothing_trains_as_keras_fit_does(task):
     """The loop's smoothed loss is Keras's: CategoricalCrossentropy / BinaryCrossentropy

@@ -22,6 +22,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 import mlpkit
@@ -132,6 +133,24 @@ def test_lr_find_writes_a_folder_with_the_plot_and_the_rule(tmp_path):
         found.suggestion
     assert (path / "plots" / "lr_find.png").stat().st_size > 10_000
     assert cfg.read_toml(path / "config.toml")["training"]["optimizer"] == "sgd"
+
+
+def test_several_targets_are_tuned_on_their_scaled_loss(tmp_path):
+    """The pooled RMSE of a price beside a rate is the price's alone: trials of several
+    regression targets are judged on their loss, each target on its own scale."""
+    assert tuning.objective_metric("regression") == ("val_rmse", "minimize")
+    assert tuning.objective_metric("regression", 2) == ("val_loss", "minimize")
+    rng = np.random.default_rng(1)
+    x = rng.random((200, 2))
+    table = tmp_path / "t.csv"
+    pd.DataFrame(x, columns=["a", "b"]).assign(price=1e5 * x[:, 0], rate=x[:, 1] / 10).to_csv(
+        table, index=False)
+    r = run_cli("tune", table, "--target", "price,rate", "--trials", "2", "--epochs", "2",
+                "--out", tmp_path / "study", "--no-final")
+    assert r.returncode == 0, r.stderr
+    assert json.loads((tmp_path / "study" / "study.json").read_text())["metric"] == "val_loss"
+    rows = list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))
+    assert len(rows) == 2 and all(0 < float(row["val_loss"]) < 100 for row in rows)
 
 
 def test_lr_find_command_on_a_table(tmp_path):

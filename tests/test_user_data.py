@@ -293,6 +293,33 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path,
     assert "test_rmse[rooms]" in old.evaluate()  # named from config.toml's target
 
 
+def test_several_targets_each_weigh_the_same_in_the_loss_whatever_their_units(tmp_path, caplog):
+    """A price around 4e5 beside a rate around 0.4, both functions of the features: the
+    loss divides each target's squared error by its training variance, so the rate is
+    learned too (with the plain pooled MSE the price's errors drowned it: the rate's test
+    RMSE stayed at about its standard deviation)."""
+    caplog.set_level("INFO", logger="mlpkit")
+    rng = np.random.default_rng(0)
+    x = rng.random((600, 3))
+    pd.DataFrame(x, columns=["f1", "f2", "f3"]).assign(
+        price=1e5 * np.sin(3 * x[:, 0]) + 4e5, rate=0.4 * np.cos(4 * x[:, 1])).to_csv(
+        tmp_path / "t.csv", index=False)
+    run = mlpkit.train(str(tmp_path / "t.csv"), target="price,rate", epochs=60, seed=1,
+                       out=tmp_path / "m", verbose=0)
+    assert "divides each one's squared error by its training variance" in caplog.text
+    std = run.dataset.y_train.std(axis=0)
+    figures = json.loads((run.path / "metrics.json").read_text())
+    assert figures["test_rmse[price]"] < 0.3 * std[0]
+    assert figures["test_rmse[rate]"] < 0.3 * std[1]  # learned, not drowned
+    reopened = mlpkit.load_run(run.path)
+    assert type(reopened.model.loss).__name__ == "ScaledMeanSquaredError"
+    np.testing.assert_allclose(reopened.model.loss.scale, std, rtol=1e-6)
+    pred = np.asarray(run.predict(run.dataset.x_test)).reshape(-1, 2)
+    own = np.mean(((pred - run.dataset.y_test) / std) ** 2)  # the loss as trained
+    assert figures["test_loss"] == pytest.approx(own, rel=1e-4)
+    assert reopened.evaluate() == pytest.approx(figures, rel=1e-5)
+
+
 def test_npz_test_labels_unseen(tmp_path):
     x = np.random.rand(40, 2, 2)
     f = npz(tmp_path / "d.npz", x, np.arange(40) % 2, x_test=x[:3], y_test=np.array([0, 1, 5]))

@@ -139,7 +139,8 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
     try:
         devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
         model = training.build_model(ds, config)  # under t.precision's dtype policy
-        training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot)
+        training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot,
+                               training.loss_scale(ds))
         if config.model.members > 1:
             log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
                      "its own loss; it predicts their mean")

@@ -15,8 +15,9 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
              target: str | None = None) -> dict:
     """Flat metrics of ``model`` on ``(x, y)``: ``test_loss`` plus ``test_accuracy`` or
     ``test_rmse``, the values ``model.evaluate`` returns. With several regression targets
-    ``test_rmse`` pools them, as Keras's metric does, and ``test_rmse[name]`` is each
-    target's own, in its units.
+    ``test_loss`` is the scaled loss they were trained with (``metrics.ScaledMeanSquaredError``;
+    the plain mean squared error for a model trained before it), ``test_rmse`` pools them
+    in their units, as Keras's metric does, and ``test_rmse[name]`` is each target's own.
 
     Args:
         preprocessing: the run's ``preprocessing.json`` (or ``Dataset.preprocessing()``):
@@ -26,7 +27,10 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     """
     loss = metrics.loss_for(preprocessing["labels"]["task"], preprocessing.get("one_hot", False))
     y_pred = inference.predict(model, x)
-    figures = metrics.compute(loss, y, y_pred)
+    # the loss as trained, for several regression targets each on its scale (the
+    # smoothing of a classifier's loss is left out: the test loss is the plain one)
+    scale = metrics.loss_options(getattr(model, "loss", None)).get("scale")
+    figures = metrics.compute(loss, y, y_pred, **({"scale": scale} if scale else {}))
     y = np.asarray(y)
     if loss == "mse" and y.ndim == 2 and y.shape[1] > 1:
         y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)

@@ -101,32 +101,35 @@ def enable_compilation_cache() -> None:
         jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
 
 
-def _compiled_loss(loss) -> tuple[str, float]:
-    """The compiled loss (``model.loss``) as ``(name in metrics.LOSSES, label_smoothing)``:
-    a name, or one of Keras's cross-entropy classes (or mlpkit's smoothed sparse one,
-    ``metrics.keras_loss``) itself, not a subclass, with every setting at its default
-    but ``label_smoothing``. Raises ValueError for any other."""
+def _compiled_loss(loss) -> tuple[str, dict]:
+    """The compiled loss (``model.loss``) as ``(name in metrics.LOSSES, options)``, the
+    options ``metrics.per_sample`` takes: a name; one of Keras's cross-entropy classes
+    (or mlpkit's smoothed sparse one, ``metrics.keras_loss``) itself, not a subclass,
+    with every setting at its default but ``label_smoothing``; or mlpkit's
+    ``ScaledMeanSquaredError`` (several regression targets). Raises ValueError for any
+    other."""
     if isinstance(loss, str) and loss in metrics.LOSSES:
-        return loss, 0.0
+        return loss, {}
     names = {keras.losses.CategoricalCrossentropy: "categorical_crossentropy",
              keras.losses.BinaryCrossentropy: "binary_crossentropy",
              keras.losses.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
-             metrics.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy"}
+             metrics.SparseCategoricalCrossentropy: "sparse_categorical_crossentropy",
+             metrics.ScaledMeanSquaredError: "mse"}
     if type(loss) in names:
         config = loss.get_config()
         if (not config.get("from_logits", False) and config.get("axis", -1) == -1
                 and config.get("ignore_class") is None
                 and loss.reduction == "sum_over_batch_size"
                 and keras.backend.standardize_dtype(loss.dtype) == "float32"):
-            return names[type(loss)], float(config.get("label_smoothing", 0.0) or 0.0)
+            return names[type(loss)], metrics.loss_options(loss)
     raise ValueError(f"the jitted loop implements the losses {', '.join(metrics.LOSSES)} "
-                     f"(float32, from probabilities, smoothed at most). Received: "
-                     f"loss={_name(loss)!r}")
+                     f"(float32, from probabilities, smoothed at most; the mean squared error "
+                     f"also scaled per output). Received: loss={_name(loss)!r}")
 
 
 def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
     """The compiled loss (a name in ``metrics.LOSSES``), the name its metric logs
-    under (``None``: no metric) and the loss's label smoothing. Raises ValueError
+    under (``None``: no metric) and the loss's options (``_compiled_loss``). Raises ValueError
     saying why the loop cannot."""
     if keras.backend.backend() != "jax":
         raise ValueError("the jitted loop needs the JAX backend. "
@@ -136,23 +139,23 @@ def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
     config = model.get_compile_config()
     if not config:
         raise ValueError("the model is not compiled")
-    loss, smoothing = _compiled_loss(model.loss)
+    loss, options = _compiled_loss(model.loss)
     if config.get("loss_weights") or config.get("weighted_metrics"):
         raise ValueError("the jitted loop does not implement loss_weights or weighted_metrics")
     compiled = config.get("metrics") or []
     expected = metrics.metric_for(loss)
     if not compiled:
-        return loss, None, smoothing
+        return loss, None, options
     if isinstance(compiled, list) and len(compiled) == 1:
         m = compiled[0]
         if expected == "accuracy" and m == "accuracy":
-            return loss, "accuracy", smoothing
+            return loss, "accuracy", options
         if (loss == "binary_crossentropy" and isinstance(m, dict)
                 and _name(m) == "BinaryAccuracy"
                 and m["config"].get("threshold") == metrics.THRESHOLD):
-            return loss, m["config"]["name"], smoothing  # per label, as Keras's
+            return loss, m["config"]["name"], options  # per label, as Keras's
         if expected == "rmse" and isinstance(m, dict) and _name(m) == "RootMeanSquaredError":
-            return loss, m["config"]["name"], smoothing  # logged under the name it was given
+            return loss, m["config"]["name"], options  # logged under the name it was given
     raise ValueError(f"the jitted loop reports only {expected!r} beside {loss!r}. "
                      f"Received: metrics={[_name(m) for m in compiled]}")
 
@@ -206,11 +209,12 @@ class _Engine:
     device, and the training state while the loop holds it (``held``)."""
 
     def __init__(self, model: keras.Model, loss: str, metric: str, data, valid,
-                 smoothing: float = 0.0):
+                 options: dict | None = None):
         import jax
         import jax.numpy as jnp
 
         self.model, self.metric = model, metric
+        options = options or {}  # metrics.per_sample's: label_smoothing or scale
         self.data, self.valid = data, valid  # (x, y, weights); validation (x, y) or None
         self.held = None  # the state while the loop holds it; None while the model does
         self._eval_exec = self._eval_thread = None  # see precompile_evaluate
@@ -231,7 +235,7 @@ class _Engine:
                 y_pred = jnp.stack(y_pred, axis=1).reshape((n * k, *y_pred[0].shape[1:]))
                 y, w = jnp.repeat(y, k, axis=0), jnp.repeat(w, k, axis=0)
             # the loss in float32 under a mixed precision policy, as Keras's losses
-            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), smoothing)
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), **options)
             loss_sum = jnp.sum(losses * w)
             # Keras's "sum_over_batch_size": sum of weight x loss over the batch / count.
             # An ensemble minimizes the sum of its members' losses, so each member gets
@@ -263,7 +267,7 @@ class _Engine:
         def evaluate(tv, ntv, x, y, mask):
             x = distribution.constrain_batch(x)
             y_pred, _ = model.stateless_call(tv, ntv, x, training=False)
-            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), smoothing)
+            losses, stats = metrics.per_sample(loss, y, y_pred.astype("float32"), **options)
             return jnp.sum(losses * mask), jnp.sum(stats * mask)
 
         self.train_block = jax.jit(train_block, donate_argnums=(0,))
@@ -450,7 +454,7 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
             ``errors.Interrupted`` when the loop stopped at a step boundary.
     """
     try:
-        loss, metric_name, smoothing = _loss_and_metric(model)
+        loss, metric_name, options = _loss_and_metric(model)
     except ValueError as e:
         raise ValueError(f"{e}. Train this model with model.fit instead.") from None
     enable_compilation_cache()
@@ -461,7 +465,7 @@ def fit(model: keras.Model, x, y, *, epochs: int, batch_size: int, validation_da
             distribution.place(sample_weights(y, sample_weight, class_weight)))
     valid = (None if validation_data is None
              else tuple(map(distribution.place, validation_data[:2])))
-    engine = _Engine(model, loss, metric, data, valid, smoothing)
+    engine = _Engine(model, loss, metric, data, valid, options)
     model.optimizer.build(model.trainable_variables)
     n = len(x)
     verbose = 1 if verbose == "auto" else verbose

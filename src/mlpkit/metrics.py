@@ -9,6 +9,11 @@ the samples (weighted losses: the sum of weight x loss over the samples, divided
 by their count, Keras's "sum_over_batch_size"); the metric is accuracy (Keras's
 ``accuracy``/``binary_accuracy``) or the root of the mean squared error
 (``RootMeanSquaredError``). Metrics are never weighted.
+
+Several regression targets are trained with ``ScaledMeanSquaredError``: each target's
+squared error divided by its training variance, so that a target in far larger units
+than the others (a price in dollars beside a rate) does not drown them in the loss.
+The RMSE metric stays in the targets' own units.
 """
 
 from __future__ import annotations
@@ -54,6 +59,32 @@ def smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing: float =
     return keras.losses.categorical_crossentropy(y, y_pred, label_smoothing=label_smoothing)
 
 
+def scaled_mean_squared_error(y, y_pred, scale):
+    """Keras's mean squared error of ``(y_pred - y) / scale``: the mean over the outputs of
+    each one's squared error divided by ``scale[j] ** 2``."""
+    ops = keras.ops
+    scale = ops.convert_to_tensor(scale, dtype=y_pred.dtype)
+    return keras.losses.mean_squared_error(ops.cast(y, y_pred.dtype) / scale, y_pred / scale)
+
+
+@keras.saving.register_keras_serializable(package="mlpkit")
+class ScaledMeanSquaredError(keras.losses.Loss):
+    """The mean squared error with each output on its own scale: the mean over the outputs
+    of ``((y_pred[j] - y[j]) / scale[j]) ** 2``. With ``scale`` the training targets'
+    standard deviations, each target weighs the same in the loss, whatever its units."""
+
+    def __init__(self, scale, name="scaled_mean_squared_error",
+                 reduction="sum_over_batch_size", dtype=None):
+        super().__init__(name=name, reduction=reduction, dtype=dtype)
+        self.scale = [float(v) for v in scale]
+
+    def call(self, y_true, y_pred):
+        return scaled_mean_squared_error(y_true, y_pred, self.scale)
+
+    def get_config(self):
+        return {**super().get_config(), "scale": self.scale}
+
+
 @keras.saving.register_keras_serializable(package="mlpkit")
 class SparseCategoricalCrossentropy(keras.losses.Loss):
     """``keras.losses.SparseCategoricalCrossentropy`` with ``label_smoothing``."""
@@ -70,9 +101,14 @@ class SparseCategoricalCrossentropy(keras.losses.Loss):
         return {**super().get_config(), "label_smoothing": self.label_smoothing}
 
 
-def keras_loss(loss: str, label_smoothing: float = 0.0):
+def keras_loss(loss: str, label_smoothing: float = 0.0, scale=None):
     """What to pass to ``model.compile(loss=...)``: the name, or with label smoothing
-    (classification), Keras's loss object that takes it (mlpkit's for sparse labels)."""
+    (classification), Keras's loss object that takes it (mlpkit's for sparse labels), or
+    with ``scale`` (one value per regression target) a ``ScaledMeanSquaredError``."""
+    if scale is not None:
+        if loss != "mse" or label_smoothing:
+            raise ValueError("scale applies to the mean squared error (regression) only")
+        return ScaledMeanSquaredError(scale)
     if not label_smoothing:
         return loss
     if loss == "mse":
@@ -100,7 +136,17 @@ def keras_metric(metric: str, loss: str | None = None):
     return "accuracy"
 
 
-def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0):
+def loss_options(compiled) -> dict:
+    """The settings of a compiled loss (``model.loss``) that ``per_sample`` takes:
+    ``{"scale": [...]}`` of a ``ScaledMeanSquaredError``, ``{"label_smoothing": ...}`` of a
+    smoothed cross-entropy, else ``{}`` (a name, an unsmoothed loss, or none)."""
+    if isinstance(compiled, ScaledMeanSquaredError):
+        return {"scale": compiled.scale}
+    smoothing = getattr(compiled, "get_config", dict)().get("label_smoothing")
+    return {"label_smoothing": float(smoothing)} if smoothing else {}
+
+
+def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0, scale=None):
     """Per-sample loss and per-sample metric numerator.
 
     Args:
@@ -109,6 +155,8 @@ def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0):
         y_pred: the model's outputs, shape (n, outputs).
         label_smoothing: of the loss, as Keras's cross-entropies take it (the metric
             compares with the labels themselves).
+        scale: for "mse", one value per output: the loss is ``ScaledMeanSquaredError``'s
+            (the metric stays in the outputs' units).
 
     Returns:
         ``(losses, stats)``, each of shape (n,): the loss of each sample (averaged
@@ -119,7 +167,9 @@ def per_sample(loss: str, y, y_pred, label_smoothing: float = 0.0):
     n = ops.shape(y_pred)[0]
     if loss != "sparse_categorical_crossentropy":
         y = ops.cast(ops.reshape(y, ops.shape(y_pred)), y_pred.dtype)
-    if not label_smoothing:
+    if scale is not None and loss == "mse":
+        per_output = scaled_mean_squared_error(y, y_pred, scale)
+    elif not label_smoothing:
         per_output = LOSSES[loss](y, y_pred)
     elif loss == "sparse_categorical_crossentropy":
         per_output = smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing)
@@ -146,12 +196,13 @@ def finish(loss_sum: float, stat_sum: float, n: int, metric: str) -> tuple[float
     return loss_sum / n, math.sqrt(stat) if metric == "rmse" else stat
 
 
-def compute(loss: str, y, y_pred) -> dict[str, float]:
-    """``{"loss": ..., metric: ...}`` of predictions, as ``model.evaluate`` reports them."""
+def compute(loss: str, y, y_pred, **options) -> dict[str, float]:
+    """``{"loss": ..., metric: ...}`` of predictions, as ``model.evaluate`` reports them
+    (``options``: ``per_sample``'s, e.g. the ``scale`` of several regression targets)."""
     y_pred = np.asarray(y_pred, np.float32)
     if y_pred.ndim == 1:  # one output per row, as scikit-learn's regressors give it
         y_pred = y_pred[:, None]
-    losses, stats = per_sample(loss, np.asarray(y), y_pred)
+    losses, stats = per_sample(loss, np.asarray(y), y_pred, **options)
     n = len(y_pred)
     total_loss = float(np.sum(keras.ops.convert_to_numpy(losses), dtype=np.float64))
     total_stat = float(np.sum(keras.ops.convert_to_numpy(stats), dtype=np.float64))

@@ -157,11 +157,33 @@ def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
     return [float(v) for v in mean], [float(v) for v in std]
 
 
+def loss_scale(ds: Dataset) -> list[float] | None:
+    """Several regression targets: each one's standard deviation over the training rows
+    (1 for a constant one), the ``scale`` of their loss (``compile_model``); else None."""
+    import numpy as np
+
+    y = np.asarray(ds.y_train, np.float64)
+    if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
+        return None
+    std = y.std(axis=0)
+    scale = [float(v) if v > 0 else 1.0 for v in std]
+    names = (ds.labels.target_names if ds.labels is not None else None) or []
+    if len(names) != len(scale):
+        names = [f"target {i}" for i in range(len(scale))]
+    log.info("several regression targets: the loss divides each one's squared error by its "
+             "training variance, so each weighs the same whatever its units (standard "
+             "deviations %s); the RMSE figures stay in their units",
+             ", ".join(f"{n}: {v:.6g}" for n, v in zip(names, scale)))
+    return scale
+
+
 def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
-                  n_train: int | None = None, one_hot: bool = False) -> keras.Model:
+                  n_train: int | None = None, one_hot: bool = False,
+                  scale: list[float] | None = None) -> keras.Model:
     """Compile with the task's loss and metric and the configured optimizer.
 
-    ``n_train`` (training rows) sizes a learning-rate schedule.
+    ``n_train`` (training rows) sizes a learning-rate schedule. ``scale`` (one value per
+    regression target, ``loss_scale``): the loss is ``metrics.ScaledMeanSquaredError``.
     """
     loss = metrics.loss_for(task, one_hot)
     if training.label_smoothing and task == "regression":
@@ -170,7 +192,8 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
                           f"Received: label_smoothing={training.label_smoothing}")
     steps = -(-n_train // training.batch_size) if n_train else None
     optimizer = precision.wrap_optimizer(make_optimizer(training, steps), training.precision)
-    model.compile(loss=metrics.keras_loss(loss, training.label_smoothing), optimizer=optimizer,
+    model.compile(loss=metrics.keras_loss(loss, training.label_smoothing, scale),
+                  optimizer=optimizer,
                   metrics=[metrics.keras_metric(metrics.metric_for(loss), loss)],
                   steps_per_execution=training.steps_per_execution)
     return model

@@ -48,9 +48,13 @@ log = logging.getLogger("mlpkit")
 HEARTBEAT_SECONDS = int(os.environ.get("MLPKIT_TUNE_HEARTBEAT", "10"))
 
 
-def objective_metric(task: str) -> tuple[str, str]:
-    """The validation figure trials are judged on, and its direction."""
-    return ("val_rmse", "minimize") if task == "regression" else ("val_accuracy", "maximize")
+def objective_metric(task: str, targets: int = 1) -> tuple[str, str]:
+    """The validation figure trials are judged on, and its direction: for several
+    regression targets their loss, each on its own scale (``training.loss_scale``), not
+    the pooled RMSE, in which the target in the largest units dominates."""
+    if task == "regression":
+        return ("val_loss", "minimize") if targets > 1 else ("val_rmse", "minimize")
+    return "val_accuracy", "maximize"
 
 
 def pruning_callback(trial, monitor: str):
@@ -192,7 +196,8 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     # errors only: mlpkit says each trial's end itself (``after``), a failed one included
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     folder.mkdir(parents=True, exist_ok=True)
-    metric, direction = objective_metric(ds.task)
+    targets = 1 if ds.y_train.ndim < 2 else ds.y_train.shape[1]
+    metric, direction = objective_metric(ds.task, targets)
     storage_obj = open_storage(storage, folder)
     heartbeats = bool(storage and "://" in storage)
     sampler = optuna.samplers.TPESampler(seed=sampler_seed, constant_liar=True,
@@ -224,7 +229,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
         keras.utils.set_random_seed(config.training.seed)
         model = training.build_model(trial_ds, config)
         training.compile_model(model, trial_ds.task, fitting, len(trial_ds.x_train),
-                               trial_ds.one_hot)
+                               trial_ds.one_hot, training.loss_scale(trial_ds))
         start = time.perf_counter()
         pruning = pruning_callback(trial, metric)
         try:
