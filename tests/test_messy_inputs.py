@@ -359,10 +359,17 @@ def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
     assert r.returncode == 0, r.stderr
     rows = df.drop(columns="label").head(21).astype(object)
     rows.loc[0, ["member", "signup", "city", "rooms"]] = ["maybe", "not a date", "zz", "four"]
+    rows.loc[1, ["member", "signup", "city", "rooms"]] = ["", "n/a", None, "?"]  # missing
     r = run_cli("predict", tmp_path / "run", csv(tmp_path, rows, "new.csv"), "--json")
     assert r.returncode == 0, r.stderr
     records = json.loads(r.stdout)
-    assert len(records) == 21 and all(rec["notes"] == [] for rec in records[1:])
+    assert len(records) == 21 and all(rec["notes"] == [] for rec in records[2:])
+    columns = json.loads((tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]
+    median = next(c["median"] for c in columns if c["name"] == "rooms")  # the training rows'
+    assert records[1]["notes"] == [
+        "member: missing (read as false)", "signup: missing (the training medians are used)",
+        "city: missing (coded as unknown)",
+        f"rooms: missing (the training median {median:g} is used)"]
     assert records[0]["notes"] == [
         "member: 'maybe' is not yes/no or true/false (read as false)",
         "signup: 'not a date' is not a date (the training medians are used)",

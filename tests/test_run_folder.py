@@ -113,8 +113,10 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     assert r.returncode == 0, r.stderr
     records = json.loads(r.stdout)
     assert [row["prediction"] for row in records] == ["yes", "no"]
+    median = next(c["median"] for c in run.dataset.table["columns"] if c["name"] == "x2")
     assert [row["notes"] for row in records] == [
-        [], ["colour: 'purple' not seen in training (coded as unknown)"]]
+        [], [f"x2: missing (the training median {median:g} is used)",
+             "colour: 'purple' not seen in training (coded as unknown)"]]
 
 
 def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):

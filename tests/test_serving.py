@@ -456,8 +456,9 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
         assert r.status_code == 200, r.text
         got = r.json()
         assert [g.pop("row") for g in got] == [1, 2, 3]
+        assert [g["notes"] for g in got] == [e["notes"] for e in expected]
+        assert got[0]["notes"] == [] and got[2]["notes"][0].startswith("area: missing")
         for g, e in zip(got, expected):
-            assert g["notes"] == []
             if server is band_server:
                 assert g["prediction"] == e["prediction"] in CLASSES
                 assert g["probability"] == pytest.approx(e["probability"], abs=1e-5)
@@ -492,6 +493,8 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
              for v in (None, "?", "", "n/a")]
     assert all(a[0]["prediction"] == alone[0][0]["prediction"] for a in alone), alone
     assert all(a[0]["probability"] == pytest.approx(alone[0][0]["probability"]) for a in alone)
+    assert all(len(a[0]["notes"]) == 1 and a[0]["notes"][0].startswith(
+        "area: missing (the training median ") for a in alone), alone  # said, as predict says
     assert_error(httpx.post(url, json={"rows": [{"rooms": True, "area": 1, "city": "Lyon"}]}),
                  400, "'rooms' takes a number")
     assert_error(httpx.post(url, json={"rows": [{"rooms": [1], "area": 1, "city": "Lyon"}]}),

@@ -106,6 +106,8 @@ def test_parquet(tmp_path):
 
 @pytest.mark.parametrize("content,args,message", [
     ("a,b\n1,2\n", ["--target", "c"], "target column 'c' not found in t.csv. Columns: a, b"),
+    ("a,b\n1,2\n", ["--target", "b,"], "target 'b,' has an empty name: name columns separated "
+     "by single commas, e.g. --target b. Columns of t.csv: a, b"),
     ("a,b\n", ["--target", "b"], "has a header but no rows"),
     ("", ["--target", "b"], "is empty"),
     ("a,b\n1,x\n2,x\n3,x\n", ["--target", "b"], "one class only"),

@@ -337,8 +337,9 @@ class TableEncoder:
 
     def unseen(self, df) -> list[list[str]]:
         """For each row: a note for each value ``transform`` could not take as it is: a
-        category or text value the training rows never held (coded as unknown), and a
-        number, date or yes/no value that is none (the training median, or false).
+        category or text value the training rows never held (coded as unknown), a
+        number, date or yes/no value that is none (the training median, or false), and a
+        missing value (empty or a placeholder such as "n/a").
         Column by column, vectorized: a note is built only for a row that needs one."""
         import pandas as pd
 
@@ -371,6 +372,12 @@ class TableEncoder:
                 continue
             for i in np.flatnonzero(bad & present):
                 notes[i].append(f"{c['name']}: {str(text.iloc[i])[:50]!r} {why}")
+            if (~present).any():  # empty, or a placeholder: as training treats them
+                used = {"number": f"the training median {c.get('median', 0):g} is used",
+                        "datetime": "the training medians are used",
+                        "boolean": "read as false"}.get(kind, "coded as unknown")
+                for i in np.flatnonzero(~present):
+                    notes[i].append(f"{c['name']}: missing ({used})")
         return notes
 
     # ---- saying it -------------------------------------------------------------------

@@ -145,6 +145,11 @@ def _targets(df, target, path) -> list[str]:
         raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
                         f"{columns}")
     names = [target] if target in df.columns else [t.strip() for t in target.split(",")]
+    if "" in names:
+        example = ",".join(n for n in names if n) or df.columns[-1]
+        raise DataError(f"target {target!r} has an empty name: name columns separated by "
+                        f"single commas, e.g. --target {example}. Columns of {path.name}: "
+                        f"{columns}")
     for name in names:
         if name not in df.columns:
             raise DataError(f"target column {name!r} not found in {path.name}. Columns: "
