@@ -423,6 +423,14 @@ class Run:
         return inference.records(outputs, self.preprocessing["labels"],
                                  self._target_if_unnamed(np.shape(outputs)))
 
+    def target_names(self, count: int) -> list[str]:
+        """The names of a regression model's ``count`` targets, in the order of its
+        outputs (``labels.target_names``)."""
+        from mlpkit.labels import target_names
+
+        return target_names(self._target_if_unnamed((1, count)), count,
+                            self.preprocessing["labels"])
+
     def _target_if_unnamed(self, shape) -> str | None:
         """The configured target columns ("price,rooms") for several regression targets
         of a run from before their names were saved in ``preprocessing.json``; else

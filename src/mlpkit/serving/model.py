@@ -244,7 +244,8 @@ class ServedModel:
         return await asyncio.to_thread(self.decode_image, data, filename)
 
     def describe(self) -> dict:
-        """What the page needs: the kind of input, the classes, the table's columns."""
+        """What the page needs: the kind of input, the classes, the table's columns,
+        several regression targets' names."""
         out = {"name": self.name, "kind": self.kind, "task": self.task,
                "class_names": self.class_names, "input_shape": list(self.input_shape),
                "image": self.image, "ready": self.ready,
@@ -256,6 +257,8 @@ class ServedModel:
             out["metrics"] = None
         if self.columns:
             out["columns"] = self.columns
+        if self.task == "regression" and self.outputs > 1:  # in the order of "prediction"
+            out["target_names"] = self.run.target_names(self.outputs)
         return out
 
 

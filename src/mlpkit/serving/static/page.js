@@ -31,8 +31,11 @@ function show(record) {
   $("#error").hidden = true;
   $("#status").textContent = "";
   const value = record.prediction;
-  $("#prediction").textContent = record.predictions  // several targets: each by its name
-    ? Object.entries(record.predictions).map(([k, v]) => `${k} = ${v.toPrecision(6)}`).join(", ")
+  // several targets: each by its name, in the model's order (as `mlpkit predict` prints
+  // them; an object's integer-like keys, "2021", would come first)
+  $("#prediction").textContent = record.predictions
+    ? (model.target_names || Object.keys(record.predictions))
+      .map((k) => `${k} = ${record.predictions[k].toPrecision(6)}`).join(", ")
     : Array.isArray(value) ? (value.join(", ") || "(no label)")
     : typeof value === "number" ? value.toPrecision(6) : String(value);
   $("#probability").textContent = record.probability != null ? `(${percent(record.probability)})` : "";
