@@ -37,7 +37,7 @@ def test_evaluate(fashion_run):
     saved = json.loads((out / "metrics.json").read_text())
     assert metrics["test_accuracy"] == pytest.approx(saved["test_accuracy"], abs=1e-6)
     r = run_cli("evaluate", out)
-    assert "test_accuracy" in r.stdout
+    assert r.stdout.startswith("on the run's test set\n") and "test_accuracy" in r.stdout
 
 
 def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):

@@ -156,6 +156,7 @@ def test_a_run_whose_data_has_moved_still_opens(tmp_path):
         "--data FILE")
     r = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "elsewhere.csv")
     assert r.returncode == 0, r.stderr
+    assert r.stdout.startswith(f"on every row of {tmp_path / 'elsewhere.csv'}\n")
 
 
 def test_a_data_set_made_in_memory_with_its_own_name(tmp_path):

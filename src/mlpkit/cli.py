@@ -290,7 +290,8 @@ def evaluate(run_dir: Path,
     metrics = api.evaluate_run(run_dir, data)
     if as_json:
         typer.echo(json.dumps(metrics))
-    else:
+    else:  # the figures keep their test_ names; say what they were measured on
+        typer.echo(f"on every row of {data}" if data else "on the run's test set")
         _print_table([metrics])
 
 
