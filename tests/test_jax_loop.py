@@ -134,7 +134,9 @@ def test_several_targets_train_on_their_own_scales_as_keras_fit_does():
     for m in (a, b):
         training.compile_model(m, "regression", t, scale=scale)
     assert jax_loop.supported(b)
-    ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=16, validation_data=(x, y))
+    w = rng.uniform(0.5, 2.0, size=60).astype("float32")  # weights scale each row's loss
+    ha, hb = fit_twins(a, b, x, y, epochs=2, batch_size=16, sample_weight=w,
+                       validation_data=(x, y))
     assert_same_training(a, ha, b, hb, ("loss", "rmse", "val_loss", "val_rmse"))
     p = b.predict(x, verbose=0)
     own = np.mean(((p - y) / np.asarray(scale)) ** 2)  # each target on its own scale

@@ -294,6 +294,38 @@ def test_keras_fit_resumes_at_epoch_boundaries(tmp_path, monkeypatch):
     assert_same_run(base, mlpkit.resume(tmp_path / "run", dataset=ds, verbose=0))
 
 
+def test_several_targets_resume_exactly_and_a_checkpoint_of_the_plain_loss_is_refused(
+        tmp_path, monkeypatch):
+    """Several regression targets train on their scaled loss; a checkpoint from before it
+    (no loss_scale in its meta: the plain mean squared error) is refused, not resumed on
+    another loss with the old loss's best value and optimizer moments."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(300, 4)).astype("float32")
+    y = np.stack([x[:, 0] * 1e4, x[:, 1] / 100], 1).astype("float32")
+    ds = Dataset("california-housing", "regression", x[:200], y[:200], x[200:250], y[200:250],
+                 x[250:], y[250:], None)
+    settings = {k: v for k, v in SETTINGS.items() if k != "dropout"}
+    base = mlpkit.train(ds, out=tmp_path / "base", **settings)
+    assert type(base.model.loss).__name__ == "ScaledMeanSquaredError"
+    interrupt_at(monkeypatch, 7)
+    with pytest.raises(Interrupted):
+        mlpkit.train(ds, out=tmp_path / "run", **settings)
+    monkeypatch.undo()
+    for path in checkpoints.listed(tmp_path / "run" / "checkpoints"):  # as written before
+        with np.load(path) as f:
+            arrays = {k: f[k] for k in f.files}
+        meta = json.loads(bytes(arrays.pop("meta")).decode())
+        assert meta.pop("loss_scale") == pytest.approx(y[:200].std(axis=0), rel=1e-5)
+        np.savez(path, meta=np.frombuffer(json.dumps(meta).encode(), np.uint8), **arrays)
+    with pytest.raises(RunError, match="trained with another loss .the plain mean squared"):
+        mlpkit.resume(tmp_path / "run", dataset=ds, verbose=0)
+    interrupt_at(monkeypatch, 7)  # written now: it resumes to the uninterrupted run
+    with pytest.raises(Interrupted):
+        mlpkit.train(ds, out=tmp_path / "again", **settings)
+    monkeypatch.undo()
+    assert_same_run(base, mlpkit.resume(tmp_path / "again", dataset=ds, verbose=0))
+
+
 def test_what_resume_refuses(baseline, tmp_path, monkeypatch):
     ds = toy()
     with pytest.raises(RunError, match="already completed: nothing to resume"):

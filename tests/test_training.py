@@ -203,3 +203,26 @@ def test_weight_decay_reaches_every_optimizer(optimizer):
     assert made.weight_decay == 0.05
     unset = training.make_optimizer(cfg.TrainingConfig(optimizer=optimizer))
     assert unset.weight_decay == (0.004 if optimizer == "adamw" else None)
+
+
+def test_a_constant_target_weighs_as_variance_one_not_as_a_rounding_error(caplog):
+    """A column constant at 0.1 has a float std of about 1e-17, not 0: as a scale it would
+    multiply that target's loss by 1e34 and leave the others unlearned."""
+    rng = np.random.default_rng(0)
+    price, constant = rng.normal(4e5, 1e5, size=100), np.full(100, 0.1)
+    assert 0 < constant.std() < 1e-15  # the rounding error this is about
+    y = np.stack([price, constant], 1)
+    x = rng.random((100, 2)).astype("float32")
+    ds = Dataset("t", "regression", x, y, x[:5], y[:5], x[:5], y[:5], None)
+    with caplog.at_level("INFO", logger="mlpkit"):
+        scale = training.target_loss_scale(ds, cfg.ModelConfig())  # target_scaling "none"
+    assert scale == pytest.approx([price.std(), 1.0])
+    assert "target_scaling = none: the loss's steps grow as 1/variance" in caplog.text
+    m = cfg.ModelConfig(target_scaling="standardize")
+    assert training.target_scale(ds, m)[1] == pytest.approx([price.std(), 1.0])
+    caplog.clear()
+    with caplog.at_level("INFO", logger="mlpkit"):
+        training.target_loss_scale(ds, m)
+    assert "SGD may not survive" not in caplog.text  # standardized: nothing to warn of
+    one = Dataset("t", "regression", x, price, x[:5], price[:5], x[:5], price[:5], None)
+    assert training.target_loss_scale(one) is None  # one target: the plain MSE

@@ -140,7 +140,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
         model = training.build_model(ds, config)  # under t.precision's dtype policy
         training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot,
-                               training.loss_scale(ds))
+                               training.target_loss_scale(ds, config.model))
         if config.model.members > 1:
             log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
                      "its own loss; it predicts their mean")
@@ -401,7 +401,10 @@ def describe(ds) -> list[str]:
 
         lines += format_table(TableEncoder.from_spec(ds.table).summary())
     loss = metrics.loss_for(ds.task, ds.one_hot)
-    lines.append(f"{ds.task}: loss {loss}, output layer Dense({ds.outputs}, "
+    shown = loss
+    if loss == "mse" and ds.outputs > 1:  # several targets (training.target_loss_scale)
+        shown = "mse with each target's squared error over its training variance"
+    lines.append(f"{ds.task}: loss {shown}, output layer Dense({ds.outputs}, "
                  f"activation={OUTPUT_ACTIVATION[ds.task]}), metric {metrics.metric_for(loss)}")
     return lines
 

@@ -62,7 +62,7 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
 
     keras.utils.set_random_seed(config.training.seed)
     model = training.compile_model(training.build_model(ds, config), ds.task, config.training,
-                                   len(ds.x_train))
+                                   len(ds.x_train), scale=training.target_loss_scale(ds))
     t0 = time.perf_counter()
     history = training.fit(model, ds, config.training, verbose=0)
     fit_seconds = time.perf_counter() - t0

@@ -45,7 +45,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from mlpkit import files
+from mlpkit import files, metrics
 from mlpkit.errors import RunError
 from mlpkit.jax_loop import Position
 
@@ -231,6 +231,13 @@ class Checkpointer(keras.callbacks.Callback):
         self.callbacks = list(callbacks)
         if self.resume is None:
             return None
+        # several regression targets: the loss's scale (metrics.ScaledMeanSquaredError);
+        # a checkpoint from before it trained them on the plain mean squared error
+        scale = metrics.loss_options(model.loss).get("scale")
+        if self.resume.meta.get("loss_scale") != scale:
+            raise RunError(f"{self.resume.path} was trained with another loss ("
+                           f"{'the plain' if scale else 'a scaled'} mean squared error); it was "
+                           "written by another version of mlpkit. Train the run again.")
         if not model.optimizer.built:
             model.optimizer.build(model.trainable_variables)
         arrays = self.resume.arrays
@@ -327,7 +334,8 @@ class Checkpointer(keras.callbacks.Callback):
         meta = {"fingerprint": self.fingerprint, "stopped": bool(self.model.stop_training),
                 "callbacks": states, "numpy_random": [name, int(pos), int(has_gauss),
                                                       float(gauss)],
-                "epochs": self.params.get("epochs"), "steps": self.params.get("steps")}
+                "epochs": self.params.get("epochs"), "steps": self.params.get("steps"),
+                "loss_scale": metrics.loss_options(self.model.loss).get("scale")}
         meta = json.loads(json.dumps(meta))  # a copy: the callbacks' rows go on growing
         self.wait()
         self.requested = position

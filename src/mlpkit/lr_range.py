@@ -207,7 +207,7 @@ def run(config, dataset=None, *, min_lr: float = 1e-6, max_lr: float = 10.0,
     one = dataclasses.replace(config, model=dataclasses.replace(config.model, members=1))
     model = training.build_model(ds, one)
     training.compile_model(model, ds.task, tested, len(ds.x_train), ds.one_hot,
-                           training.loss_scale(ds))
+                           training.target_loss_scale(ds))
     finding = range_test(model, ds.x_train, ds.y_train, weights, batch_size=t.batch_size,
                          min_lr=min_lr, max_lr=max_lr, steps=steps, seed=t.seed)
     path = runs.create(config.output.runs_dir, ds.name, "lr-find", config.output.out)

@@ -143,8 +143,7 @@ def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
     import numpy as np
 
     y = np.asarray(ds.y_train, np.float64).reshape(len(ds.y_train), -1)
-    mean, std = y.mean(axis=0), y.std(axis=0)
-    std = np.where(std > 0, std, 1.0)
+    mean, std = _spread(y)
     names = (ds.labels.target_names if ds.labels is not None else None) or []
     if len(names) == len(mean):  # several named targets: each its own figures
         log.info("regression targets standardized with the training rows' mean and standard "
@@ -157,23 +156,40 @@ def target_scale(ds: Dataset, m: cfg.ModelConfig) -> tuple | None:
     return [float(v) for v in mean], [float(v) for v in std]
 
 
-def loss_scale(ds: Dataset) -> list[float] | None:
+def _spread(y) -> tuple:
+    """Each column's mean and standard deviation; 1 for a constant column (its float
+    std can be a rounding error, 1e-16, not 0)."""
+    import numpy as np
+
+    mean, std = y.mean(axis=0), y.std(axis=0)
+    if not np.isfinite(std).all():
+        raise ValueError("regression targets must be finite")
+    constant = std <= 1e-7 * np.maximum(np.abs(mean), 1.0)
+    return mean, np.where(constant, 1.0, std)
+
+
+def target_loss_scale(ds: Dataset, m: cfg.ModelConfig | None = None) -> list[float] | None:
     """Several regression targets: each one's standard deviation over the training rows
-    (1 for a constant one), the ``scale`` of their loss (``compile_model``); else None."""
+    (1 for a constant one), the ``scale`` of their loss (``compile_model``); else None.
+    ``m``: the model's settings, to warn when its targets are not standardized."""
     import numpy as np
 
     y = np.asarray(ds.y_train, np.float64)
     if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
         return None
-    std = y.std(axis=0)
-    scale = [float(v) if v > 0 else 1.0 for v in std]
+    scale = [float(v) for v in _spread(y)[1]]
     names = (ds.labels.target_names if ds.labels is not None else None) or []
     if len(names) != len(scale):
-        names = [f"target {i}" for i in range(len(scale))]
+        names = [f"target {i + 1}" for i in range(len(scale))]
     log.info("several regression targets: the loss divides each one's squared error by its "
              "training variance, so each weighs the same whatever its units (standard "
              "deviations %s); the RMSE figures stay in their units",
              ", ".join(f"{n}: {v:.6g}" for n, v in zip(names, scale)))
+    if m is not None and m.target_scaling != "standardize":
+        log.warning("several regression targets with target_scaling = %s: the loss's steps "
+                    "grow as 1/variance for a target of small spread, which SGD may not "
+                    "survive; set target_scaling = \"standardize\" under [model]",
+                    m.target_scaling)
     return scale
 
 
@@ -183,7 +199,7 @@ def compile_model(model: keras.Model, task: str, training: cfg.TrainingConfig,
     """Compile with the task's loss and metric and the configured optimizer.
 
     ``n_train`` (training rows) sizes a learning-rate schedule. ``scale`` (one value per
-    regression target, ``loss_scale``): the loss is ``metrics.ScaledMeanSquaredError``.
+    regression target, ``target_loss_scale``): the loss is ``metrics.ScaledMeanSquaredError``.
     """
     loss = metrics.loss_for(task, one_hot)
     if training.label_smoothing and task == "regression":

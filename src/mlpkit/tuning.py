@@ -50,7 +50,7 @@ HEARTBEAT_SECONDS = int(os.environ.get("MLPKIT_TUNE_HEARTBEAT", "10"))
 
 def objective_metric(task: str, targets: int = 1) -> tuple[str, str]:
     """The validation figure trials are judged on, and its direction: for several
-    regression targets their loss, each on its own scale (``training.loss_scale``), not
+    regression targets their loss, each on its own scale (``training.target_loss_scale``), not
     the pooled RMSE, in which the target in the largest units dominates."""
     if task == "regression":
         return ("val_loss", "minimize") if targets > 1 else ("val_rmse", "minimize")
@@ -216,6 +216,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                               f"{study.user_attrs[key]!r}, not {value!r}. Pass another --study.")
         study.set_user_attr(key, value)
     trial_ds = without_test(ds)
+    scale = training.target_loss_scale(trial_ds)  # several regression targets, else None
     class_weight = labels.class_weights(base.training.class_weight, ds.y_train, ds.labels)
     states = optuna.trial.TrialState
     finished = (states.COMPLETE, states.PRUNED)
@@ -229,7 +230,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
         keras.utils.set_random_seed(config.training.seed)
         model = training.build_model(trial_ds, config)
         training.compile_model(model, trial_ds.task, fitting, len(trial_ds.x_train),
-                               trial_ds.one_hot, training.loss_scale(trial_ds))
+                               trial_ds.one_hot, scale)
         start = time.perf_counter()
         pruning = pruning_callback(trial, metric)
         try:
