@@ -286,6 +286,16 @@ def measured_ensemble(r: dict) -> str:
             f"**{name(r['chosen'])}**")
 
 
+def measured_width(r: dict) -> str:
+    def name(x):
+        return f"{x['members']} x {'-'.join(map(str, x['hidden']))}, {x['epochs']} epochs"
+
+    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in [r["baseline"], *r["runs"]])
+    return (f"validation accuracy (fit seconds), the preset first: {runs}; chosen: "
+            f"**{name(r['chosen'])}**")
+
+
 def measured_coordinates(r: dict) -> str:
     def name(x):
         return f"{x['rotations']} rotated views" if x["rotations"] else "none"
@@ -324,6 +334,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("smoothing_selection_best_fashion", measured_smoothing),
     ("augmentation_selection_best_fashion", measured_augmentation),
     ("ensemble_selection_best_fashion", measured_ensemble),
+    ("width_selection_best_fashion", measured_width),
     ("coordinates_selection_best_housing", measured_coordinates),
 ]
 
