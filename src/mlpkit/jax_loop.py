@@ -127,7 +127,7 @@ def _compiled_loss(loss) -> tuple[str, dict]:
                      f"also scaled per output). Received: loss={_name(loss)!r}")
 
 
-def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, float]:
+def _loss_and_metric(model: keras.Model) -> tuple[str, str | None, dict]:
     """The compiled loss (a name in ``metrics.LOSSES``), the name its metric logs
     under (``None``: no metric) and the loss's options (``_compiled_loss``). Raises ValueError
     saying why the loop cannot."""

@@ -60,7 +60,7 @@ def smoothed_sparse_categorical_crossentropy(y, y_pred, label_smoothing: float =
 
 
 def scaled_mean_squared_error(y, y_pred, scale):
-    """Keras's mean squared error of ``(y_pred - y) / scale``: the mean over the outputs of
+    """The mean squared error of ``(y_pred - y) / scale``: the mean over the outputs of
     each one's squared error divided by ``scale[j] ** 2``."""
     ops = keras.ops
     scale = ops.convert_to_tensor(scale, dtype=y_pred.dtype)
