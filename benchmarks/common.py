@@ -86,6 +86,12 @@ def read_results(path: Path = RESULTS) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
+def latest(figure: str, path: Path = RESULTS) -> dict:
+    """The record of ``figure`` in a results file (matched on its name: another record
+    may name it inside, as the baseline it started from)."""
+    return [r for r in read_results(path) if r["figure"] == figure][-1]
+
+
 def median(values) -> float:
     return float(statistics.median(values))
 

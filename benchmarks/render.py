@@ -425,7 +425,7 @@ def best_presets(figs: dict) -> str:
         p, f = r["preset"], r[key]
         fit = [x["fit_seconds"] for x in r["runs"]]
         ensemble = (f"an ensemble of {p['members']} MLPs " if p.get("members", 1) > 1 else "")
-        shifts = ((f"each with its own " if ensemble else "") +
+        shifts = (("each with its own " if ensemble else "") +
                   f"random {p['random_shift']}-pixel shifts in training, "
                   if p.get("random_shift") else "")
         extras = ([f"dropout {p['dropout']:.2g}"] if p["dropout"] else []) + (

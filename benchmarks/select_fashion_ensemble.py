@@ -29,10 +29,7 @@ comment; bench_best.py then measures the preset's test figure over its seeds.
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
-from common import emit, load_average
+from common import emit, latest, load_average
 from select_members import MIN_GAIN, SEED, one_run, without_test
 
 from mlpkit import jax_loop  # noqa: E402
@@ -48,10 +45,7 @@ CANDIDATES = (
 
 def baseline() -> dict:
     """The preset's run in select_augmentation.py's latest record."""
-    records = [json.loads(line) for line in
-               (Path(__file__).parent / "results.jsonl").read_text().splitlines()
-               if '"augmentation_selection_best_fashion"' in line]
-    chosen = records[-1]["chosen"]
+    chosen = latest("augmentation_selection_best_fashion")["chosen"]
     return {"dropout": 0.2188, "members": 1, "epochs": chosen["epochs"],
             "fit_seconds": chosen["fit_seconds"], "val_accuracy": chosen["val_accuracy"],
             "from": "augmentation_selection_best_fashion"}
