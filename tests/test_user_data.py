@@ -525,13 +525,18 @@ def test_coordinates_name_what_is_wrong_with_a_column_and_say_when_they_apply(tm
     pd.DataFrame({"id": np.arange(n), "lat": rng.uniform(32, 42, n),
                   "lon": rng.uniform(-124, -114, n),
                   "notes": [f"a note {i} about house {i * 7}" for i in range(n)],
+                  "sold": pd.date_range("2020-01-01", periods=n, freq="7D").astype(str),
+                  "pool": np.where(np.arange(n) % 3, "yes", "no"),
                   "price": rng.normal(size=n)}).to_csv(tmp_path / "t.csv", index=False)
     for pair, message in (("lat,price", "coordinates names 'price', the target: name two "
                                         "feature columns"),
                           ("lat,id", "coordinates names 'id', a column not used as a feature "
                                      r"\(read as identifier\).*--column-types id=number"),
                           ("lat,notes", "coordinates names 'notes', a text column: name two "
-                                        "numeric columns instead")):
+                                        "numeric columns instead"),
+                          ("sold.year,sold.month", "coordinates names 'sold.year', a part of "
+                                                   "the date column 'sold', not an axis"),
+                          ("lat,pool", "coordinates names 'pool', a yes/no column")):
         with pytest.raises(ConfigError, match=message):
             mlpkit.train(str(tmp_path / "t.csv"), target="price", coordinates=pair, epochs=1,
                          out=tmp_path / "run", verbose=0)

@@ -123,6 +123,14 @@ def coordinate_columns(ds: Dataset, m: cfg.ModelConfig, categorical: dict | None
             raise ConfigError(f"coordinates names {name!r}, which is not a feature column of "
                               f"{ds.name!r}.{errors.did_you_mean(name, names)} Its columns: "
                               f"{', '.join(names)}. {given}")
+        date = name.rpartition(".")[0]
+        if name not in kinds and kinds.get(date) == "datetime":  # "Sold On.year"
+            raise ConfigError(f"coordinates names {name!r}, a part of the date column "
+                              f"{date!r}, not an axis of a map: name two numeric columns, "
+                              f"e.g. Latitude,Longitude. {given}")
+        if kinds.get(name) == "boolean":
+            raise ConfigError(f"coordinates names {name!r}, a yes/no column: name two "
+                              f"numeric columns instead, e.g. Latitude,Longitude. {given}")
         if names.index(name) in (categorical or {}):
             raise ConfigError(f"coordinates names {name!r}, a {kinds.get(name, 'category')} "
                               "column: name two numeric columns instead, e.g. Latitude,"
