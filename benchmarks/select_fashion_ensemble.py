@@ -29,12 +29,11 @@ comment; bench_best.py then measures the preset's test figure over its seeds.
 
 from __future__ import annotations
 
-from common import emit, latest, load_average
-from select_members import MIN_GAIN, SEED, one_run, without_test
+from common import emit, latest
+from select_members import BUDGET_SECONDS, MIN_GAIN, SEED, against_the_preset, without_test
 
 from mlpkit import jax_loop  # noqa: E402
 
-BUDGET_SECONDS = 15 * 60
 CANDIDATES = (
     {"dropout": 0.0, "members": 1, "epochs": 120},
     {"dropout": 0.0, "members": 1, "epochs": 240},
@@ -57,17 +56,7 @@ def main() -> dict:
     assert len(ds.x_test) == 0
     base = baseline()
     print("the preset:", base, flush=True)
-    runs, load = [], []
-    for settings in CANDIDATES:
-        load.append(load_average())
-        r = one_run(ds, "fashion-mnist", "best", **settings)
-        runs.append({**settings, **{k: r[k] for k in ("fit_seconds", "val_accuracy")}})
-        print(runs[-1], flush=True)
-    load.append(load_average())
-    within = [r for r in runs if r["fit_seconds"] <= BUDGET_SECONDS]
-    best = max(within, key=lambda r: r["val_accuracy"]) if within else base
-    chosen = best if best["val_accuracy"] - base["val_accuracy"] >= MIN_GAIN else base
-    print("chosen:", chosen, flush=True)
+    runs, load, chosen = against_the_preset(ds, CANDIDATES, base)
     return emit({
         "figure": "ensemble_selection_best_fashion",
         "title": "dropout, length and ensemble size of `fashion-mnist --preset best`, "

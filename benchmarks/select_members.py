@@ -68,6 +68,28 @@ def one_run(ds, dataset: str, preset: str, seed: int = SEED, **settings) -> dict
                if k.startswith("val_")}}
 
 
+def against_the_preset(ds, candidates, base: dict, runs=(), load=()) -> tuple:
+    """Fit fashion-mnist's `best` preset with each of ``candidates`` (settings) at SEED,
+    scored on the validation images, and apply the rule of select_fashion_ensemble.py
+    and select_fashion_width.py: among the runs (``runs``, earlier ones, included) whose
+    fit took at most BUDGET_SECONDS, the highest validation accuracy, kept only where it
+    beats ``base`` (the preset's run) by at least MIN_GAIN.
+
+    Returns ``(runs, load averages, the chosen run or base)``."""
+    runs, load = list(runs), list(load)
+    for settings in candidates:
+        load.append(load_average())
+        r = one_run(ds, "fashion-mnist", "best", **settings)
+        runs.append({**settings, **{k: r[k] for k in ("fit_seconds", "val_accuracy")}})
+        print(runs[-1], flush=True)
+    load.append(load_average())
+    within = [r for r in runs if r["fit_seconds"] <= BUDGET_SECONDS]
+    best = max(within, key=lambda r: r["val_accuracy"]) if within else base
+    chosen = best if best["val_accuracy"] - base["val_accuracy"] >= MIN_GAIN else base
+    print("chosen:", chosen, flush=True)
+    return runs, load, chosen
+
+
 def choose(runs: list[dict], metric: str) -> dict | None:
     """The rule in the module docstring."""
     sign = -1 if metric == "val_accuracy" else 1  # lower is better for RMSE
