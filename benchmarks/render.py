@@ -275,25 +275,26 @@ def measured_augmentation(r: dict) -> str:
     return (f"validation accuracy (fit seconds): {runs}; chosen: **{name(r['chosen'])}**")
 
 
+def against_the_preset(r: dict, name) -> str:
+    """A selection run against the preset (select_members.against_the_preset): each run
+    named by ``name(run)``, the preset's first."""
+    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
+                     for x in [r["baseline"], *r["runs"]])
+    return (f"validation accuracy (fit seconds), the preset first: {runs}; chosen: "
+            f"**{name(r['chosen'])}**")
+
+
 def measured_ensemble(r: dict) -> str:
     def name(x):
         who = f"an ensemble of {x['members']}" if x["members"] > 1 else "one MLP"
         return f"{who}, dropout {x['dropout']:g}, {x['epochs']} epochs"
 
-    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
-                     for x in [r["baseline"], *r["runs"]])
-    return (f"validation accuracy (fit seconds), the preset first: {runs}; chosen: "
-            f"**{name(r['chosen'])}**")
+    return against_the_preset(r, name)
 
 
 def measured_width(r: dict) -> str:
-    def name(x):
-        return f"{x['members']} x {'-'.join(map(str, x['hidden']))}, {x['epochs']} epochs"
-
-    runs = "; ".join(f"{name(x)}: {x['val_accuracy']:.4f} ({x['fit_seconds']:.0f} s)"
-                     for x in [r["baseline"], *r["runs"]])
-    return (f"validation accuracy (fit seconds), the preset first: {runs}; chosen: "
-            f"**{name(r['chosen'])}**")
+    return against_the_preset(r, lambda x: f"{x['members']} x "
+                              f"{'-'.join(map(str, x['hidden']))}, {x['epochs']} epochs")
 
 
 def measured_coordinates(r: dict) -> str:

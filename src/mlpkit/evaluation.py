@@ -30,7 +30,7 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     # the loss as trained, for several regression targets each on its scale (the
     # smoothing of a classifier's loss is left out: the test loss is the plain one)
     scale = metrics.loss_options(getattr(model, "loss", None)).get("scale")
-    figures = metrics.compute(loss, y, y_pred, **({"scale": scale} if scale else {}))
+    figures = metrics.compute(loss, y, y_pred, scale=scale)
     y = np.asarray(y)
     if loss == "mse" and y.ndim == 2 and y.shape[1] > 1:
         y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)

@@ -185,10 +185,10 @@ def target_loss_scale(ds: Dataset, m: cfg.ModelConfig | None = None) -> list[flo
     y = np.asarray(ds.y_train, np.float64)
     if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
         return None
+    from mlpkit.labels import target_names
+
     scale = [float(v) for v in _spread(y)[1]]
-    names = (ds.labels.target_names if ds.labels is not None else None) or []
-    if len(names) != len(scale):
-        names = [f"target {i + 1}" for i in range(len(scale))]
+    names = target_names(None, len(scale), ds.labels.spec() if ds.labels is not None else None)
     log.info("several regression targets: the loss divides each one's squared error by its "
              "training variance, so each weighs the same whatever its units (standard "
              "deviations %s); the RMSE figures stay in their units",
