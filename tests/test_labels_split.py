@@ -153,5 +153,17 @@ def test_several_regression_targets_are_named_in_records():
     assert "target_names" not in arrays
     assert list(inference.records(out, arrays)[0]["predictions"]) == ["target 1", "target 2"]
     assert list(inference.records(out, arrays, "a,b")[0]["predictions"]) == ["a", "b"]
+    quoted = Labels.fit(y, "regression", target='"rooms, total", price').spec()
+    assert quoted["target_names"] == ["rooms, total", "price"]  # a comma inside quotes
     one = Labels.fit(y[:, 0], "regression", target="price").spec()
     assert inference.records(out[:, :1], one) == [{"prediction": 1.5}, {"prediction": 3.0}]
+
+
+@pytest.mark.parametrize("names", [["price"], ["price", "rooms"], ["rooms, total", "price"],
+                                   ['size "xl"', "a=b", " padded "]])
+def test_target_names_join_and_split_back(names):
+    from mlpkit.labels import join_names, split_names
+
+    joined = join_names(names)
+    assert split_names(joined) == [n.strip() for n in names]
+    assert (joined == ",".join(names)) == all("," not in n and '"' not in n for n in names)

@@ -83,7 +83,9 @@ def test_changed_data_is_refused_and_restored_data_gives_the_same_figures(table_
     (root / "t.csv").write_bytes(original)
     r = run_cli("evaluate", run.path, "--json")
     assert r.returncode == 0, r.stderr
-    assert json.loads(r.stdout) == recorded  # exactly the recorded figures
+    figures = json.loads(r.stdout)
+    assert figures.pop("data") == "test set"
+    assert figures == recorded  # exactly the recorded figures
 
 
 def test_evaluate_on_other_data_explicitly(table_run):
@@ -92,6 +94,7 @@ def test_evaluate_on_other_data_explicitly(table_run):
     r = run_cli("evaluate", run.path, "--data", root / "other.csv", "--json")
     assert r.returncode == 0, r.stderr
     figures = json.loads(r.stdout)
+    assert figures["data"] == str(root / "other.csv")  # what the test_* figures measured
     proba = run.predict(other.drop(columns=["label"]))
     accuracy = np.mean((proba[:, 0] > 0.5) == (other["label"] == "yes").to_numpy())
     assert figures["test_accuracy"] == pytest.approx(accuracy)

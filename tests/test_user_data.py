@@ -295,6 +295,30 @@ def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path,
     assert "test_rmse[rooms]" in old.evaluate()  # named from config.toml's target
 
 
+def test_target_names_holding_commas_and_equals_signs(tmp_path):
+    """Several targets whose names hold a comma or "=": --target names them as a CSV row
+    does (double quotes), a config file as a list, and the plain predict line quotes them."""
+    rng = np.random.default_rng(0)
+    x = rng.random((120, 2))
+    pd.DataFrame({"f1": x[:, 0], "f2": x[:, 1], "rooms, total": 3 * x[:, 0],
+                  "a=b": x[:, 1]}).to_csv(tmp_path / "t.csv", index=False)
+    r = run_cli("train", tmp_path / "t.csv", "--target", '"rooms, total",a=b', "--epochs", "1",
+                "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    prep = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+    assert prep["labels"]["target_names"] == ["rooms, total", "a=b"]
+    shown = run_cli("predict", tmp_path / "run", tmp_path / "t.csv")
+    assert shown.returncode == 0, shown.stderr
+    assert 't.csv:1: "rooms, total"=' in shown.stdout and ', "a=b"=' in shown.stdout
+    r = run_cli("predict", tmp_path / "run", tmp_path / "t.csv", "--json")
+    assert list(json.loads(r.stdout)[0]["predictions"]) == ["rooms, total", "a=b"]
+    (tmp_path / "c.toml").write_text('[data]\ntarget = ["rooms, total", "a=b"]\n')
+    run = mlpkit.train(str(tmp_path / "t.csv"), config_file=tmp_path / "c.toml", epochs=1,
+                       out=tmp_path / "run2", verbose=0)
+    assert "test_rmse[rooms, total]" in run.evaluate()
+    assert mlpkit.load_run(run.path).evaluate().keys() == run.evaluate().keys()
+
+
 def test_several_targets_each_weigh_the_same_in_the_loss_whatever_their_units(tmp_path, caplog):
     """A price around 4e5 beside a rate around 0.4, both functions of the features: the
     loss divides each target's squared error by its training variance, so the rate is

@@ -288,8 +288,8 @@ def evaluate(run_dir: Path,
     from mlpkit import api
 
     metrics = api.evaluate_run(run_dir, data)
-    if as_json:
-        typer.echo(json.dumps(metrics))
+    if as_json:  # "data": what the figures (named test_*, as in metrics.json) measured
+        typer.echo(json.dumps({"data": str(data) if data else "test set", **metrics}))
     else:  # the figures keep their test_ names; say what they were measured on
         typer.echo(f"on every row of {data}" if data else "on the run's test set")
         _print_table([metrics])
@@ -308,11 +308,18 @@ def predict(run_dir: Path, files: List[Path],
         return
     for r in results:
         where = f"{r['file']}:{r['row']}" if "row" in r else r["file"]
-        shown = (", ".join(f"{k}={v:.6g}" for k, v in r["predictions"].items())
+        shown = (", ".join(f"{_plain_name(k)}={v:.6g}" for k, v in r["predictions"].items())
                  if "predictions" in r else f"{r['prediction']}")
         shown += f" ({r['probability']:.3f})" if "probability" in r else ""
         note = f"  ({'; '.join(r['notes'])})" if r["notes"] else ""
         typer.echo(f"{where}: {shown}{note}")
+
+
+def _plain_name(name: str) -> str:
+    """A target's name in a plain ``name=value`` list: in double quotes (JSON's) when it
+    holds "=", ",", a quote or spaces at its ends, so each pair reads one way."""
+    plain = name == name.strip() and not any(c in name for c in '=,"')
+    return name if plain and name else json.dumps(name, ensure_ascii=False)
 
 
 @app.command()

@@ -209,11 +209,14 @@ COLUMN_TYPES = ("number", "boolean", "datetime", "category", "text", "drop")
 
 
 def _names(value) -> str | None:
-    """A target given as a name, "a,b" or a list of names, as "a,b"; ``None`` otherwise."""
+    """A target given as a name, "a,b" or a list of names, as "a,b" (a name holding a
+    comma in double quotes, see ``labels.split_names``); ``None`` otherwise."""
     if isinstance(value, str):
         return value
     if isinstance(value, (list, tuple)) and value and all(isinstance(v, str) for v in value):
-        return ",".join(value)
+        from mlpkit.labels import join_names
+
+        return join_names(value)
     return None
 
 

@@ -8,6 +8,7 @@ weights. mlpkit adds one rule of its own: integer labels with more than
 
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,13 +19,30 @@ MAX_CLASSES = 50  # integer labels with at most this many values are classes
 TASKS = ("multiclass", "binary", "multilabel", "regression")
 
 
+def split_names(target: str | None) -> list[str]:
+    """The column names a target string holds: "price,rooms" is two; a name holding a
+    comma is quoted as in a CSV row: '"rooms, total",price'. Spaces around names go."""
+    if not target:
+        return []
+    return [n.strip() for n in next(csv.reader([target], skipinitialspace=True))]
+
+
+def join_names(names) -> str:
+    """The target string of several column names: the inverse of ``split_names``."""
+    import io
+
+    out = io.StringIO()
+    csv.writer(out, lineterminator="").writerow(list(names))
+    return out.getvalue()
+
+
 def target_names(target: str | None, count: int, spec: dict | None = None) -> list[str]:
     """The names of ``count`` regression targets: those a run's label ``spec`` saved,
     else the configured columns (``target``, "price,rooms"), else "target 1",
     "target 2"... (arrays: no names)."""
     names = list((spec or {}).get("target_names") or [])
     if len(names) != count:
-        names = [n.strip() for n in (target or "").split(",")]
+        names = split_names(target)
     return names if len(names) == count else [f"target {j + 1}" for j in range(count)]
 
 
@@ -111,7 +129,7 @@ class Labels:
         """
         y = _plain(y)
         if task == "regression":
-            names = [n.strip() for n in (target or "").split(",")]
+            names = split_names(target)
             if y.ndim == 2 and 1 < y.shape[1] == len(names):  # several named columns
                 return cls(task, target_names=names)
             return cls(task)

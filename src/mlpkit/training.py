@@ -18,7 +18,8 @@ from pathlib import Path
 import keras
 
 from mlpkit import config as cfg
-from mlpkit import distribution, errors, files, jax_loop, layers, metrics, models, precision
+from mlpkit import (distribution, errors, files, jax_loop, labels, layers, metrics, models,
+                    precision)
 from mlpkit.data.dataset import Dataset
 from mlpkit.errors import ConfigError
 
@@ -112,7 +113,7 @@ def coordinate_columns(ds: Dataset, m: cfg.ModelConfig, categorical: dict | None
     kinds = {c["name"]: c["kind"] for c in (ds.table or {}).get("columns", [])}
     index = []
     for name in m.coordinates:
-        if name in (target or "").split(","):
+        if name in labels.split_names(target):
             raise ConfigError(f"coordinates names {name!r}, the target: name two feature "
                               f"columns, e.g. Latitude,Longitude. {given}")
         if name not in names and name in kinds:  # a column mlpkit does not use as a feature
@@ -185,10 +186,8 @@ def target_loss_scale(ds: Dataset, m: cfg.ModelConfig | None = None) -> list[flo
     y = np.asarray(ds.y_train, np.float64)
     if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
         return None
-    from mlpkit.labels import target_names
-
     scale = [float(v) for v in _spread(y)[1]]
-    names = target_names(None, len(scale), ds.labels.spec() if ds.labels is not None else None)
+    names = labels.target_names(None, len(scale), ds.labels.spec() if ds.labels is not None else None)
     log.info("several regression targets: the loss divides each one's squared error by its "
              "training variance, so each weighs the same whatever its units (standard "
              "deviations %s); the RMSE figures stay in their units",

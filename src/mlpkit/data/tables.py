@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mlpkit import files
+from mlpkit import files, labels
 from mlpkit.data.columns import TableEncoder
 from mlpkit.data.dataset import Rows, Source
 from mlpkit.errors import DataError
@@ -144,9 +144,9 @@ def _targets(df, target, path) -> list[str]:
     if not target:
         raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
                         f"{columns}")
-    names = [target] if target in df.columns else [t.strip() for t in target.split(",")]
+    names = [target] if target in df.columns else labels.split_names(target)
     if "" in names:
-        example = ",".join(n for n in names if n) or df.columns[-1]
+        example = labels.join_names(n for n in names if n) or df.columns[-1]
         raise DataError(f"target {target!r} has an empty name: name columns separated by "
                         f"single commas, e.g. --target {example}. Columns of {path.name}: "
                         f"{columns}")
