@@ -117,7 +117,8 @@ TRAINS = [
      {"column_types": "flag=boolean"}, None, lambda r: kind(r, "flag") == "boolean"),
     ("infinite-feature", with_column("ratio", np.where(np.arange(N) % 15 == 0, np.inf,
                                                        RNG.normal(size=N))), {},
-     "infinite values as missing", lambda r: kind(r, "ratio") == "number"),
+     "infinite values or values beyond float32's range as missing",
+     lambda r: kind(r, "ratio") == "number"),
     ("many-categories", with_column("city", [f"city{i % 90}" for i in range(N)]),
      {"column_types": "city=category"}, "most frequent kept",
      lambda r: kind(r, "city") == "category"),
@@ -375,3 +376,54 @@ def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
         "signup: 'not a date' is not a date (the training medians are used)",
         "city: 'zz' not seen in training (coded as unknown)",
         "rooms: 'four' is not a number (the training median is used)"]
+
+
+def _strict_json(text):
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_numbers_beyond_float32_are_missing_values_not_infinities(tmp_path):
+    """1e300 is a finite float64 but infinite in the model's float32: in training and at
+    predict time it is taken as the README says of infinite values (the training median,
+    with a note), never as inf that turns the loss or the prediction into NaN."""
+    df = base()
+    df["x2"] = df["x2"].astype(object)
+    df.loc[3, "x2"], df.loc[4, "x2"] = "1e300", "-1e39"
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "2", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "2 infinite values or values beyond float32's range as missing" in r.stderr
+    assert "RuntimeWarning" not in r.stderr
+    rows = df.drop(columns="label").head(3).astype(object)
+    rows.loc[0, "x2"], rows.loc[1, "x2"] = "1e300", "inf"
+    r = run_cli("predict", tmp_path / "run", csv(tmp_path, rows, "new.csv"), "--json")
+    assert r.returncode == 0 and "RuntimeWarning" not in r.stderr, r.stderr
+    records = _strict_json(r.stdout)
+    assert [rec["prediction"] in ("yes", "no") for rec in records] == [True] * 3
+    assert records[0]["notes"] == ["x2: '1e+300' is beyond float32's range (the training "
+                                   "median is used)"]  # as pandas reads the column
+    assert records[1]["notes"][0].startswith("x2: infinite (the training median ")
+    r = run_cli("evaluate", tmp_path / "run", "--data", csv(tmp_path, df, "all.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    assert 0 <= _strict_json(r.stdout)["test_accuracy"] <= 1
+
+
+def test_outputs_that_are_not_finite_are_said_not_printed_as_nan():
+    from mlpkit import inference
+
+    labels = {"task": "regression"}
+    out = np.array([[1.5], [np.inf], [np.nan]], np.float32)
+    records = inference.records(out, labels)
+    assert records[0] == {"prediction": 1.5}
+    assert records[1] == records[2] == {"prediction": None, "error": inference.NOT_FINITE}
+    _strict_json(json.dumps(records))
+    assert inference.not_finite(out).endswith("(rows 2, 3 of 3)")
+    assert inference.not_finite(out[:1]) is None
+    from mlpkit.serving.errors import ApiError
+    from mlpkit.serving.routes import finite
+
+    with pytest.raises(ApiError) as refused:  # the server's tensor answers (/v1, /v2)
+        finite(out)
+    assert refused.value.status == 422 and "rows 2, 3 of 3" in refused.value.message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from mlpkit import inference, labels, metrics
+from mlpkit.errors import DataError
 
 
 def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
@@ -27,6 +28,9 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     """
     loss = metrics.loss_for(preprocessing["labels"]["task"], preprocessing.get("one_hot", False))
     y_pred = inference.predict(model, x)
+    why = inference.not_finite(y_pred)
+    if why:  # no figure to give: NaN is none, and strict JSON cannot hold it
+        raise DataError(f"cannot evaluate: {why}")
     # the loss as trained, for several regression targets each on its scale (the
     # smoothing of a classifier's loss is left out: the test loss is the plain one)
     scale = metrics.loss_options(getattr(model, "loss", None)).get("scale")

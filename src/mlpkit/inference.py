@@ -98,18 +98,34 @@ def labels_of(outputs: np.ndarray, labels: dict) -> list:
     return [names[i] for i in metrics.predicted_classes(outputs, task)]
 
 
+NOT_FINITE = ("the model's output is not finite: an input far outside the training rows' "
+              "range overflowed; check this row's values")
+
+
+def not_finite(outputs: np.ndarray) -> str | None:
+    """``None`` when every output is finite; else ``NOT_FINITE`` naming the rows (1-based)."""
+    rows = np.flatnonzero(~np.isfinite(np.asarray(outputs).reshape(len(outputs), -1)).all(axis=1))
+    if not len(rows):
+        return None
+    shown = ", ".join(str(r + 1) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")
+    return f"{NOT_FINITE} (rows {shown} of {len(outputs)})"
+
+
 def records(outputs: np.ndarray, labels: dict, target: str | None = None) -> list[dict]:
     """``{"prediction": ..., "probability": ...}`` per row (no probability for regression;
     for multilabel, the probability of each label). Several regression targets: the
     prediction is the list of values, and ``"predictions"`` names them (``target``: the
     configured columns, "price,rooms", where ``labels`` has no names; "target 1"...
-    without any)."""
+    without any). A row whose output is not finite: ``{"prediction": None, "error": ...}``."""
     task = labels["task"]
     out = []
     outputs = np.asarray(outputs)
     names = (target_names(target, outputs.shape[1], labels)
              if task == "regression" and outputs.ndim == 2 and outputs.shape[1] > 1 else None)
     for value, row in zip(labels_of(outputs, labels), outputs):
+        if not np.isfinite(row).all():  # strict JSON has no NaN; say why there is none
+            out.append({"prediction": None, "error": NOT_FINITE})
+            continue
         record = {"prediction": value}
         if names:
             record["predictions"] = dict(zip(names, value))

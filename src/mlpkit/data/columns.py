@@ -74,7 +74,7 @@ def to_numbers(series):
 
     if series.dtype.kind in "iufb":
         values = series.astype(np.float64)
-        bad = ~np.isfinite(values.to_numpy()) & values.notna().to_numpy()
+        bad = ~_within_float32(values.to_numpy()) & values.notna().to_numpy()
         return values.where(~bad), {"nonfinite": int(bad.sum())}
     text = _text(series)
     placeholder = _missing(text)
@@ -89,12 +89,21 @@ def to_numbers(series):
     if parsed[present].mean() < NUMBER_SHARE:
         return None, {}
     unparsed = present & ~parsed
+    beyond = parsed & ~_within_float32(values.to_numpy())  # 1e300: inf to the model
+    parsed &= ~beyond
     return values.where(parsed), {
+        "nonfinite": int(beyond.sum()),
         "separators": int((cleaned != unsigned)[parsed].sum()),
         "symbols": int((unsigned != text)[parsed].sum()),
         "placeholders": int((placeholder & series.notna()).sum()),
         "unparsed": int(unparsed.sum()),
         "examples": text[unparsed].head(3).tolist()}
+
+
+def _within_float32(values: np.ndarray) -> np.ndarray:
+    """Where ``values`` are finite in float32, the model's dtype (1e300 is not)."""
+    with np.errstate(invalid="ignore"):
+        return np.abs(values) <= np.finfo(np.float32).max
 
 
 def _non_numbers(series, n: int = 2) -> list[str]:
@@ -221,7 +230,8 @@ class TableEncoder:
                 said.append(f"{info['unparsed']} unreadable values as missing "
                             f"(e.g. {info['examples']})")
             if info.get("nonfinite"):
-                said.append(f"{info['nonfinite']} infinite values as missing")
+                said.append(f"{info['nonfinite']} infinite values or values beyond "
+                            "float32's range as missing")
             if said:
                 notes.append(f"column {name!r} read as numbers: {', '.join(said)}")
             col["missing"] = int(values.isna().sum())
@@ -362,6 +372,11 @@ class TableEncoder:
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
+                number = pd.to_numeric(text.where(present), errors="coerce").to_numpy(np.float64)
+                for i in np.flatnonzero(bad & present & ~np.isnan(number)):  # 1e300
+                    notes[i].append(f"{c['name']}: {str(text.iloc[i])[:50]!r} is beyond "
+                                    "float32's range (the training median is used)")
+                bad = bad & np.isnan(number)
             elif kind == "datetime":
                 with warnings.catch_warnings():
                     warnings.simplefilter("ignore")
@@ -376,8 +391,10 @@ class TableEncoder:
                 used = {"number": f"the training median {c.get('median', 0):g} is used",
                         "datetime": "the training medians are used",
                         "boolean": "read as false"}.get(kind, "coded as unknown")
+                infinite = text.str.lower().str.lstrip("+-").isin({"inf", "infinity"})
                 for i in np.flatnonzero(~present):
-                    notes[i].append(f"{c['name']}: missing ({used})")
+                    what = "infinite" if infinite.iloc[i] else "missing"
+                    notes[i].append(f"{c['name']}: {what} ({used})")
         return notes
 
     # ---- saying it -------------------------------------------------------------------

@@ -35,6 +35,17 @@ def json_response(value, status: int = 200, headers: dict | None = None) -> Resp
                     headers=headers, media_type=JSON)
 
 
+def finite(outputs: np.ndarray) -> np.ndarray:
+    """``outputs`` if all finite; else a 422 naming the rows (JSON has no NaN, and a
+    tensor answer has no place for a row's note)."""
+    from mlpkit.inference import not_finite
+
+    why = not_finite(outputs)
+    if why:
+        raise ApiError(422, why)
+    return outputs
+
+
 async def read_body(request: Request, limit: int) -> bytes:
     """The body, decompressed when the client compressed it (``tritonclient`` can),
     never past ``limit`` bytes."""
@@ -115,7 +126,7 @@ def add_inference_routes(router, served) -> None:
         body = await read_body(request, limit)
         x, parsed = protocol.infer_input(served, body,
                                          request.headers.get("inference-header-content-length"))
-        outputs = await served.predict(x, len(x))
+        outputs = finite(await served.predict(x, len(x)))
         content, headers = protocol.infer_response(served, outputs, parsed)
         return Response(content, headers=headers,
                         media_type="application/octet-stream" if headers else JSON)
@@ -135,7 +146,7 @@ def add_inference_routes(router, served) -> None:
     async def v1_predict(request: Request):
         check(request.path_params["name"])
         payload, rows, _, key = protocol.v1_request(served, await read_body(request, limit))
-        outputs = await served.predict(payload, rows)
+        outputs = finite(await served.predict(payload, rows))
         return json_response({key: np.asarray(outputs, np.float64).tolist()})
 
     path = "/v1/models/{name}:predict"
