@@ -127,6 +127,10 @@ TRAINS = [
      lambda r: r.task == "binary"),
     ("semicolons", lambda tmp: csv(tmp, base(), sep=";"), {}, "semicolons (sniffed)",
      lambda r: r.task == "binary"),
+    ("decimal-commas", lambda tmp: csv(tmp, base().assign(x2=base().x2.round(2)), sep=";",
+                                       decimal=","), {}, "decimal commas (82,5) read as numbers",
+     lambda r: kind(r, "x1") == kind(r, "x2") == "number"
+     and abs(r.dataset.x_train[:, 1]).max() < 10),
     ("spaces-after-commas", text_file("x1, x2, label\n" + "".join(
         f"{i / 10}, {i % 3}, {'yes' if i % 2 else 'no'}\n" for i in range(N))), {},
      "spaces around column names removed", lambda r: r.task == "binary"),

@@ -127,7 +127,8 @@ def to_dates(series):
         return series
     text = _text(series)
     present = text.notna() & (text != "")
-    if not present.any() or text[present].str.fullmatch(r"[-+]?\d+(\.\d+)?").any():
+    # a number ("82", "82.5", a decimal comma "82,5") is no date, though dateutil reads one
+    if not present.any() or text[present].str.fullmatch(r"[-+]?\d+([.,]\d+)?").any():
         return None
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

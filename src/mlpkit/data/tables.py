@@ -46,6 +46,14 @@ def read_table(path, notes: list | None = None):
             df = pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict")
             if sep != "," and notes is not None and suffix != ".tsv":
                 notes.append(f"{path.name}: columns separated by {_SEPS[sep]} (sniffed)")
+            comma = [str(c) for c in df.columns if sep != "," and _decimal_commas(df[c])]
+            if comma:  # "82,5" beside ";": a decimal comma, as European spreadsheets write
+                df = pd.read_csv(path, sep=sep, decimal=",", encoding="utf-8",
+                                 encoding_errors="strict")
+                if notes is not None:
+                    shown = ", ".join(comma[:5]) + (", ..." if len(comma) > 5 else "")
+                    notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
+                                 f"numbers (sniffed; columns {shown})")
     except UnicodeDecodeError as e:
         raise DataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}). Save it as "
                         "UTF-8, e.g. `iconv -f latin1 -t utf-8`.") from None
@@ -82,6 +90,20 @@ def _delimiter(head: bytes, suffix: str) -> str:
         return csv.Sniffer().sniff("\n".join(lines), delimiters=",;\t|").delimiter
     except csv.Error:
         return ","
+
+
+def _decimal_commas(series) -> bool:
+    """Whether a column read as text holds numbers written with a decimal comma ("82,5",
+    "-0,25"; whole numbers may sit beside them), and at least one such."""
+    if series.dtype.kind != "O":
+        return False
+    text = series.dropna().astype(str).str.strip()
+    text = text[text != ""]
+    if not len(text):
+        return False
+    comma = text.str.fullmatch(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
+    whole = text.str.fullmatch(r"[+-]?\d+")
+    return bool(comma.any()) and float((comma | whole).mean()) >= 0.95
 
 
 def _binary_kind(head: bytes) -> str | None:
