@@ -153,6 +153,14 @@ def test_several_targets_are_tuned_on_their_scaled_loss(tmp_path):
     # on the targets' own scales: a poor trial's loss is some units, the plain mean squared
     # error of a price of spread 3e4 would be about 1e9
     assert len(rows) == 2 and all(0 < float(row["val_loss"]) < 1e4 for row in rows)
+    # the same study on another target: refused before any trial, the study unchanged
+    r = run_cli("tune", table, "--target", "rate", "--trials", "1", "--epochs", "1",
+                "--out", tmp_path / "study", "--no-final")
+    assert r.returncode == 2 and "was made for metric 'val_loss'" in r.stderr, r.stderr
+    r = run_cli("tune", table, "--target", "rate,price", "--trials", "1", "--epochs", "1",
+                "--out", tmp_path / "study", "--no-final")
+    assert r.returncode == 2 and "was made for target 'price,rate'" in r.stderr, r.stderr
+    assert len(list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))) == 2
 
 
 def test_lr_find_command_on_a_table(tmp_path):
@@ -356,6 +364,9 @@ def test_tune_and_lr_find_take_run_options_after_a_config_file_without_a_data_pa
     assert r.returncode == 2 and "other.csv not found" in r.stderr  # the data: the file's no more
     r = run_cli("tune", "--epochs", "1", data, "extra.csv", "--out", tmp_path / "s3")
     assert r.returncode == 2 and "unknown option 'extra.csv'" in r.stderr
+    r = run_cli("tune", data, "--verbose", "0", "--out", tmp_path / "s4")
+    assert r.returncode == 2 and "--verbose is an option of mlpkit train alone" in r.stderr
+    assert not (tmp_path / "s4").exists()
 
 
 # --- several workers, one study, a real PostgreSQL ---------------------------------------

@@ -186,6 +186,9 @@ def _train_options(dataset: str | None, args: list[str]) -> tuple[str | None, di
         if not key.startswith("-") and dataset is None:  # the data, after an option
             dataset, i = args[i], i + 1
             continue
+        if key in ("--verbose", "--resume"):
+            raise ConfigError(f"{key} is an option of mlpkit train alone (one run); this "
+                              "command takes the settings of a run. Drop it.")
         if not key.startswith("--") or name not in SETTING_SECTION:
             raise ConfigError(f"unknown option {key!r}.{did_you_mean(key, options)} See "
                               "mlpkit train --help for the options of a run.")

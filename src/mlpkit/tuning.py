@@ -210,10 +210,13 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     if study.direction.name.lower() != direction:
         raise ConfigError(f"study {study_name!r} {study.direction.name.lower()}s; this data "
                           f"needs {direction} ({metric}). Pass another --study.")
-    for key, value in (("metric", metric), ("dataset", ds.name)):
+    # one problem a study: trials on another data set, target or task are not comparable
+    for key, value in (("metric", metric), ("dataset", ds.name), ("task", ds.task),
+                       ("target", base.data.target or "")):
         if study.user_attrs.get(key, value) != value:
             raise ConfigError(f"study {study_name!r} was made for {key} "
-                              f"{study.user_attrs[key]!r}, not {value!r}. Pass another --study.")
+                              f"{study.user_attrs[key]!r}, not {value!r}: its trials would "
+                              "be ranked with these. Pass another --study (or --out).")
         study.set_user_attr(key, value)
     trial_ds = without_test(ds)
     scale = training.target_loss_scale(trial_ds)  # several regression targets, else None
