@@ -1,6 +1,8 @@
 """Every command, through the real ``mlpkit`` process."""
 
 import json
+import subprocess
+import sys
 
 import mlpkit
 import numpy as np
@@ -75,6 +77,25 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     np.save(tmp_path / "empty.npy", stack[:0])
     r = run_cli("predict", out, tmp_path / "empty.npy")
     assert r.returncode == 2 and "holds no images" in r.stderr, r.stderr
+    # a folder stands for its images, by name; "-" for standard input
+    (tmp_path / "f" / "sub").mkdir(parents=True)
+    (tmp_path / "f" / "sub" / "b.png").write_bytes((tmp_path / "b.png").read_bytes())
+    (tmp_path / "f" / "a.jpg").write_bytes((tmp_path / "c.jpg").read_bytes())
+    (tmp_path / "f" / "notes.txt").write_text("not an image")
+    r = run_cli("predict", out, tmp_path / "f", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [(x["file"], x["prediction"]) for x in json.loads(r.stdout)] == [
+        (str(tmp_path / "f" / "a.jpg"), "Pullover"), (str(tmp_path / "f" / "sub" / "b.png"),
+                                                      "Pullover")]
+    (tmp_path / "empty").mkdir()
+    r = run_cli("predict", out, tmp_path / "empty")
+    assert r.returncode == 2 and "is a folder without images" in r.stderr, r.stderr
+    piped = subprocess.run([sys.executable, "-m", "mlpkit.cli", "predict", str(out), "-",
+                            "--json"], input=(tmp_path / "b.png").read_bytes(),
+                           capture_output=True)
+    assert piped.returncode == 0, piped.stderr
+    assert json.loads(piped.stdout)[0]["file"] == "-"
+    assert json.loads(piped.stdout)[0]["prediction"] == "Pullover"
 
 
 @pytest.mark.parametrize("content,name,message", [

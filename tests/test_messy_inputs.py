@@ -7,6 +7,8 @@ real command line to pin the exit status and the one-line message.
 """
 
 import json
+import subprocess
+import sys
 
 import keras
 import numpy as np
@@ -409,6 +411,12 @@ def test_numbers_beyond_float32_are_missing_values_not_infinities(tmp_path):
     assert records[0]["notes"] == ["x2: '1e+300' is beyond float32's range (the training "
                                    "median is used)"]  # as pandas reads the column
     assert records[1]["notes"][0].startswith("x2: infinite (the training median ")
+    piped = subprocess.run([sys.executable, "-m", "mlpkit.cli", "predict", str(tmp_path / "run"),
+                            "-"], input=(tmp_path / "new.csv").read_text(), text=True,
+                           capture_output=True)  # the same rows on standard input
+    assert piped.returncode == 0 and piped.stdout.startswith("-:1: "), piped.stderr
+    r = run_cli("predict", tmp_path / "run", tmp_path)
+    assert r.returncode == 2 and "is a folder; this model takes files of rows" in r.stderr
     r = run_cli("evaluate", tmp_path / "run", "--data", csv(tmp_path, df, "all.csv"), "--json")
     assert r.returncode == 0, r.stderr
     assert 0 <= _strict_json(r.stdout)["test_accuracy"] <= 1

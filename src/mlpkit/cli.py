@@ -301,11 +301,18 @@ def evaluate(run_dir: Path,
 @app.command()
 def predict(run_dir: Path, files: List[Path],
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
-    """Predict with a run's model: PNG/JPEG images or .npy arrays for an image model,
-    CSV/Parquet rows for a table model."""
+    """Predict with a run's model: PNG/JPEG images (or a folder of them) or .npy arrays
+    for an image model, CSV/Parquet rows for a table model; - reads standard input."""
     from mlpkit import api
 
-    results = api.predict_files(run_dir, files)
+    piped = _stdin_file() if any(str(f) == "-" for f in files) else None
+    try:
+        results = api.predict_files(run_dir, [piped if str(f) == "-" else f for f in files])
+    finally:
+        if piped is not None:
+            piped.unlink()
+    for r in results:
+        r["file"] = "-" if piped is not None and r["file"] == str(piped) else r["file"]
     if as_json:
         typer.echo(json.dumps(results))
         return
@@ -317,6 +324,24 @@ def predict(run_dir: Path, files: List[Path],
         shown += f" ({r['probability']:.3f})" if "probability" in r else ""
         note = f"  ({'; '.join(r['notes'])})" if r["notes"] else ""
         typer.echo(f"{where}: {shown}{note}")
+
+
+def _stdin_file() -> Path:
+    """Standard input saved to a temporary file named for what it holds (CSV rows, a
+    PNG/JPEG image or a .npy array), for ``predict -``."""
+    import tempfile
+
+    from mlpkit.errors import DataError
+
+    data = sys.stdin.buffer.read()
+    if not data.strip():
+        raise DataError("nothing came on standard input (-): pipe rows with their header, "
+                        "e.g. cat rows.csv | mlpkit predict RUN -")
+    magic = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"\x93NUMPY": ".npy"}
+    suffix = next((s for m, s in magic.items() if data.startswith(m)), ".csv")
+    with tempfile.NamedTemporaryFile(suffix=suffix, prefix="stdin-", delete=False) as f:
+        f.write(data)
+    return Path(f.name)
 
 
 def _plain_name(name: str) -> str:

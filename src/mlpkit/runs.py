@@ -134,6 +134,30 @@ def _load_heldout(path: Path, prep: dict, name: str):
                    kind=prep.get("kind", "arrays"))
 
 
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".npy"}
+
+
+def _expand_folders(paths, image: bool) -> list:
+    """``paths`` with each folder replaced by its image files (an image model), sorted;
+    a folder for any other model, or one without images, is refused with the fix."""
+    out = []
+    for p in paths:
+        if not Path(p).is_dir():
+            out.append(p)
+            continue
+        if not image:
+            raise DataError(f"{p} is a folder; this model takes files of rows: pass them, "
+                            f"e.g. {Path(p) / '*.csv'}.")
+        found = [f for f in sorted(Path(p).rglob("*")) if f.is_file()
+                 and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES]
+        if not found:
+            kinds = ", ".join(sorted(IMAGE_SUFFIXES))
+            raise DataError(f"{p} is a folder without images ({kinds} files); pass image "
+                            "files or a folder of them.")
+        out += found
+    return out
+
+
 def _npy_rows(path, shape: list) -> np.ndarray:
     """Rows of a ``.npy`` file for a model whose input has ``shape``."""
     path = Path(path)
@@ -473,8 +497,10 @@ class Run:
         """Predictions for files: PNG/JPEG/.npy for image models, CSV/Parquet rows for
         table models. One record per image or row: ``{"file", "row"?, "prediction",
         "probability"?, "predictions"? (several regression targets, named), "notes"}``,
-        the shape ``mlpkit predict --json`` prints."""
+        the shape ``mlpkit predict --json`` prints. A folder, for an image model, stands
+        for the images in it and its subfolders (by name)."""
         prep = self.preprocessing
+        paths = _expand_folders(paths, bool(prep.get("image")))
         if prep.get("table"):
             from mlpkit.data.tables import read_table
 
