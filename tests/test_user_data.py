@@ -597,3 +597,20 @@ def test_coordinates_on_images_are_refused(tmp_path):
     with pytest.raises(ConfigError, match="has no named feature columns: drop --coordinates"):
         mlpkit.train(str(tmp_path / "i.npz"), coordinates="a,b", epochs=1,
                      out=tmp_path / "run", verbose=0)
+
+
+def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.random((200, 3))
+    pd.DataFrame(x, columns=["a", "b", "c"]).assign(price=3 * x[:, 0] + x[:, 1]).to_csv(
+        tmp_path / "t.csv", index=False)
+    r = run_cli("compare", tmp_path / "t.csv", "--target", "price", "--epochs", "2",
+                "--hidden", "8", "--json")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads(r.stdout)
+    assert [row["model"].split()[0] for row in rows] == ["scikit-learn", "Keras"]
+    # Normalization (mean, variance, count), Dense(8), Dense(1)
+    assert rows[1]["params"] == (3 + 3 + 1) + (3 * 8 + 8) + (8 + 1) and rows[1]["epochs"] == 2
+    assert all(np.isfinite(row["test_rmse"]) for row in rows)
+    r = run_cli("compare", tmp_path / "t.csv", "--trget", "price")
+    assert r.returncode == 2 and "unknown option '--trget'" in r.stderr

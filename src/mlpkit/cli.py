@@ -351,19 +351,23 @@ def _plain_name(name: str) -> str:
     return name if plain and name else json.dumps(name, ensure_ascii=False)
 
 
-@app.command()
+@app.command(context_settings=TRAIN_OPTIONS)
 def compare(
-    dataset: str = typer.Argument(..., help="california-housing or fashion-mnist."),
+    ctx: typer.Context,
+    dataset: str = typer.Argument(..., help="california-housing, fashion-mnist, or your data "
+                                            "as for mlpkit train (with --target ...)."),
     preset: str = typer.Option("seed", help="Preset of the Keras model."),
     epochs: Optional[int] = typer.Option(None, help="Epochs of the Keras model."),
     max_iter: int = typer.Option(20, help="Iteration cap of the scikit-learn classifier."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):
-    """Train the lecture's scikit-learn baseline and the Keras MLP on the same split."""
+    """Train the lecture's scikit-learn baseline and the Keras MLP on the same split. Takes
+    the setting options of mlpkit train (--target, --hidden, ...)."""
     from mlpkit import api
 
-    rows = api.compare(dataset, preset, data_dir, max_iter=max_iter, epochs=epochs)
+    dataset, settings = _train_options(dataset, ctx.args)
+    rows = api.compare(dataset, preset, data_dir, max_iter=max_iter, epochs=epochs, **settings)
     if as_json:
         typer.echo(json.dumps(rows))
     else:
