@@ -130,3 +130,10 @@ def test_a_config_files_data_paths_are_read_from_its_folder(tmp_path, monkeypatc
     (project / "fashion-mnist").mkdir()
     f.write_text('[data]\nname = "fashion-mnist"\n')
     assert cfg.resolve(config_file=f).data.name == "fashion-mnist"
+
+
+def test_column_types_take_a_column_named_with_an_equals_sign():
+    assert cfg.check_value("column_types", "a=b=category, zip=category") == {
+        "a=b": "category", "zip": "category"}
+    with pytest.raises(ConfigError, match="column_types must map columns"):
+        cfg.check_value("column_types", "a=b=colour")

@@ -167,3 +167,14 @@ def test_target_names_join_and_split_back(names):
     joined = join_names(names)
     assert split_names(joined) == [n.strip() for n in names]
     assert (joined == ",".join(names)) == all("," not in n and '"' not in n for n in names)
+
+
+def test_binary_on_many_whole_numbers_suggests_regression():
+    from mlpkit.errors import DataError
+    from mlpkit.labels import Labels
+
+    with pytest.raises(DataError, match=r"Use --task regression \(they are 192 distinct "
+                                        r"numbers\), or drop --task\."):
+        Labels.fit(np.arange(192) * 1000, "binary")
+    with pytest.raises(DataError, match=r"Use --task multiclass\."):
+        Labels.fit(np.arange(30) % 3, "binary")

@@ -275,7 +275,8 @@ def check_value(name: str, value: Any) -> Any:
             value = tuple(str(v) for v in value)
         elif kind is dict:  # "col=type,col2=type" or a mapping
             if isinstance(value, str):
-                value = dict(item.split("=", 1) for item in value.split(",") if item.strip())
+                # the type is after the last "=": a column may be named "a=b"
+                value = dict(item.rsplit("=", 1) for item in value.split(",") if item.strip())
             value = {str(k).strip(): str(v).strip() for k, v in value.items()}
         elif kind is tuple:
             if isinstance(value, str):

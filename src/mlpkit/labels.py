@@ -155,9 +155,11 @@ class Labels:
             raise DataError(f"the training labels hold one class only ({values[:1]}); a "
                             "classifier needs at least two. Check the target column or folders.")
         if task == "binary" and len(values) != 2:
-            hint = ("--task regression (they are numbers with fractions)"
-                    if y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)
-                    else "--task multiclass")
+            fractions = y.dtype.kind == "f" and not np.all(np.mod(y, 1) == 0)
+            many = y.dtype.kind in "iuf" and len(values) > MAX_CLASSES
+            hint = ("--task regression (they are numbers with fractions)" if fractions else
+                    f"--task regression (they are {len(values)} distinct numbers), or drop "
+                    "--task" if many else "--task multiclass")
             raise DataError(f"task binary needs exactly two classes; the training labels hold "
                             f"{len(values)}. Use {hint}.")
         kind = "names" if y.dtype.kind in "USb" else "indices"
