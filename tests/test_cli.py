@@ -58,6 +58,9 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert [x["prediction"] for x in results[:2]] == ["Pullover", "Pullover"]
     assert results[2]["prediction"] == "Pullover"
     assert any("resized from 112x112" in n for n in results[2]["notes"])
+    Image.fromarray(np.zeros((60, 40), np.uint8)).save(tmp_path / "tall.png")  # 60 high
+    r = run_cli("predict", out, tmp_path / "tall.png", "--json")
+    assert "resized from 60x40 to 28x28 (height x width)" in json.loads(r.stdout)[0]["notes"]
     assert any("inverted" in n for n in results[2]["notes"])
     r = run_cli("predict", out, tmp_path / "b.png")
     assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")

@@ -29,6 +29,12 @@ def parse_size(text: str) -> tuple[int, int] | None:
     return int(h), int(w)
 
 
+def _resized(img, size) -> str:
+    """The note of a resize, height x width as ``--image-size`` says it (PIL's ``size`` is
+    width, height)."""
+    return f"resized from {img.size[1]}x{img.size[0]} to {size[0]}x{size[1]} (height x width)"
+
+
 def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np.ndarray, list]:
     """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``.
 
@@ -53,6 +59,7 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
             notes.append("16-bit scaled to 0-1")
             img = Image.fromarray(arr, mode="F")
             if size is not None and img.size != (size[1], size[0]):
+                notes.append(_resized(img, size))
                 img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
             out = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
             return (np.repeat(out[..., None], 3, axis=-1) if color == "rgb" else out), notes
@@ -68,7 +75,7 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
                 notes.append(f"converted {img.mode} to {color}")
             img = img.convert(mode)
         if size is not None and img.size != (size[1], size[0]):
-            notes.append(f"resized from {img.size[0]}x{img.size[1]} to {size[1]}x{size[0]}")
+            notes.append(_resized(img, size))
             img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
         return np.asarray(img, dtype=np.float32) / np.float32(255), notes
 
@@ -211,7 +218,7 @@ def read(path: Path, data) -> Source:
         notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
                      + (" ..." if len(bad) > 10 else ""))
     if size:
-        notes.append(f"images converted to {size[0]}x{size[1]} {data.color}")
+        notes.append(f"images converted to {size[0]}x{size[1]} (height x width) {data.color}")
     h, w = next(iter(sizes))
     return Source(name=path.name, parts={"rows": Rows(np.stack(images), np.array(labels))},
                   kind="images", notes=notes,
