@@ -150,6 +150,7 @@ def test_bad_options_leave_no_run_folder(untouched, tmp_path, capsys, args, mess
 
 @pytest.mark.parametrize("args, message", [
     (["nosuch"], "No such command 'nosuch'. Try '"),
+    (["trian"], "No such command 'trian'. Did you mean 'train'? Try '"),
     (["evaluate"], "Missing argument"),
     (["data", "verify", "a", "b"], "unexpected extra argument"),
 ])

@@ -120,6 +120,11 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     assert [row["notes"] for row in records] == [
         [], [f"x2: missing (the training median {median:g} is used)",
              "colour: 'purple' not seen in training (coded as unknown)"]]
+    loaded = mlpkit.load_run(moved)  # rows as dicts, in the API: as the DataFrame's
+    rows = [{"x1": 3.0, "x2": 0.0, "colour": "red"}, {"x1": -3.0, "colour": "purple"}]
+    frame = pd.read_csv(tmp_path / "new.csv")
+    np.testing.assert_allclose(loaded.predict(rows), loaded.predict(frame), rtol=1e-6)
+    np.testing.assert_allclose(loaded.predict(rows[0]), loaded.predict(frame)[:1], rtol=1e-6)
 
 
 def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):

@@ -614,3 +614,15 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
     assert all(np.isfinite(row["test_rmse"]) for row in rows)
     r = run_cli("compare", tmp_path / "t.csv", "--trget", "price")
     assert r.returncode == 2 and "unknown option '--trget'" in r.stderr
+
+
+def test_settings_are_refused_before_the_data_is_read(tmp_path):
+    """An unknown activation, or a study of no trials, is refused before the table is read
+    and described (no column table first), and leaves no folder."""
+    make_table(tmp_path / "t.csv")
+    for args in (["train", "--activation", "relux"], ["tune", "--trials", "0"]):
+        r = run_cli(args[0], tmp_path / "t.csv", "--target", "label", *args[1:], "--out",
+                    tmp_path / "no")
+        assert r.returncode == 2, r.stderr
+        assert "unknown activation 'relux'" in r.stderr or "trials must be >= 1" in r.stderr
+        assert "note:" not in r.stderr and not (tmp_path / "no").exists()

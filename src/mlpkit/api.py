@@ -110,6 +110,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         from mlpkit import checkpoints, data, distribution, evaluation, files, jax_loop
         from mlpkit import labels, models, precision, report, system, training
 
+    models.check_activations(config.model.activation)  # before the data: refusing is quick
     distribution.initialize_from_environment()  # a multi-host run: before JAX computes
     timer = system.Timer()
     with timer("load_data"):
@@ -340,6 +341,7 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
 
     from mlpkit import data, search_space, study_folder, tuning
 
+    tuning.check_budget(trials, timeout)  # before the data: refusing is quick
     base, space = search_space.resolve(dataset, preset, config_file, **settings)
     folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))

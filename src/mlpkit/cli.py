@@ -429,9 +429,10 @@ def main() -> None:
         if type(e).__name__ == "NoArgsIsHelpError":  # no arguments: the help, as it is
             e.show()  # (with Rich, printed already: the message is then empty)
         else:
-            message = e.format_message().strip().rstrip(".")
+            message = e.format_message().strip()
+            message += "" if message.endswith((".", "?", "!")) else "."
             where = ctx.command_path if ctx is not None else "mlpkit"
-            typer.echo(f"Error: {message}. Try '{where} --help'.", err=True)
+            typer.echo(f"Error: {message} Try '{where} --help'.", err=True)
         sys.exit(getattr(e, "exit_code", 2))
     except MlpkitError as e:
         if STATE["debug"]:

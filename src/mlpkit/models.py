@@ -69,12 +69,7 @@ def build_mlp(
     Raises:
         ModelError: on an unknown activation, or augmentation of inputs other than images.
     """
-    for name in {activation, output_activation} - {None}:
-        try:
-            keras.activations.get(name)
-        except ValueError:
-            raise ModelError(f"unknown activation {name!r}. Use a Keras activation such as "
-                             f"relu, elu, selu, tanh, sigmoid. Received: activation={name!r}")
+    check_activations(activation, output_activation)
     if (augment[0] != "none" or augment[1]) and (normalize is not None
                                                     or not 2 <= len(input_shape) <= 3):
         raise ModelError("random_flip and random_shift augment images (height x width, "
@@ -166,6 +161,16 @@ def build_mlp(
             h = layer(h)
         ends.append(h)
     return keras.Model(inputs, MemberMean(dtype="float32", name="mean")(ends))
+
+
+def check_activations(*names) -> None:
+    """Refuse a name that is no Keras activation (``None``: no activation), with the fix."""
+    for name in set(names) - {None}:
+        try:
+            keras.activations.get(name)
+        except ValueError:
+            raise ModelError(f"unknown activation {name!r}. Use a Keras activation such as "
+                             f"relu, elu, selu, tanh, sigmoid. Received: activation={name!r}")
 
 
 def _augmentation(shape: tuple, flip: str, shift: int, name=lambda kind: None) -> list:

@@ -472,11 +472,20 @@ class Run:
     def predict(self, x) -> np.ndarray:
         """Class probabilities (classification) or values (regression) for ``x``.
 
-        For a run trained on a table, ``x`` may be a DataFrame of raw rows: the
+        For a run trained on a table, ``x`` may be a DataFrame of raw rows, a list of
+        rows as dicts, or one row as a dict (``{"area": 96, "city": "Lyon"}``): the
         columns are encoded as in training (category codes, missing values).
         """
         from mlpkit import inference
 
+        if isinstance(x, dict) or (isinstance(x, (list, tuple)) and x
+                                   and all(isinstance(r, dict) for r in x)):
+            if not self.preprocessing.get("table"):
+                raise DataError("rows as dicts are for a model trained on a table; this "
+                                f"one takes arrays of shape {self.preprocessing['input_shape']}.")
+            import pandas as pd
+
+            x = pd.DataFrame([x] if isinstance(x, dict) else list(x))
         if hasattr(x, "columns"):
             x = self.encode_rows(x)
         return inference.predict(self.model, x)

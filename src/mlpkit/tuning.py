@@ -168,6 +168,14 @@ def open_storage(storage: str | None, folder: Path):
     return JournalStorage(JournalFileBackend(str(path)))
 
 
+def check_budget(trials: int, timeout: float | None) -> None:
+    """Refuse a study budget that cannot run a trial, with the fix."""
+    if trials < 1:
+        raise ConfigError(f"trials must be >= 1. Received: trials={trials!r}")
+    if timeout is not None and timeout <= 0:
+        raise ConfigError(f"timeout must be > 0 seconds. Received: timeout={timeout!r}")
+
+
 def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder: Path,
         study_name: str, storage: str | None = None, timeout: float | None = None,
         budget=None, sampler_seed: int | None = None) -> dict:
@@ -189,10 +197,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
 
     from mlpkit import labels, training
 
-    if trials < 1:
-        raise ConfigError(f"trials must be >= 1. Received: trials={trials!r}")
-    if timeout is not None and timeout <= 0:
-        raise ConfigError(f"timeout must be > 0 seconds. Received: timeout={timeout!r}")
+    check_budget(trials, timeout)
     # errors only: mlpkit says each trial's end itself (``after``), a failed one included
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     folder.mkdir(parents=True, exist_ok=True)

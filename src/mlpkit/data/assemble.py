@@ -131,8 +131,9 @@ def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) 
                         f"rows hold ({len(labels.class_names)} classes there): the classes "
                         "are too rare to learn and to score. Choose a target with fewer "
                         "classes, or give more rows per class.")
-                notes.append(f"{name}: {int((~known).sum())} rows dropped, their classes never "
-                             f"appear in the training rows: {gone[:10]}")
+                dropped = int((~known).sum())
+                notes.append(f"{name}: {dropped} row{'s' if dropped > 1 else ''} dropped, "
+                             f"their classes never appear in the training rows: {gone[:10]}")
                 idx = idx[known]
         parts[name] = (part, idx)
     return sp.Split(**parts)
