@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 import math
 import re
 import tempfile
@@ -184,13 +185,17 @@ class ServedModel:
                 v, col = row[c], kinds[c]
                 if v is None:
                     continue
-                if not isinstance(v, (str, int, float)) or (
-                        not isinstance(v, str) and not _finite_number(v)):
+                given = json.dumps({c: v}, default=str)[:200]  # as the client sent it
+                if isinstance(v, (int, float)) and not _finite_number(v):  # 1e400: inf
+                    raise ApiError(400, f"row {i}: column {c!r} holds a number too large for "
+                                        "a float; send a finite number, or null for a missing "
+                                        f"value. Received: {given}")
+                if not isinstance(v, (str, int, float)):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number, text, true/false "
-                                        f"or null. Received: {c}={v!r}"[:300])
+                                        f"or null. Received: {given}")
                 if col["type"] == "number" and isinstance(v, bool):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number or null. "
-                                        f"Received: {c}={v!r}"[:300])
+                                        f"Received: {given}")
             notes.append(note)
 
         def column(c):  # numbers as float64; text ("$46,552", "?") parsed as from a CSV
