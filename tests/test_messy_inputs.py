@@ -439,3 +439,19 @@ def test_outputs_that_are_not_finite_are_said_not_printed_as_nan():
     with pytest.raises(ApiError) as refused:  # the server's tensor answers (/v1, /v2)
         finite(out)
     assert refused.value.status == 422 and "rows 2, 3 of 3" in refused.value.message
+
+
+def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_path):
+    df = base()
+    df.insert(0, "rate", [("?" if i % 10 == 0 else f"{i % 7},{i % 4}5") for i in range(len(df))])
+    df.insert(0, "code", [["1,5", "2,10", "2,1"][i % 3] for i in range(len(df))])
+    path = csv(tmp_path, df, sep=";")
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "code=category", "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "decimal commas (82,5) read as numbers (sniffed; columns rate)" in r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
+    assert columns["code"]["kind"] == "category"
+    assert sorted(columns["code"]["vocab"]) == ["1,5", "2,1", "2,10"]  # three codes, not 2.1

@@ -680,3 +680,18 @@ def test_cli_refuses_a_model_safe_mode_would_not_load(tmp_path):
     assert proc.returncode == 2, err
     assert err.startswith("Error: ") and "safe_mode" in err
     assert "Traceback" not in err
+
+
+def test_an_output_that_is_not_finite_is_said_never_sent_as_nan(band_server):
+    """A row whose output is not finite (an input near float32's limit can overflow a
+    model) gets an error in its /predict record, with no probabilities: strict JSON."""
+    from mlpkit.serving.routes import json_response
+
+    served = band_server.served
+    outputs = np.array([[0.2, 0.5, 0.3], [np.nan, np.nan, np.nan]], np.float32)
+    good, bad = served.records(outputs, probabilities=True)
+    assert good["prediction"] == served.class_names[1] and len(good["probabilities"]) == 3
+    assert bad == {"prediction": None, "error": bad["error"]}
+    assert bad["error"].startswith("the model's output is not finite")
+    body = json_response([good, bad]).body.decode()
+    json.loads(body, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))

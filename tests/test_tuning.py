@@ -161,6 +161,9 @@ def test_several_targets_are_tuned_on_their_scaled_loss(tmp_path):
                 "--out", tmp_path / "study", "--no-final")
     assert r.returncode == 2 and "was made for target 'price,rate'" in r.stderr, r.stderr
     assert len(list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))) == 2
+    r = run_cli("tune", table, "--target", "price, rate", "--trials", "2", "--epochs", "2",
+                "--out", tmp_path / "study", "--no-final")  # the same target, spaced
+    assert r.returncode == 0 and "2 complete" in r.stdout, r.stderr
 
 
 def test_lr_find_command_on_a_table(tmp_path):

@@ -614,15 +614,26 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
     assert all(np.isfinite(row["test_rmse"]) for row in rows)
     r = run_cli("compare", tmp_path / "t.csv", "--trget", "price")
     assert r.returncode == 2 and "unknown option '--trget'" in r.stderr
+    make_table(tmp_path / "c.csv")  # a binary task (yes/no), then three classes
+    for target, task in (("label", "binary"), ("colour", "multiclass")):
+        r = run_cli("compare", tmp_path / "c.csv", "--target", target, "--epochs", "2",
+                    "--max-iter", "5", "--json")
+        assert r.returncode == 0, r.stderr
+        rows = json.loads(r.stdout)
+        assert rows[0]["model"].startswith("scikit-learn MLPClassifier"), task
+        assert all(0 <= row["test_accuracy"] <= 1 for row in rows), rows
+    r = run_cli("compare", tmp_path / "c.csv", "--target", "label", "--out", tmp_path / "o")
+    assert r.returncode == 2 and "compare writes no run folder" in r.stderr
 
 
 def test_settings_are_refused_before_the_data_is_read(tmp_path):
     """An unknown activation, or a study of no trials, is refused before the table is read
     and described (no column table first), and leaves no folder."""
     make_table(tmp_path / "t.csv")
-    for args in (["train", "--activation", "relux"], ["tune", "--trials", "0"]):
+    for args, message in ((["train", "--activation", "relux"], "unknown activation 'relux'"),
+                          (["lr-find", "--activation", "relux"], "unknown activation 'relux'"),
+                          (["tune", "--trials", "0"], "trials must be >= 1")):
         r = run_cli(args[0], tmp_path / "t.csv", "--target", "label", *args[1:], "--out",
                     tmp_path / "no")
-        assert r.returncode == 2, r.stderr
-        assert "unknown activation 'relux'" in r.stderr or "trials must be >= 1" in r.stderr
+        assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
         assert "note:" not in r.stderr and not (tmp_path / "no").exists()

@@ -300,11 +300,12 @@ def lr_find(dataset=None, preset: str | None = None, config_file=None, *,
         >>> path, found = mlpkit.api.lr_find("fashion-mnist", optimizer="adam")
         >>> found.suggestion
     """
-    from mlpkit import lr_range
+    from mlpkit import lr_range, models
 
     loaded = _loaded(dataset, "lr_find")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     config = resolve_config(name, preset, config_file, **settings)
+    models.check_activations(config.model.activation)  # before the data: refusing is quick
     return lr_range.run(config, loaded, min_lr=min_lr, max_lr=max_lr, steps=steps)
 
 
@@ -343,6 +344,10 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
 
     tuning.check_budget(trials, timeout)  # before the data: refusing is quick
     base, space = search_space.resolve(dataset, preset, config_file, **settings)
+    if "activation" not in space:  # (a searched one: the [tune] table's check)
+        from mlpkit import models
+
+        models.check_activations(base.model.activation)  # before the data
     folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
     ds = data.load_for(base)

@@ -35,7 +35,9 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
         name = "scikit-learn MLPRegressor [50, 50, 50]"
     else:
         mlp = MLPClassifier(hidden_layer_sizes=(300, 100), max_iter=max_iter, random_state=seed)
-        model = mlp
+        # images as the lecture's pixels in 0-1; a table's columns standardized, as for
+        # the regressor (the Keras model normalizes them too)
+        model = mlp if ds.table is None else make_pipeline(StandardScaler(), mlp)
         x = lambda a: a.reshape(len(a), -1)  # noqa: E731
         name = f"scikit-learn MLPClassifier (300, 100), max_iter={max_iter}"
     t0 = time.perf_counter()
@@ -45,6 +47,8 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
     fit_seconds = time.perf_counter() - t0
     loss = metrics.loss_for(ds.task)
     out = model.predict if ds.task == "regression" else model.predict_proba
+    if ds.task == "binary":  # mlpkit's binary output: the probability of the second class
+        out = lambda a: model.predict_proba(a)[:, 1:]  # noqa: E731
     row = {"model": name}
     for part in ("valid", "test"):
         figures = metrics.compute(loss, getattr(ds, f"y_{part}"), out(x(getattr(ds, f"x_{part}"))))

@@ -305,12 +305,21 @@ def predict(run_dir: Path, files: List[Path],
     for an image model, CSV/Parquet rows for a table model; - reads standard input."""
     from mlpkit import api
 
-    piped = _stdin_file() if any(str(f) == "-" for f in files) else None
-    try:
-        results = api.predict_files(run_dir, [piped if str(f) == "-" else f for f in files])
-    finally:
-        if piped is not None:
-            piped.unlink()
+    import contextlib
+    import tempfile
+
+    from mlpkit.errors import MlpkitError
+
+    with contextlib.ExitStack() as stack:
+        piped = None
+        if any(str(f) == "-" for f in files):  # standard input: a file for the readers
+            piped = _stdin_file(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        try:
+            results = api.predict_files(run_dir, [piped if str(f) == "-" else f for f in files])
+        except MlpkitError as e:
+            if piped is not None:  # say "-", not the temporary file's path
+                e.args = (str(e).replace(str(piped), "- (standard input)"), *e.args[1:])
+            raise
     for r in results:
         r["file"] = "-" if piped is not None and r["file"] == str(piped) else r["file"]
     if as_json:
@@ -326,22 +335,22 @@ def predict(run_dir: Path, files: List[Path],
         typer.echo(f"{where}: {shown}{note}")
 
 
-def _stdin_file() -> Path:
-    """Standard input saved to a temporary file named for what it holds (CSV rows, a
+def _stdin_file(folder: Path) -> Path:
+    """Standard input saved in ``folder`` as a file named for what it holds (CSV rows, a
     PNG/JPEG image or a .npy array), for ``predict -``."""
-    import tempfile
-
     from mlpkit.errors import DataError
 
+    if sys.stdin.isatty():
+        raise DataError("- reads standard input, which is a terminal here: pipe rows with "
+                        "their header, e.g. cat rows.csv | mlpkit predict RUN -")
     data = sys.stdin.buffer.read()
     if not data.strip():
         raise DataError("nothing came on standard input (-): pipe rows with their header, "
                         "e.g. cat rows.csv | mlpkit predict RUN -")
     magic = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"\x93NUMPY": ".npy"}
-    suffix = next((s for m, s in magic.items() if data.startswith(m)), ".csv")
-    with tempfile.NamedTemporaryFile(suffix=suffix, prefix="stdin-", delete=False) as f:
-        f.write(data)
-    return Path(f.name)
+    path = folder / ("stdin" + next((s for m, s in magic.items() if data.startswith(m)), ".csv"))
+    path.write_bytes(data)
+    return path
 
 
 def _plain_name(name: str) -> str:
@@ -366,7 +375,13 @@ def compare(
     the setting options of mlpkit train (--target, --hidden, ...)."""
     from mlpkit import api
 
+    from mlpkit.errors import ConfigError
+
     dataset, settings = _train_options(dataset, ctx.args)
+    for key in ("out", "runs_dir"):
+        if key in settings:
+            raise ConfigError(f"compare writes no run folder; drop --{key.replace('_', '-')} "
+                              "(mlpkit train writes one).")
     rows = api.compare(dataset, preset, data_dir, max_iter=max_iter, epochs=epochs, **settings)
     if as_json:
         typer.echo(json.dumps(rows))

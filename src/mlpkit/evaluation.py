@@ -13,7 +13,7 @@ from mlpkit.errors import DataError
 
 
 def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
-             target: str | None = None) -> dict:
+             target: str | None = None, finite: bool = False) -> dict:
     """Flat metrics of ``model`` on ``(x, y)``: ``test_loss`` plus ``test_accuracy`` or
     ``test_rmse``, the values ``model.evaluate`` returns. With several regression targets
     ``test_loss`` is the scaled loss they were trained with (``metrics.ScaledMeanSquaredError``;
@@ -25,10 +25,15 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
             its task and label form choose the loss.
         target: the target columns as configured ("price,rooms"): their names where
             ``preprocessing`` has none (runs from before they were saved).
+        finite: refuse outputs that are not finite (``mlpkit evaluate``) instead of
+            giving NaN figures (the end of training, which then still saves its model).
+
+    Raises:
+        DataError: with ``finite``, an output that is not finite, naming its rows.
     """
     loss = metrics.loss_for(preprocessing["labels"]["task"], preprocessing.get("one_hot", False))
     y_pred = inference.predict(model, x)
-    why = inference.not_finite(y_pred)
+    why = inference.not_finite(y_pred) if finite else None
     if why:  # no figure to give: NaN is none, and strict JSON cannot hold it
         raise DataError(f"cannot evaluate: {why}")
     # the loss as trained, for several regression targets each on its scale (the

@@ -104,7 +104,9 @@ NOT_FINITE = ("the model's output is not finite: an input far outside the traini
 
 def not_finite(outputs: np.ndarray) -> str | None:
     """``None`` when every output is finite; else ``NOT_FINITE`` naming the rows (1-based)."""
-    rows = np.flatnonzero(~np.isfinite(np.asarray(outputs).reshape(len(outputs), -1)).all(axis=1))
+    outputs = np.asarray(outputs)
+    rows = np.flatnonzero(~np.isfinite(outputs.reshape(len(outputs), -1)).all(axis=1)
+                          if len(outputs) else [])
     if not len(rows):
         return None
     shown = ", ".join(str(r + 1) for r in rows[:10]) + (", ..." if len(rows) > 10 else "")

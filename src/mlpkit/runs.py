@@ -137,7 +137,7 @@ def _load_heldout(path: Path, prep: dict, name: str):
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".npy"}
 
 
-def _expand_folders(paths, image: bool) -> list:
+def _expand_folders(paths, image: bool, table: bool) -> list:
     """``paths`` with each folder replaced by its image files (an image model), sorted;
     a folder for any other model, or one without images, is refused with the fix."""
     out = []
@@ -147,7 +147,7 @@ def _expand_folders(paths, image: bool) -> list:
             continue
         if not image:
             raise DataError(f"{p} is a folder; this model takes files of rows: pass them, "
-                            f"e.g. {Path(p) / '*.csv'}.")
+                            f"e.g. {Path(p) / ('*.csv' if table else '*.npy')}.")
         found = [f for f in sorted(Path(p).rglob("*")) if f.is_file()
                  and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
@@ -391,7 +391,7 @@ class Run:
         else:
             x, y = self.encode(data)
         return evaluation.evaluate(self.model, x, y, self.preprocessing,
-                                   target=self._target_if_unnamed(np.shape(y)))
+                                   target=self._target_if_unnamed(np.shape(y)), finite=True)
 
     def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
         """Every row of another data file, encoded as in training: ``(x, y)``."""
@@ -509,13 +509,15 @@ class Run:
         the shape ``mlpkit predict --json`` prints. A folder, for an image model, stands
         for the images in it and its subfolders (by name)."""
         prep = self.preprocessing
-        paths = _expand_folders(paths, bool(prep.get("image")))
+        paths = _expand_folders(paths, bool(prep.get("image")), bool(prep.get("table")))
         if prep.get("table"):
             from mlpkit.data.tables import read_table
 
             out = []
             for f in paths:
-                frame = read_table(f)
+                frame = read_table(f, text_columns={  # never decimal commas to a number
+                    c["name"] for c in self.table_encoder.columns
+                    if c["kind"] in ("category", "text")})
                 unseen = self.table_encoder.unseen(frame)
                 for i, record in enumerate(self.records(self.predict(frame))):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})

@@ -113,7 +113,7 @@ def coordinate_columns(ds: Dataset, m: cfg.ModelConfig, categorical: dict | None
     kinds = {c["name"]: c["kind"] for c in (ds.table or {}).get("columns", [])}
     index = []
     for name in m.coordinates:
-        if name in labels.split_names(target):
+        if name not in names and name in (target, *labels.split_names(target)):
             raise ConfigError(f"coordinates names {name!r}, the target: name two feature "
                               f"columns, e.g. Latitude,Longitude. {given}")
         if name not in names and name in kinds:  # a column mlpkit does not use as a feature

@@ -217,7 +217,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                           f"needs {direction} ({metric}). Pass another --study.")
     # one problem a study: trials on another data set, target or task are not comparable
     for key, value in (("metric", metric), ("dataset", ds.name), ("task", ds.task),
-                       ("target", base.data.target or "")):
+                       ("target", labels.join_names(labels.split_names(base.data.target)))):
         if study.user_attrs.get(key, value) != value:
             raise ConfigError(f"study {study_name!r} was made for {key} "
                               f"{study.user_attrs[key]!r}, not {value!r}: its trials would "

@@ -74,7 +74,7 @@ def to_numbers(series):
 
     if series.dtype.kind in "iufb":
         values = series.astype(np.float64)
-        bad = ~_within_float32(values.to_numpy()) & values.notna().to_numpy()
+        bad = ~within_float32(values.to_numpy()) & values.notna().to_numpy()
         return values.where(~bad), {"nonfinite": int(bad.sum())}
     text = _text(series)
     placeholder = _missing(text)
@@ -89,7 +89,7 @@ def to_numbers(series):
     if parsed[present].mean() < NUMBER_SHARE:
         return None, {}
     unparsed = present & ~parsed
-    beyond = parsed & ~_within_float32(values.to_numpy())  # 1e300: inf to the model
+    beyond = parsed & ~within_float32(values.to_numpy())  # 1e300: inf to the model
     parsed &= ~beyond
     return values.where(parsed), {
         "nonfinite": int(beyond.sum()),
@@ -100,7 +100,7 @@ def to_numbers(series):
         "examples": text[unparsed].head(3).tolist()}
 
 
-def _within_float32(values: np.ndarray) -> np.ndarray:
+def within_float32(values: np.ndarray) -> np.ndarray:
     """Where ``values`` are finite in float32, the model's dtype (1e300 is not)."""
     with np.errstate(invalid="ignore"):
         return np.abs(values) <= np.finfo(np.float32).max

@@ -19,11 +19,14 @@ from mlpkit.errors import DataError
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def read_table(path, notes: list | None = None):
+def read_table(path, notes: list | None = None, text_columns=()):
     """A DataFrame from a CSV, TSV or Parquet file, with clear errors.
 
     The delimiter of a text table is sniffed among , ; tab and |, and header names are
     stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
+    Beside another delimiter than a comma, a column of numbers written with a decimal
+    comma ("82,5") gets decimal points, unless it is one of ``text_columns`` (a column
+    the user says is a category or text).
     """
     import pandas as pd
 
@@ -46,14 +49,14 @@ def read_table(path, notes: list | None = None):
             df = pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict")
             if sep != "," and notes is not None and suffix != ".tsv":
                 notes.append(f"{path.name}: columns separated by {_SEPS[sep]} (sniffed)")
-            comma = [str(c) for c in df.columns if sep != "," and _decimal_commas(df[c])]
-            if comma:  # "82,5" beside ";": a decimal comma, as European spreadsheets write
-                df = pd.read_csv(path, sep=sep, decimal=",", encoding="utf-8",
-                                 encoding_errors="strict")
-                if notes is not None:
-                    shown = ", ".join(comma[:5]) + (", ..." if len(comma) > 5 else "")
-                    notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
-                                 f"numbers (sniffed; columns {shown})")
+            comma = [c for c in df.columns if sep != "," and str(c).strip() not in text_columns
+                     and _decimal_commas(df[c])]
+            for c in comma:  # "82,5" beside ";": a decimal comma, as European spreadsheets
+                df[c] = df[c].str.replace(",", ".", regex=False)  # write; read as numbers
+            if comma and notes is not None:
+                shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
+                notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
+                             f"numbers (sniffed; columns {shown})")
     except UnicodeDecodeError as e:
         raise DataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}). Save it as "
                         "UTF-8, e.g. `iconv -f latin1 -t utf-8`.") from None
@@ -97,8 +100,10 @@ def _decimal_commas(series) -> bool:
     "-0,25"; whole numbers may sit beside them), and at least one such."""
     if series.dtype.kind != "O":
         return False
+    from mlpkit.data.columns import PLACEHOLDERS
+
     text = series.dropna().astype(str).str.strip()
-    text = text[text != ""]
+    text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
     if not len(text):
         return False
     comma = text.str.fullmatch(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
@@ -124,7 +129,8 @@ def read(path: Path, data) -> Source:
     """The table at ``path``; ``data.target`` names the label column (or columns,
     comma-separated, for a multi-output regression)."""
     notes: list[str] = []
-    df = read_table(path, notes)
+    text = {c for c, kind in (data.column_types or {}).items() if kind in ("category", "text")}
+    df = read_table(path, notes, text)
     targets = _targets(df, data.target, path)
     drop = list(targets)
     w = None
@@ -149,7 +155,7 @@ def read(path: Path, data) -> Source:
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
-        vdf = read_table(vpath)
+        vdf = read_table(vpath, text_columns=text)
         _targets(vdf, data.target, vpath)
         parts["valid"] = Rows(vdf[[c for c in x.columns if c in vdf.columns]],
                               _labels(vdf, targets, vpath, []))
@@ -208,13 +214,13 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
     """The target column(s); text that is numbers (thousands separators, currency or
     percent signs) is parsed, and
     missing or non-finite targets are refused with their lines."""
-    from mlpkit.data.columns import to_numbers
+    from mlpkit.data.columns import within_float32, to_numbers
 
     out = []
     for name in targets:
         y = df[name]
         if y.dtype.kind == "f":
-            bad = ~np.isfinite(y.to_numpy())
+            bad = ~within_float32(y.to_numpy())  # 1e300: inf in the model's float32
         else:
             numbers, info = to_numbers(y) if y.dtype.kind == "O" else (None, {})
             if numbers is not None:
@@ -230,8 +236,8 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         if bad.any():
             rows = (np.flatnonzero(bad)[:5] + 2).tolist()  # +2: header, 1-based
             raise DataError(f"target column {name!r} of {Path(path).name} has {int(bad.sum())} "
-                            f"missing or non-finite values (lines {rows}...); fill or drop "
-                            "those rows.")
+                            f"missing or non-finite values, or values beyond float32's "
+                            f"range (lines {rows}...); fill or drop those rows.")
         out.append(y.to_numpy())
     if len(out) == 1:
         return out[0]

@@ -96,6 +96,8 @@ class ServedModel:
         out = self.run.records(outputs)
         if probabilities and self.task in ("multiclass", "binary"):
             for record, row in zip(out, np.asarray(outputs, np.float64)):
+                if "error" in record:  # no figure to give (and no NaN in JSON)
+                    continue
                 p = row if self.task == "multiclass" else [1.0 - row[0], row[0]]
                 record["probabilities"] = {n: float(v) for n, v in zip(self.class_names, p)}
         return out
@@ -185,17 +187,16 @@ class ServedModel:
                 v, col = row[c], kinds[c]
                 if v is None:
                     continue
-                given = json.dumps({c: v}, default=str)[:200]  # as the client sent it
                 if isinstance(v, (int, float)) and not _finite_number(v):  # 1e400: inf
                     raise ApiError(400, f"row {i}: column {c!r} holds a number too large for "
                                         "a float; send a finite number, or null for a missing "
-                                        f"value. Received: {given}")
+                                        f"value. Received: {_sent(c, v)}")
                 if not isinstance(v, (str, int, float)):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number, text, true/false "
-                                        f"or null. Received: {given}")
+                                        f"or null. Received: {_sent(c, v)}")
                 if col["type"] == "number" and isinstance(v, bool):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number or null. "
-                                        f"Received: {given}")
+                                        f"Received: {_sent(c, v)}")
             notes.append(note)
 
         def column(c):  # numbers as float64; text ("$46,552", "?") parsed as from a CSV
@@ -265,6 +266,11 @@ class ServedModel:
         if self.task == "regression" and self.outputs > 1:  # in the order of "prediction"
             out["target_names"] = self.run.target_names(self.outputs)
         return out
+
+
+def _sent(column: str, value) -> str:
+    """A row's value as the client sent it, in JSON, for a message."""
+    return json.dumps({column: value}, default=str)[:200]
 
 
 def _finite_number(v) -> bool:

@@ -104,6 +104,7 @@ class Record(BaseModel):
     probability: float | None = None
     probabilities: dict[str, float] | None = None
     predictions: dict[str, float] | None = None  # several regression targets, named
+    error: str | None = None  # why there is no prediction (an output that is not finite)
     notes: list[str]
 
 

@@ -36,6 +36,7 @@ function show(record) {
   $("#prediction").textContent = record.predictions
     ? (model.target_names || Object.keys(record.predictions))
       .map((k) => `${k} = ${record.predictions[k].toPrecision(6)}`).join(", ")
+    : record.error ? `no prediction: ${record.error}`
     : Array.isArray(value) ? (value.join(", ") || "(no label)")
     : typeof value === "number" ? value.toPrecision(6) : String(value);
   $("#probability").textContent = record.probability != null ? `(${percent(record.probability)})` : "";
