@@ -484,3 +484,19 @@ def test_lr_find_on_an_ensemble_tests_one_member(tmp_path):
     _, single = api.lr_find(data, optimizer="sgd", batch_size=16, steps=60, max_lr=100.0,
                             out=tmp_path / "lr1")
     assert single.losses == found.losses
+
+
+def test_an_option_given_to_tune_holds_in_every_trial(tmp_path, caplog):
+    """``tune --hidden 16``: the layers are not searched (nor the rate with --learning-rate);
+    a note says so."""
+    from mlpkit import search_space
+
+    caplog.set_level("INFO", logger="mlpkit")
+    data = blobs(tmp_path / "b.npz")
+    base, space = search_space.resolve(data, hidden="16", learning_rate=0.01)
+    assert base.model.hidden == (16,) and base.training.learning_rate == 0.01
+    assert not {"layers", "units", "learning_rate"} & set(space)
+    assert {"optimizer", "activation", "batch_size"} <= set(space)  # the rest still searched
+    assert "not searched, set by an option: learning_rate, layers, units" in caplog.text
+    _, full = search_space.resolve(data)
+    assert {"layers", "units", "learning_rate"} <= set(full)

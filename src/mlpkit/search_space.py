@@ -255,5 +255,15 @@ def resolve(dataset=None, preset: str | None = None, config_file=None,
     else:
         base = cfg.resolve(dataset, preset, config_file, **settings)
     space = space_from(file_values.get("tune"))
+    # an option given for a run (--hidden 16, learning_rate=...) holds in every trial
+    given = {k for k, v in settings.items() if v is not None}
+    held = [n for n in space if n in given or (n in ("layers", "units") and "hidden" in given)]
+    for name in held:
+        del space[name]
+    if held:
+        import logging
+
+        logging.getLogger("mlpkit").info(
+            f"not searched, set by an option: {', '.join(held)} (drop the option to search it)")
     fixed = fixed_settings(space)
     return (cfg.merge(base, cfg.group(fixed)) if fixed else base), space
