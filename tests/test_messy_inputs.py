@@ -455,3 +455,29 @@ def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_p
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["code"]["kind"] == "category"
     assert sorted(columns["code"]["vocab"]) == ["1,5", "2,1", "2,10"]  # three codes, not 2.1
+
+
+def test_day_first_dates_are_read_one_way_in_every_row(tmp_path):
+    """02.01.2023 beside 13.01.2023: both day first (2 and 13 January), at training and
+    at predict time; US dates with slashes stay month first; ISO dates are ISO."""
+    from mlpkit.data.columns import day_first, to_dates
+
+    german = pd.Series(["02.01.2023", "13.01.2023", "28.02.2023"])
+    assert day_first(german) and list(to_dates(german).dt.month) == [1, 1, 2]
+    assert not day_first(pd.Series(["01/02/2023", "12/25/2023"]))
+    assert day_first(pd.Series(["01.02.2023", "03.04.2023"]))  # dots, nothing tells: day first
+    assert not day_first(pd.Series(["2023-01-02", "2023-02-13"]))
+    assert list(to_dates(pd.Series(["2023-01-02"])).dt.day) == [2]
+    df = base().assign(when=[f"{1 + i % 28:02d}.{1 + i % 3:02d}.2023" for i in range(N)])
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "(read day first)" in r.stderr
+    when = next(c for c in json.loads((tmp_path / "run" / "preprocessing.json").read_text())[
+        "table"]["columns"] if c["name"] == "when")
+    assert when["dayfirst"] and when["medians"]["month"] == 2.0  # months 1-3, not 1-28
+    run = mlpkit.load_run(tmp_path / "run")
+    rows = df.drop(columns="label").head(2).assign(when=["02.01.2023", "02.03.2023"])
+    encoded = run.table_encoder.transform(rows)
+    month = run.table_encoder.features.index("when.month")
+    assert list(encoded[:, month]) == [1.0, 3.0]

@@ -119,10 +119,38 @@ def _non_numbers(series, n: int = 2) -> list[str]:
     return out
 
 
-def to_dates(series):
-    """Dates parsed from text (``None`` if fewer than ``DATE_SHARE`` of the values parse)."""
+_DAY_MONTH = r"^\s*(\d{1,2})[./-](\d{1,2})[./-]\d{2,4}\b.*"
+
+
+def day_first(series) -> bool:
+    """Whether a column's dates such as 02.01.2023 put the day first: yes when a first
+    number is above 12 (13.01.2023), no when a second one is (01.13.2023); when none
+    tells, yes with dots (German, Russian: 02.01.2023) and no with slashes (US: 01/02/2023).
+    ISO dates (2023-01-02) are never read day first."""
+    text = _text(series).dropna()
+    parts = text.str.extract(_DAY_MONTH).dropna().astype(int)
+    if parts.empty:
+        return False
+    if (parts[0] > 12).any():
+        return True
+    if (parts[1] > 12).any():
+        return False
+    return bool(text[text.str.fullmatch(_DAY_MONTH)].str.contains(".", regex=False).mean() > 0.5)
+
+
+def parse_dates(text, dayfirst: bool = False):
+    """``pd.to_datetime`` of text values, each format on its own, in one day/month order;
+    what does not parse is NaT."""
     import pandas as pd
 
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+
+
+def to_dates(series, dayfirst: bool | None = None):
+    """Dates parsed from text (``None`` if fewer than ``DATE_SHARE`` of the values parse),
+    day first as ``day_first`` says unless ``dayfirst`` is given."""
     if series.dtype.kind == "M":
         return series
     text = _text(series)
@@ -130,9 +158,7 @@ def to_dates(series):
     # a number ("82", "82.5", a decimal comma "82,5") is no date, though dateutil reads one
     if not present.any() or text[present].str.fullmatch(r"[-+]?\d+([.,]\d+)?").any():
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        dates = pd.to_datetime(text.where(present), errors="coerce", format="mixed")
+    dates = parse_dates(text.where(present), day_first(series) if dayfirst is None else dayfirst)
     if dates.isna()[present].mean() > 1 - DATE_SHARE:
         return None
     return dates
@@ -250,7 +276,8 @@ class TableEncoder:
                                 f"not yes/no, true/false or 1/0 (e.g. "
                                 f"{other.unique()[:3].tolist()}). Set it to category.")
         elif kind == "datetime":
-            dates = to_dates(series)
+            col["dayfirst"] = day_first(series)  # 02.01.2023: 2 January, in every row
+            dates = to_dates(series, col["dayfirst"])
             if dates is None:
                 raise DataError(f"column {name!r} was set to datetime but its values are not "
                                 "dates.")
@@ -333,9 +360,7 @@ class TableEncoder:
                 text = _text(series).str.lower()
                 parts.append(text.isin(c["true"]).to_numpy(np.float64)[:, None])
             elif kind == "datetime":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    dates = pd.to_datetime(_text(series), errors="coerce", format="mixed")
+                dates = parse_dates(_text(series), c.get("dayfirst", False))
                 parts.append(np.column_stack([
                     getattr(dates.dt, p).astype(np.float64).fillna(c["medians"][p]).to_numpy()
                     for p in c["parts"]]))
@@ -379,9 +404,7 @@ class TableEncoder:
                                     "float32's range (the training median is used)")
                 bad = bad & np.isnan(number)
             elif kind == "datetime":
-                with warnings.catch_warnings():
-                    warnings.simplefilter("ignore")
-                    dates = pd.to_datetime(text, errors="coerce", format="mixed")
+                dates = parse_dates(text, c.get("dayfirst", False))
                 bad = dates.isna().to_numpy()
                 why = "is not a date (the training medians are used)"
             else:
@@ -405,7 +428,9 @@ class TableEncoder:
         for c in self.columns:
             kind = c["kind"]
             encoding = {"number": "normalized", "boolean": "0/1, normalized",
-                        "datetime": f"{'/'.join(c.get('parts', []))}, normalized"}.get(kind)
+                        "datetime": f"{'/'.join(c.get('parts', []))}, normalized"
+                                    + (" (read day first)" if c.get("dayfirst") else "")
+                        }.get(kind)
             if kind in ("category", "text"):
                 encoding = f"one-hot, {len(c['vocab'])} values + unknown"
             if kind in DROPPED:
