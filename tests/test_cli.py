@@ -64,6 +64,10 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert any("inverted" in n for n in results[2]["notes"])
     r = run_cli("predict", out, tmp_path / "b.png")
     assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")
+    run = mlpkit.load_run(out)  # the API takes pixels in 0-255 as the CLI does
+    np.testing.assert_allclose(run.predict(img * 255), run.predict(img), atol=1e-6)
+    with pytest.raises(mlpkit.errors.DataError, match="image values run to 510"):
+        run.predict(img * 510)
     # a stack of images in one .npy (as x_test[:n] is saved), or its rows 0-255
     # (x_test.reshape(n, -1)): one record per image, numbered
     stack = fashion.x_test[:6]

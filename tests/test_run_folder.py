@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 import mlpkit
-from mlpkit.errors import RunError
+from mlpkit.errors import DataError, RunError
 
 from conftest import run_cli
 
@@ -125,6 +125,15 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     frame = pd.read_csv(tmp_path / "new.csv")
     np.testing.assert_allclose(loaded.predict(rows), loaded.predict(frame), rtol=1e-6)
     np.testing.assert_allclose(loaded.predict(rows[0]), loaded.predict(frame)[:1], rtol=1e-6)
+    # what it cannot take: one line that says what to pass instead
+    for wrong, words in ((str(tmp_path / "new.csv"), "not a path"),
+                         (np.array([[3.0, "red", 1.0]], dtype=object), "takes a DataFrame"),
+                         (np.array([[np.nan, 0.0, 1.0, 0.0, 0.0]]), "1 NaN or infinite"),
+                         (np.array([[1e300, 0.0, 1.0, 0.0, 0.0]]), "beyond float32's range")):
+        with pytest.raises(DataError, match=words):
+            loaded.predict(wrong)
+    with pytest.raises(DataError, match="evaluate takes a file path"):
+        loaded.evaluate(frame)
 
 
 def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import csv
 import functools
+import logging
 import os
 from datetime import datetime
 from pathlib import Path
@@ -33,6 +34,7 @@ from mlpkit import files
 from mlpkit.errors import DataError, ModelError, RunError
 
 MANIFEST = "manifest.json"
+log = logging.getLogger("mlpkit")
 
 
 def check_out(out: str | Path | None, runs_dir: str | Path = "runs") -> None:
@@ -132,6 +134,22 @@ def _load_heldout(path: Path, prep: dict, name: str):
                    prep.get("feature_names"), one_hot=prep.get("one_hot", False),
                    labels=labels, table=prep.get("table"), image=prep.get("image"),
                    kind=prep.get("kind", "arrays"))
+
+
+def _numbers(x, hint: str) -> np.ndarray:
+    """``x`` as a float32 array of finite numbers, or a one-line ``DataError`` with ``hint``."""
+    try:
+        with np.errstate(over="ignore"):
+            arr = np.asarray(x, dtype=np.float32)
+    except (ValueError, TypeError) as e:
+        raise DataError(f"the input is not numbers ({str(e)[:80]}); {hint}.") from None
+    bad = ~np.isfinite(arr)
+    if bad.any():
+        raise DataError(f"the input holds {int(bad.sum())} NaN or infinite values (or numbers "
+                        f"beyond float32's range), the first at index "
+                        f"{tuple(int(i) for i in np.argwhere(bad)[0])}; replace them (a table "
+                        "model's DataFrame may hold missing values: the training median).")
+    return arr
 
 
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".npy"}
@@ -383,6 +401,11 @@ class Run:
         """
         from mlpkit import evaluation
 
+        if hasattr(data, "columns") or isinstance(data, (np.ndarray, list, dict)):
+            raise DataError(f"evaluate takes a file path (a table, .npz or image folder) or a "
+                            f"Dataset, not a {type(data).__name__}: save the rows with their "
+                            "target column first, e.g. df.to_csv('rows.csv', index=False).")
+
         if data is None:
             ds = self.dataset
             x, y = ds.x_test, ds.y_test
@@ -486,8 +509,22 @@ class Run:
             import pandas as pd
 
             x = pd.DataFrame([x] if isinstance(x, dict) else list(x))
+        if isinstance(x, (str, os.PathLike)):
+            raise DataError(f"run.predict takes arrays or rows, not a path ({str(x)[:100]}); "
+                            "for files use run.predict_files([...]) (or mlpkit predict).")
         if hasattr(x, "columns"):
             x = self.encode_rows(x)
+        elif self.preprocessing.get("table"):
+            x = _numbers(x, "a table model takes a DataFrame of raw rows (or dicts); an "
+                            "array must hold the encoded features")
+        else:
+            x = _numbers(x, "pass numbers")
+            if self.preprocessing.get("image") and x.size and x.max() > 1.0:
+                if x.max() > 255.0:  # as `mlpkit predict` takes a .npy file's pixels
+                    raise DataError(f"image values run to {x.max():g}; pass pixels in 0-1 "
+                                    "(as in training) or 0-255.")
+                log.info("images scaled 0-255 to 0-1, as in training")
+                x = x / np.float32(255)
         return inference.predict(self.model, x)
 
     def predict_labels(self, x) -> list:
