@@ -445,15 +445,17 @@ def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_p
     df = base()
     df.insert(0, "rate", [("?" if i % 10 == 0 else f"{i % 7},{i % 4}5") for i in range(len(df))])
     df.insert(0, "code", [["1,5", "2,10", "2,1"][i % 3] for i in range(len(df))])
+    df.insert(0, "price", [f"{1 + i % 5}.{i:03d},{i % 100:02d}" for i in range(len(df))])
     path = csv(tmp_path, df, sep=";")
     r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
                 "code=category", "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    assert "decimal commas (82,5) read as numbers (sniffed; columns rate)" in r.stderr
+    assert "decimal commas (82,5) read as numbers (sniffed; columns price, rate)" in r.stderr
     columns = {c["name"]: c for c in json.loads(
         (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["code"]["kind"] == "category"
+    assert columns["price"]["kind"] == "number" and columns["price"]["min"] == 1000.0
     assert sorted(columns["code"]["vocab"]) == ["1,5", "2,1", "2,10"]  # three codes, not 2.1
 
 

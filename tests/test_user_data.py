@@ -124,16 +124,22 @@ def test_bad_tables(tmp_path, content, args, message):
 def test_non_utf8_table(tmp_path):
     (tmp_path / "t.csv").write_bytes("name,y\ncaf\xe9,1\nthe,0\n".encode("latin-1"))
     r = run_cli("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "run")
-    assert r.returncode == 2 and "is not UTF-8" in r.stderr
+    assert r.returncode == 2 and "is not UTF-8 text (byte 10: invalid" in r.stderr  # café: 0-based
     assert not (tmp_path / "run").exists()
 
 
 def test_missing_target_values_are_refused(tmp_path):
     (tmp_path / "t.csv").write_text("a,y\n1,0\n2,\n3,1\n")
-    with pytest.raises(DataError, match=r"target column 'y' of t.csv has 1 missing or non-finite values \(lines \[3\]"):
+    with pytest.raises(DataError, match=r"target column 'y' of t.csv has 1 missing or "
+                                        r"non-finite values, or values beyond float32's range "
+                                        r"\(lines \[3\]\); fill"):
         c = cfg.resolve(str(tmp_path / "t.csv"), target="y")
         from mlpkit import data
         data.load_for(c)
+    (tmp_path / "q.csv").write_text('a,"b, c",y\n1,2,3\n4,5,6\n')
+    with pytest.raises(DataError, match="unbalanced double quote"):
+        from mlpkit import data
+        data.load_for(cfg.resolve(str(tmp_path / "q.csv"), target='"b, c,y'))
 
 
 # ---- weights -----------------------------------------------------------------------

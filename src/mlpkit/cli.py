@@ -341,12 +341,14 @@ def _stdin_file(folder: Path) -> Path:
     from mlpkit.errors import DataError
 
     if sys.stdin.isatty():
-        raise DataError("- reads standard input, which is a terminal here: pipe rows with "
-                        "their header, e.g. cat rows.csv | mlpkit predict RUN -")
+        raise DataError("- reads standard input, which is a terminal here: pipe a file (CSV "
+                        "rows with their header, an image or a .npy array), e.g. "
+                        "cat rows.csv | mlpkit predict RUN -")
     data = sys.stdin.buffer.read()
     if not data.strip():
-        raise DataError("nothing came on standard input (-): pipe rows with their header, "
-                        "e.g. cat rows.csv | mlpkit predict RUN -")
+        raise DataError("nothing came on standard input (-): pipe a file (CSV rows with "
+                        "their header, an image or a .npy array), e.g. "
+                        "cat rows.csv | mlpkit predict RUN -")
     magic = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"\x93NUMPY": ".npy"}
     path = folder / ("stdin" + next((s for m, s in magic.items() if data.startswith(m)), ".csv"))
     path.write_bytes(data)

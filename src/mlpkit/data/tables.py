@@ -52,12 +52,16 @@ def read_table(path, notes: list | None = None, text_columns=()):
             comma = [c for c in df.columns if sep != "," and str(c).strip() not in text_columns
                      and _decimal_commas(df[c])]
             for c in comma:  # "82,5" beside ";": a decimal comma, as European spreadsheets
-                df[c] = df[c].str.replace(",", ".", regex=False)  # write; read as numbers
+                df[c] = _decimal_points(df[c])  # write; read as numbers
             if comma and notes is not None:
                 shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
                 notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
                              f"numbers (sniffed; columns {shown})")
     except UnicodeDecodeError as e:
+        try:  # the parser counts in its own chunks: the offset in the file
+            path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError as whole:
+            e = whole
         raise DataError(f"{path} is not UTF-8 text (byte {e.start}: {e.reason}). Save it as "
                         "UTF-8, e.g. `iconv -f latin1 -t utf-8`.") from None
     except pd.errors.EmptyDataError:
@@ -106,9 +110,22 @@ def _decimal_commas(series) -> bool:
     text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
     if not len(text):
         return False
-    comma = text.str.fullmatch(r"[+-]?\d*,\d+([eE][+-]?\d+)?")
-    whole = text.str.fullmatch(r"[+-]?\d+")
-    return bool(comma.any()) and float((comma | whole).mean()) >= 0.95
+    comma = text.str.fullmatch(_COMMA)
+    return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
+
+
+# a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
+_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
+_WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
+
+
+def _decimal_points(series):
+    """A decimal-comma column's numbers written as Python reads them (4.230,62: 4230.62);
+    other values (placeholders, typos) as they were, for the column reader to judge."""
+    text = series.astype("string").str.strip()
+    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False)
+    points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return series.where(~number.to_numpy(bool), points.astype(object))
 
 
 def _binary_kind(head: bytes) -> str | None:
@@ -172,6 +189,9 @@ def _targets(df, target, path) -> list[str]:
     if not target:
         raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
                         f"{columns}")
+    if target not in df.columns and target.count('"') % 2:
+        raise DataError(f"target {target!r} has an unbalanced double quote: quote a name "
+                        'holding a comma whole, e.g. --target \'"rooms, total",price\'.')
     names = [target] if target in df.columns else labels.split_names(target)
     if "" in names:
         example = labels.join_names(n for n in names if n) or df.columns[-1]
@@ -235,9 +255,10 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
                 bad = y.isna().to_numpy() | _text_placeholder(y)
         if bad.any():
             rows = (np.flatnonzero(bad)[:5] + 2).tolist()  # +2: header, 1-based
+            more = "..." if bad.sum() > len(rows) else ""
             raise DataError(f"target column {name!r} of {Path(path).name} has {int(bad.sum())} "
                             f"missing or non-finite values, or values beyond float32's "
-                            f"range (lines {rows}...); fill or drop those rows.")
+                            f"range (lines {rows}{more}); fill or drop those rows.")
         out.append(y.to_numpy())
     if len(out) == 1:
         return out[0]
