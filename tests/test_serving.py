@@ -435,6 +435,8 @@ def test_predict_refuses_what_is_not_an_image(fashion_server, band_server):
     assert_error(httpx.post(url, files={"note": (None, "no file")}), 400, "no file")
     assert_error(httpx.post(url, content=b"hello", headers={"Content-Type": "text/plain"}), 415)
     assert_error(httpx.post(url, json={"rows": [[0.5, 0.5]]}), 400, "shape")
+    assert_error(httpx.post(url, json={"rows": [{"area": 1}]}), 400,  # a table's row
+                 "was not trained on a table", "multipart field", "keys ['area']")
     huge = io.BytesIO()
     from PIL import Image
 

@@ -150,8 +150,10 @@ def train(
             else:
                 run = api.train(dataset, preset, config, verbose=verbose, **settings)
         except KeyboardInterrupt as e:  # Interrupted: what was saved, and how to resume
-            typer.echo(f"Interrupted: {e}" if str(e) else "Interrupted before training began; "
-                       "nothing was saved.", err=True)
+            # on a line of its own, after a progress bar's (which ends without a newline)
+            typer.echo(("\n" if verbose else "") + (
+                f"Interrupted: {e}" if str(e) else "Interrupted before training began; "
+                "nothing was saved."), err=True)
             raise typer.Exit(getattr(e, "exit_code", 130))
     m = run.manifest
     typer.echo("")

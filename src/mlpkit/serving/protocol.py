@@ -249,5 +249,12 @@ def rows_payload(served, rows: list) -> tuple[object, int, list]:
             notes.append(note)
         return np.concatenate(images), len(images), notes
     rows = [r["input"] if isinstance(r, dict) and set(r) == {"input"} else r for r in rows]
+    named = next((r for r in rows if isinstance(r, dict)), None)
+    if named is not None:  # column values: for a table model only
+        what = ('image files (multipart field "file"), {"b64": ...} rows or arrays of shape '
+                if served.image else "arrays of shape ")
+        raise ApiError(400, f"model {served.name!r} was not trained on a table: its rows are "
+                            f"{what}{list(served.input_shape)}. Received: a row with keys "
+                            f"{list(named)[:10]}"[:400])
     x = served.array(rows, "rows")
     return x, len(x), [[] for _ in range(len(x))]
