@@ -91,6 +91,9 @@ def test_a_large_scale_target_trains_in_its_own_units(tmp_path):
     again = mlpkit.load_run(tmp_path / "run")  # the units come back with the saved model
     assert again.evaluate()["test_rmse"] == pytest.approx(run.metrics["test_rmse"], rel=1e-6)
     assert 150_000 < float(np.median(again.predict(again.dataset.x_test))) < 350_000
+    shown = run_cli("predict", tmp_path / "run", tmp_path / "h.csv")  # 6 significant digits
+    first = shown.stdout.splitlines()[0].split(": ")[1]
+    assert shown.returncode == 0 and first == f"{float(first):.6g}" and len(first) <= 12, first
     raw = mlpkit.train(str(tmp_path / "h.csv"), target="price", epochs=40,
                        out=tmp_path / "raw", verbose=0, target_scaling="none")
     assert raw.metrics["test_rmse"] > 5 * run.metrics["test_rmse"]

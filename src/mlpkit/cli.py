@@ -330,7 +330,8 @@ def predict(run_dir: Path, files: List[Path],
     for r in results:
         where = f"{r['file']}:{r['row']}" if "row" in r else r["file"]
         shown = (", ".join(f"{_plain_name(k)}={v:.6g}" for k, v in r["predictions"].items())
-                 if "predictions" in r else f"{r['prediction']}")
+                 if "predictions" in r else f"{r['prediction']:.6g}"
+                 if isinstance(r["prediction"], float) else f"{r['prediction']}")
         shown = f"no prediction ({r['error']})" if "error" in r else shown
         shown += f" ({r['probability']:.3f})" if "probability" in r else ""
         note = f"  ({'; '.join(r['notes'])})" if r["notes"] else ""
