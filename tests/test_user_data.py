@@ -621,6 +621,13 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
     # Normalization (mean, variance, count), Dense(8), Dense(1)
     assert rows[1]["params"] == (3 + 3 + 1) + (3 * 8 + 8) + (8 + 1) and rows[1]["epochs"] == 2
     assert all(np.isfinite(row["test_rmse"]) for row in rows)
+    pd.DataFrame(x, columns=["a", "b", "c"]).assign(price=3e5 * x[:, 0], rate=x[:, 1]).to_csv(
+        tmp_path / "two.csv", index=False)
+    r = run_cli("compare", tmp_path / "two.csv", "--target", "price,rate", "--epochs", "2",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    for row in json.loads(r.stdout):  # each target's RMSE in its units, in both rows
+        assert row["test_rmse[rate]"] < 1 < row["test_rmse[price]"], row
     r = run_cli("compare", tmp_path / "t.csv", "--trget", "price")
     assert r.returncode == 2 and "unknown option '--trget'" in r.stderr
     make_table(tmp_path / "c.csv")  # a binary task (yes/no), then three classes

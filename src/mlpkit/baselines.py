@@ -51,8 +51,15 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
         out = lambda a: model.predict_proba(a)[:, 1:]  # noqa: E731
     row = {"model": name}
     for part in ("valid", "test"):
-        figures = metrics.compute(loss, getattr(ds, f"y_{part}"), out(x(getattr(ds, f"x_{part}"))))
+        y, pred = getattr(ds, f"y_{part}"), out(x(getattr(ds, f"x_{part}")))
+        figures = metrics.compute(loss, y, pred)
         row[f"{part}_{metrics.metric_for(loss)}"] = figures[metrics.metric_for(loss)]
+    if ds.task == "regression":  # several targets: each one's RMSE too, as the Keras row
+        from mlpkit import evaluation
+
+        spec = ds.labels.spec() if ds.labels is not None else {}  # pred: the test part's
+        row.update({f"test_{k}": v for k, v in evaluation.rmse_by_target(
+            ds.y_test, pred, spec).items()})
     row.update(fit_seconds=round(fit_seconds, 2), params=_sklearn_params(mlp),
                epochs=int(mlp.n_iter_))
     return row
@@ -77,6 +84,7 @@ def keras_model(ds, config: cfg.RunConfig) -> dict:
     kind = f"ensemble of {k} Keras MLPs" if k > 1 else "Keras MLP"
     return {"model": f"{kind} {list(config.model.hidden)} ({config.preset} preset)",
             f"valid_{metric}": valid[f"valid_{metric}"], f"test_{metric}": test[f"test_{metric}"],
+            **{k: v for k, v in test.items() if k.startswith(f"test_{metric}[")},
             "fit_seconds": round(fit_seconds, 2), "params": int(model.count_params()),
             "epochs": len(history.epoch)}
 

@@ -40,14 +40,21 @@ def evaluate(model, x, y, preprocessing: dict, prefix: str = "test_",
     # smoothing of a classifier's loss is left out: the test loss is the plain one)
     scale = metrics.loss_options(getattr(model, "loss", None)).get("scale")
     figures = metrics.compute(loss, y, y_pred, scale=scale)
-    y = np.asarray(y)
-    if loss == "mse" and y.ndim == 2 and y.shape[1] > 1:
-        y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)
-        errors = np.sqrt(np.mean((y_pred - y.astype(np.float64)) ** 2, axis=0))
-        names = labels.target_names(target, y.shape[1], preprocessing["labels"])
-        for name, rmse in zip(names, errors):
-            figures[f"rmse[{name}]"] = float(rmse)
+    if loss == "mse":
+        figures.update(rmse_by_target(y, y_pred, preprocessing["labels"], target))
     return {f"{prefix}{k}": v for k, v in figures.items()}
+
+
+def rmse_by_target(y, y_pred, label_spec: dict, target: str | None = None) -> dict:
+    """``{"rmse[name]": ...}``, each regression target's RMSE in its units, for several
+    targets (named as ``labels.target_names`` says); ``{}`` for one."""
+    y = np.asarray(y)
+    if y.ndim != 2 or y.shape[1] < 2:
+        return {}
+    y_pred = np.asarray(y_pred, np.float64).reshape(y.shape)
+    errors = np.sqrt(np.mean((y_pred - y.astype(np.float64)) ** 2, axis=0))
+    names = labels.target_names(target, y.shape[1], label_spec)
+    return {f"rmse[{name}]": float(rmse) for name, rmse in zip(names, errors)}
 
 
 def classification_details(y_true, proba, class_names: list[str], task: str = "multiclass") -> dict:
