@@ -456,6 +456,13 @@ def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_p
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["code"]["kind"] == "category"
     assert columns["price"]["kind"] == "number" and columns["price"]["min"] == 1000.0
+    assert columns["rate"]["decimal_comma"] and "decimal_comma" not in columns["code"]
+    # rows given as text elsewhere (the API, the server's JSON) are read as in the file
+    run = mlpkit.load_run(tmp_path / "run")
+    row = {"price": "4.230,62", "code": "2,10", "rate": "1,25", "x1": 0.5, "x2": -0.3}
+    same = {**row, "price": 4230.62, "rate": 1.25}
+    np.testing.assert_allclose(run.predict(row), run.predict(same), rtol=1e-6)
+    assert run.table_encoder.unseen(pd.DataFrame([row])) == [[]]
     assert sorted(columns["code"]["vocab"]) == ["1,5", "2,1", "2,10"]  # three codes, not 2.1
 
 

@@ -92,7 +92,8 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
     table = None
     if src.table is not None:
         encoder = (src.table.from_spec(stored["preprocessing"]["table"]) if stored
-                   else src.table.fit(x["train"], notes, src.column_types))
+                   else src.table.fit(x["train"], notes, src.column_types,
+                                      tuple(src.decimal_commas or ())))
         x = {name: encoder.transform(a) for name, a in x.items()}
         table = encoder.spec()
     one_hot = bool(data.one_hot) or (labels.task == "multiclass" and y["train"].ndim == 2)

@@ -106,6 +106,33 @@ def within_float32(values: np.ndarray) -> np.ndarray:
         return np.abs(values) <= np.finfo(np.float32).max
 
 
+def decimal_commas(series) -> bool:
+    """Whether a column read as text holds numbers written with a decimal comma ("82,5",
+    "-0,25"; whole numbers may sit beside them), and at least one such."""
+    if series.dtype.kind != "O":
+        return False
+    text = series.dropna().astype(str).str.strip()
+    text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
+    if not len(text):
+        return False
+    comma = text.str.fullmatch(_COMMA)
+    return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
+
+
+# a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
+_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
+_WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
+
+
+def decimal_points(series):
+    """A decimal-comma column's numbers written as Python reads them (4.230,62: 4230.62);
+    other values (placeholders, typos) as they were, for the column reader to judge."""
+    text = series.astype("string").str.strip()
+    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False)
+    points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+    return series.where(~number.to_numpy(bool), points.astype(object))
+
+
 def _non_numbers(series, n: int = 2) -> list[str]:
     """Up to ``n`` distinct values of ``series`` that are neither numbers nor placeholders."""
     import pandas as pd
@@ -206,12 +233,16 @@ class TableEncoder:
 
     # ---- fitting ---------------------------------------------------------------------
     @classmethod
-    def fit(cls, df, notes: list[str], types: dict | None = None) -> "TableEncoder":
+    def fit(cls, df, notes: list[str], types: dict | None = None,
+            decimal: tuple = ()) -> "TableEncoder":
         """Learn each column's type, medians and vocabularies from the training rows;
         notes say what was dropped, parsed or replaced.
 
         Args:
             types: ``{column: type}`` forced by the user (a type of ``FORCIBLE``).
+            decimal: columns whose numbers are written with a decimal comma (82,5), as
+                ``decimal_commas`` found them in the file (beside ``;``, tab or ``|``):
+                read so at training and predict time alike.
         """
         types = dict(types or {})
         unknown = sorted(set(types) - set(map(str, df.columns)))
@@ -221,6 +252,9 @@ class TableEncoder:
         columns = []
         for name in df.columns:
             series = df[name]
+            comma = str(name) in decimal and types.get(str(name), "number") == "number"
+            if comma:
+                series = decimal_points(series)
             if str(name) in types:
                 kind, why = types[str(name)], "set by column_types"
                 if kind not in FORCIBLE:
@@ -229,6 +263,8 @@ class TableEncoder:
             else:
                 kind, why = infer(series, name)
             columns.append(cls._fit_column(str(name), kind, why, series, notes))
+            if comma and kind == "number":
+                columns[-1]["decimal_comma"] = True
         if all(c["kind"] in DROPPED for c in columns):
             raise DataError("no usable feature column is left: "
                             + "; ".join(f"{c['name']} ({c['kind']}: {c['why']})" for c in columns)
@@ -349,6 +385,8 @@ class TableEncoder:
             if kind in DROPPED:
                 continue
             series = df[c["name"]]
+            if c.get("decimal_comma"):  # 82,5 and 4.230,62, as in the training file
+                series = decimal_points(series)
             if kind == "number":
                 values, _ = to_numbers(series)
                 if values is None:
@@ -385,6 +423,8 @@ class TableEncoder:
             if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
             kind, series = c["kind"], df[c["name"]]
+            if c.get("decimal_comma"):
+                series = decimal_points(series)
             text = _text(series)
             present = ~_missing(text).to_numpy()
             if "vocab" in c:

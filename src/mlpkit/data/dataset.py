@@ -36,6 +36,8 @@ class Source:
         task, class_names: fixed by a built-in data set, else inferred.
         feature_names: column names of feature vectors, if known.
         table: a ``columns.TableEncoder`` class to fit on the training rows.
+        column_types, decimal_commas: what it is told of the columns (forced types; the
+            columns of numbers written with a decimal comma).
         image: how image files are converted for this data (size, color, invert).
         lecture_split: the built-in data set's own split, when it has one.
     """
@@ -49,6 +51,7 @@ class Source:
     feature_names: list[str] | None = None
     table: type | None = None
     column_types: dict | None = None
+    decimal_commas: list | None = None  # table columns of numbers written 82,5
     image: dict | None = None
     lecture_split: object = None
     notes: list[str] = field(default_factory=list)

@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import files, labels
-from mlpkit.data.columns import TableEncoder
+from mlpkit.data.columns import TableEncoder, decimal_commas, decimal_points
 from mlpkit.data.dataset import Rows, Source
 from mlpkit.errors import DataError
 
@@ -24,9 +24,10 @@ def read_table(path, notes: list | None = None, text_columns=()):
 
     The delimiter of a text table is sniffed among , ; tab and |, and header names are
     stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
-    Beside another delimiter than a comma, a column of numbers written with a decimal
-    comma ("82,5") gets decimal points, unless it is one of ``text_columns`` (a column
-    the user says is a category or text).
+    Beside another delimiter than a comma, the columns of numbers written with a decimal
+    comma ("82,5") are listed in ``df.attrs["decimal_commas"]`` (not ``text_columns``, the
+    columns the user says are categories or text), and said in ``notes``; their values
+    stay as written, for ``TableEncoder`` to read the same way at predict time.
     """
     import pandas as pd
 
@@ -50,9 +51,10 @@ def read_table(path, notes: list | None = None, text_columns=()):
             if sep != "," and notes is not None and suffix != ".tsv":
                 notes.append(f"{path.name}: columns separated by {_SEPS[sep]} (sniffed)")
             comma = [c for c in df.columns if sep != "," and str(c).strip() not in text_columns
-                     and _decimal_commas(df[c])]
-            for c in comma:  # "82,5" beside ";": a decimal comma, as European spreadsheets
-                df[c] = _decimal_points(df[c])  # write; read as numbers
+                     and decimal_commas(df[c])]
+            # "82,5" beside ";": a decimal comma, as European spreadsheets write; the
+            # encoder reads these columns so (read() passes them on), here and later
+            df.attrs["decimal_commas"] = [str(c).strip() for c in comma]
             if comma and notes is not None:
                 shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
                 notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
@@ -99,35 +101,6 @@ def _delimiter(head: bytes, suffix: str) -> str:
         return ","
 
 
-def _decimal_commas(series) -> bool:
-    """Whether a column read as text holds numbers written with a decimal comma ("82,5",
-    "-0,25"; whole numbers may sit beside them), and at least one such."""
-    if series.dtype.kind != "O":
-        return False
-    from mlpkit.data.columns import PLACEHOLDERS
-
-    text = series.dropna().astype(str).str.strip()
-    text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
-    if not len(text):
-        return False
-    comma = text.str.fullmatch(_COMMA)
-    return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
-
-
-# a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
-_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
-_WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
-
-
-def _decimal_points(series):
-    """A decimal-comma column's numbers written as Python reads them (4.230,62: 4230.62);
-    other values (placeholders, typos) as they were, for the column reader to judge."""
-    text = series.astype("string").str.strip()
-    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False)
-    points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
-    return series.where(~number.to_numpy(bool), points.astype(object))
-
-
 def _binary_kind(head: bytes) -> str | None:
     """What a file is when it is plainly not text: an image, an archive, ..."""
     signatures = {b"\x89PNG": "a PNG image", b"\xff\xd8\xff": "a JPEG image",
@@ -148,7 +121,10 @@ def read(path: Path, data) -> Source:
     notes: list[str] = []
     text = {c for c, kind in (data.column_types or {}).items() if kind in ("category", "text")}
     df = read_table(path, notes, text)
+    comma = df.attrs.get("decimal_commas", [])
     targets = _targets(df, data.target, path)
+    for name in {*targets, data.sample_weight} & set(comma):  # read here, not by the encoder
+        df[name] = decimal_points(df[name])
     drop = list(targets)
     w = None
     if data.sample_weight:
@@ -174,6 +150,8 @@ def read(path: Path, data) -> Source:
         vpath = Path(data.validation_data)
         vdf = read_table(vpath, text_columns=text)
         _targets(vdf, data.target, vpath)
+        for name in set(targets) & set(comma):  # as the training file's (features: the encoder)
+            vdf[name] = decimal_points(vdf[name])
         parts["valid"] = Rows(vdf[[c for c in x.columns if c in vdf.columns]],
                               _labels(vdf, targets, vpath, []))
         checksums[vpath.name] = files.sha256_file(vpath)
@@ -181,6 +159,7 @@ def read(path: Path, data) -> Source:
     return Source(name=path.name, parts=parts, kind="table", table=TableEncoder,
                   class_names=list(targets) if len(targets) > 1 else None,
                   column_types=data.column_types, notes=notes,
+                  decimal_commas=[c for c in comma if c in x.columns],
                   source={"location": "file", "folder": str(path.parent), "sha256": checksums})
 
 
