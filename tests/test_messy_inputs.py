@@ -462,6 +462,12 @@ def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_p
     row = {"price": "4.230,62", "code": "2,10", "rate": "1,25", "x1": 0.5, "x2": -0.3}
     same = {**row, "price": 4230.62, "rate": 1.25}
     np.testing.assert_allclose(run.predict(row), run.predict(same), rtol=1e-6)
+    # a number sent as a number stays that number (1.234 is not "1.234", four thousand)
+    one, four_thousand = (run.predict([{**same, "price": v} for v in pair])
+                          for pair in ((1.234, "1,234"), (1234.0, "1.234")))
+    np.testing.assert_allclose(one[0], one[1], rtol=1e-6)
+    np.testing.assert_allclose(four_thousand[0], four_thousand[1], rtol=1e-6)
+    assert not np.allclose(one[0], four_thousand[0], rtol=1e-6)
     assert run.table_encoder.unseen(pd.DataFrame([row])) == [[]]
     assert sorted(columns["code"]["vocab"]) == ["1,5", "2,1", "2,10"]  # three codes, not 2.1
 

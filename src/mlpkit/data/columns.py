@@ -126,9 +126,13 @@ _WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousan
 
 def decimal_points(series):
     """A decimal-comma column's numbers written as Python reads them (4.230,62: 4230.62);
-    other values (placeholders, typos) as they were, for the column reader to judge."""
+    numbers given as numbers (1.234 from JSON) and other values (placeholders, typos) as
+    they were, for the column reader to judge."""
+    if series.dtype.kind != "O":
+        return series
+    written = series.map(lambda v: isinstance(v, str)).to_numpy(bool)
     text = series.astype("string").str.strip()
-    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False)
+    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False) & written
     points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     return series.where(~number.to_numpy(bool), points.astype(object))
 
