@@ -552,9 +552,7 @@ class Run:
 
             out = []
             for f in paths:
-                frame = read_table(f, text_columns={  # never decimal commas to a number
-                    c["name"] for c in self.table_encoder.columns
-                    if c["kind"] in ("category", "text")})
+                frame = read_table(f)  # as written: the encoder reads decimal commas
                 unseen = self.table_encoder.unseen(frame)
                 for i, record in enumerate(self.records(self.predict(frame))):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})
