@@ -129,6 +129,10 @@ def test_non_utf8_table(tmp_path):
     r = run_cli("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "run")
     assert r.returncode == 2 and "is not UTF-8 text (byte 10: invalid" in r.stderr  # café: 0-based
     assert not (tmp_path / "run").exists()
+    head = "name,y\n" + "abc,1\n" * 20_000  # past the parser's first chunk
+    (tmp_path / "t.csv").write_bytes((head + "caf\xe9,1\n").encode("latin-1"))
+    r = run_cli("train", tmp_path / "t.csv", "--target", "y", "--out", tmp_path / "run")
+    assert f"is not UTF-8 text (byte {len(head) + 3}: invalid" in r.stderr, r.stderr
 
 
 def test_missing_target_values_are_refused(tmp_path):

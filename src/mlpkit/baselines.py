@@ -50,16 +50,16 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42) -> dict:
     if ds.task == "binary":  # mlpkit's binary output: the probability of the second class
         out = lambda a: model.predict_proba(a)[:, 1:]  # noqa: E731
     row = {"model": name}
+    pred = {part: out(x(getattr(ds, f"x_{part}"))) for part in ("valid", "test")}
     for part in ("valid", "test"):
-        y, pred = getattr(ds, f"y_{part}"), out(x(getattr(ds, f"x_{part}")))
-        figures = metrics.compute(loss, y, pred)
+        figures = metrics.compute(loss, getattr(ds, f"y_{part}"), pred[part])
         row[f"{part}_{metrics.metric_for(loss)}"] = figures[metrics.metric_for(loss)]
     if ds.task == "regression":  # several targets: each one's RMSE too, as the Keras row
         from mlpkit import evaluation
 
-        spec = ds.labels.spec() if ds.labels is not None else {}  # pred: the test part's
+        spec = ds.labels.spec() if ds.labels is not None else {}
         row.update({f"test_{k}": v for k, v in evaluation.rmse_by_target(
-            ds.y_test, pred, spec).items()})
+            ds.y_test, pred["test"], spec).items()})
     row.update(fit_seconds=round(fit_seconds, 2), params=_sklearn_params(mlp),
                epochs=int(mlp.n_iter_))
     return row

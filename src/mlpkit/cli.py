@@ -305,11 +305,10 @@ def predict(run_dir: Path, files: List[Path],
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Predict with a run's model: PNG/JPEG images (or a folder of them) or .npy arrays
     for an image model, CSV/Parquet rows for a table model; - reads standard input."""
-    from mlpkit import api
-
     import contextlib
     import tempfile
 
+    from mlpkit import api
     from mlpkit.errors import MlpkitError
 
     with contextlib.ExitStack() as stack:
@@ -379,7 +378,6 @@ def compare(
     """Train the lecture's scikit-learn baseline and the Keras MLP on the same split. Takes
     the setting options of mlpkit train (--target, --hidden, ...)."""
     from mlpkit import api
-
     from mlpkit.errors import ConfigError
 
     dataset, settings = _train_options(dataset, ctx.args)

@@ -187,7 +187,8 @@ def target_loss_scale(ds: Dataset, m: cfg.ModelConfig | None = None) -> list[flo
     if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
         return None
     scale = [float(v) for v in _spread(y)[1]]
-    names = labels.target_names(None, len(scale), ds.labels.spec() if ds.labels is not None else None)
+    names = labels.target_names(None, len(scale),
+                                ds.labels.spec() if ds.labels is not None else None)
     log.info("several regression targets: the loss divides each one's squared error by its "
              "training variance, so each weighs the same whatever its units (standard "
              "deviations %s); the RMSE figures stay in their units",

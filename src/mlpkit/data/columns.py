@@ -442,11 +442,13 @@ class TableEncoder:
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
-                number = pd.to_numeric(text.where(present), errors="coerce").to_numpy(np.float64)
-                for i in np.flatnonzero(bad & present & ~np.isnan(number)):  # 1e300
+                suspects = np.flatnonzero(bad & present)  # a number after all? 1e300
+                number = pd.to_numeric(text.iloc[suspects], errors="coerce").notna().to_numpy()
+                for i in suspects[number]:
                     notes[i].append(f"{c['name']}: {str(text.iloc[i])[:50]!r} is beyond "
                                     "float32's range (the training median is used)")
-                bad = bad & np.isnan(number)
+                bad = bad.copy()
+                bad[suspects[number]] = False
             elif kind == "datetime":
                 dates = parse_dates(text, c.get("dayfirst", False))
                 bad = dates.isna().to_numpy()

@@ -19,15 +19,13 @@ from mlpkit.errors import DataError
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def read_table(path, notes: list | None = None, text_columns=()):
+def read_table(path, notes: list | None = None):
     """A DataFrame from a CSV, TSV or Parquet file, with clear errors.
 
     The delimiter of a text table is sniffed among , ; tab and |, and header names are
     stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
-    Beside another delimiter than a comma, the columns of numbers written with a decimal
-    comma ("82,5") are listed in ``df.attrs["decimal_commas"]`` (not ``text_columns``, the
-    columns the user says are categories or text), and said in ``notes``; their values
-    stay as written, for ``TableEncoder`` to read the same way at predict time.
+    ``df.attrs["delimiter"]`` is the delimiter (``read`` looks for decimal commas beside
+    another one than a comma).
     """
     import pandas as pd
 
@@ -50,15 +48,7 @@ def read_table(path, notes: list | None = None, text_columns=()):
             df = pd.read_csv(path, sep=sep, encoding="utf-8", encoding_errors="strict")
             if sep != "," and notes is not None and suffix != ".tsv":
                 notes.append(f"{path.name}: columns separated by {_SEPS[sep]} (sniffed)")
-            comma = [c for c in df.columns if sep != "," and str(c).strip() not in text_columns
-                     and decimal_commas(df[c])]
-            # "82,5" beside ";": a decimal comma, as European spreadsheets write; the
-            # encoder reads these columns so (read() passes them on), here and later
-            df.attrs["decimal_commas"] = [str(c).strip() for c in comma]
-            if comma and notes is not None:
-                shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
-                notes.append(f"{path.name}: numbers with decimal commas (82,5) read as "
-                             f"numbers (sniffed; columns {shown})")
+            df.attrs["delimiter"] = sep
     except UnicodeDecodeError as e:
         try:  # the parser counts in its own chunks: the offset in the file
             path.read_bytes().decode("utf-8")
@@ -119,9 +109,8 @@ def read(path: Path, data) -> Source:
     """The table at ``path``; ``data.target`` names the label column (or columns,
     comma-separated, for a multi-output regression)."""
     notes: list[str] = []
-    text = {c for c, kind in (data.column_types or {}).items() if kind in ("category", "text")}
-    df = read_table(path, notes, text)
-    comma = df.attrs.get("decimal_commas", [])
+    df = read_table(path, notes)
+    comma = _decimal_comma_columns(df, data.column_types, path.name, notes)
     targets = _targets(df, data.target, path)
     for name in {*targets, data.sample_weight} & set(comma):  # read here, not by the encoder
         df[name] = decimal_points(df[name])
@@ -148,7 +137,7 @@ def read(path: Path, data) -> Source:
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
-        vdf = read_table(vpath, text_columns=text)
+        vdf = read_table(vpath)
         _targets(vdf, data.target, vpath)
         for name in set(targets) & set(comma):  # as the training file's (features: the encoder)
             vdf[name] = decimal_points(vdf[name])
@@ -161,6 +150,22 @@ def read(path: Path, data) -> Source:
                   column_types=data.column_types, notes=notes,
                   decimal_commas=[c for c in comma if c in x.columns],
                   source={"location": "file", "folder": str(path.parent), "sha256": checksums})
+
+
+def _decimal_comma_columns(df, column_types, name: str, notes: list) -> list[str]:
+    """The columns of numbers written with a decimal comma ("82,5", as European
+    spreadsheets write beside ";"), said in ``notes``: only beside another delimiter than
+    a comma, and never a column the user says is a category or text. Their values stay
+    as written: ``TableEncoder`` reads them so, here and at predict time."""
+    if df.attrs.get("delimiter", ",") == ",":
+        return []
+    text = {c for c, kind in (column_types or {}).items() if kind in ("category", "text")}
+    comma = [c for c in df.columns if c not in text and decimal_commas(df[c])]
+    if comma:
+        shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
+        notes.append(f"{name}: numbers with decimal commas (82,5) read as numbers (sniffed; "
+                     f"columns {shown})")
+    return comma
 
 
 def _targets(df, target, path) -> list[str]:

@@ -59,8 +59,14 @@ class ServedModel:
         self.outputs = int(np.prod(self.model.output_shape[1:]))
         self.columns = table_columns(self.table) if self.table else None
         self.ready = False
-        # every request's input is encoded before it queues, so batches are plain arrays
-        self.batcher = MicroBatcher(self.run.predict, np.concatenate, settings.max_batch_rows,
+        # every request's input is checked and encoded before it queues, so batches are
+        # plain arrays for the model (not run.predict's checks of what a user passes)
+        from functools import partial
+
+        from mlpkit.inference import predict
+
+        self.batcher = MicroBatcher(partial(predict, self.model), np.concatenate,
+                                    settings.max_batch_rows,
                                     settings.batch_window_ms / 1000)
 
     # --- readiness ------------------------------------------------------------------
