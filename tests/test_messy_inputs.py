@@ -496,3 +496,20 @@ def test_day_first_dates_are_read_one_way_in_every_row(tmp_path):
     encoded = run.table_encoder.transform(rows)
     month = run.table_encoder.features.index("when.month")
     assert list(encoded[:, month]) == [1.0, 3.0]
+
+
+def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart(tmp_path):
+    df = base()  # to_csv quotes each value holding the delimiter: "82,5", "1,234"
+    df.insert(0, "rate", [f"{i % 7},{i % 4}5" for i in range(len(df))])
+    df.insert(0, "count", [f"{1 + i % 5},{i:03d}" for i in range(len(df))])
+    path = csv(tmp_path, df)
+    assert '"0,05"' in path.read_text() and '"1,000"' in path.read_text()
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--out", tmp_path / "run",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "decimal commas (82,5) read as numbers (sniffed; columns rate)" in r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
+    assert columns["count"]["kind"] == "number" and columns["count"]["min"] == 1000.0
+    assert "decimal_comma" not in columns["count"]

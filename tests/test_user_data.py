@@ -109,6 +109,8 @@ def test_parquet(tmp_path):
 
 @pytest.mark.parametrize("content,args,message", [
     ("a,b\n1,2\n", ["--target", "c"], "target column 'c' not found in t.csv. Columns: a, b"),
+    ('a,"b, c","d""e"\n1,2,3\n', ["--target", "c"],
+     'not found in t.csv. Columns: a, "b, c", "d""e"'),  # each name reads as one
     ("a,b\n1,2\n", ["--target", "b,"], "target 'b,' has an empty name: name columns separated "
      "by single commas, e.g. --target b. Columns of t.csv: a, b"),
     ("a,b\n", ["--target", "b"], "has a header but no rows"),

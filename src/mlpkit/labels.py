@@ -36,6 +36,18 @@ def join_names(names) -> str:
     return out.getvalue()
 
 
+def listing(names) -> str:
+    """Column names for a message, separated by ", ": a name holding a comma or a double
+    quote, or with spaces at its ends, is quoted as in a CSV row, so each one reads
+    unambiguously (and can be passed back as a target)."""
+    def shown(name: str) -> str:
+        if "," in name or '"' in name or name != name.strip():
+            return '"' + name.replace('"', '""') + '"'
+        return name
+
+    return ", ".join(shown(str(n)) for n in names)
+
+
 def target_names(target: str | None, count: int, spec: dict | None = None) -> list[str]:
     """The names of ``count`` regression targets: those a run's label ``spec`` saved,
     else the configured columns (``target``, "price,rooms"), else "target 1",

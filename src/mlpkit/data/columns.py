@@ -33,6 +33,7 @@ import warnings
 import numpy as np
 
 from mlpkit.errors import ConfigError, DataError
+from mlpkit.labels import listing
 
 KINDS = ("number", "boolean", "datetime", "category", "text", "identifier", "constant",
          "empty")
@@ -106,9 +107,14 @@ def within_float32(values: np.ndarray) -> np.ndarray:
         return np.abs(values) <= np.finfo(np.float32).max
 
 
-def decimal_commas(series) -> bool:
+def decimal_commas(series, thousands: bool = False) -> bool:
     """Whether a column read as text holds numbers written with a decimal comma ("82,5",
-    "-0,25"; whole numbers may sit beside them), and at least one such."""
+    "-0,25"; whole numbers may sit beside them), and at least one such.
+
+    ``thousands``: a comma may also separate thousands in this file (it is the
+    delimiter, so its numbers holding one were quoted: "1,234" is more likely a
+    thousand than a decimal); then at least one value must be no thousands grouping
+    ("82,5", "4.230,62")."""
     if series.dtype.kind != "O":
         return False
     text = series.dropna().astype(str).str.strip()
@@ -116,12 +122,15 @@ def decimal_commas(series) -> bool:
     if not len(text):
         return False
     comma = text.str.fullmatch(_COMMA)
+    if thousands and not (comma & ~text.str.fullmatch(_GROUPED)).any():
+        return False
     return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
 
 
 # a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
 _COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
 _WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
+_GROUPED = r"[+-]?\d{1,3}(,\d{3})+"  # 1,234 and 12,345,678: thousands, as read elsewhere
 
 
 def decimal_points(series):
@@ -252,7 +261,7 @@ class TableEncoder:
         unknown = sorted(set(types) - set(map(str, df.columns)))
         if unknown:
             raise ConfigError(f"column_types names columns that are not features: {unknown}. "
-                              f"Columns: {', '.join(map(str, df.columns))}")
+                              f"Columns: {listing(df.columns)}")
         columns = []
         for name in df.columns:
             series = df[name]

@@ -119,7 +119,7 @@ def read(path: Path, data) -> Source:
     if data.sample_weight:
         if data.sample_weight not in df.columns:
             raise DataError(f"sample_weight column {data.sample_weight!r} not found in "
-                            f"{path.name}. Columns: {', '.join(map(str, df.columns))}")
+                            f"{path.name}. Columns: {labels.listing(df.columns)}")
         import pandas as pd
 
         w = pd.to_numeric(df[data.sample_weight], errors="coerce").to_numpy(np.float64)
@@ -154,13 +154,14 @@ def read(path: Path, data) -> Source:
 
 def _decimal_comma_columns(df, column_types, name: str, notes: list) -> list[str]:
     """The columns of numbers written with a decimal comma ("82,5", as European
-    spreadsheets write beside ";"), said in ``notes``: only beside another delimiter than
-    a comma, and never a column the user says is a category or text. Their values stay
-    as written: ``TableEncoder`` reads them so, here and at predict time."""
-    if df.attrs.get("delimiter", ",") == ",":
-        return []
+    spreadsheets write beside ";"), said in ``notes``, never a column the user says is a
+    category or text. Beside a comma delimiter, where such numbers had to be quoted,
+    only a column with a value that is no thousands grouping ("82,5", not only "1,234").
+    Their values stay as written: ``TableEncoder`` reads them so, here and at predict
+    time."""
+    thousands = df.attrs.get("delimiter", ",") == ","
     text = {c for c, kind in (column_types or {}).items() if kind in ("category", "text")}
-    comma = [c for c in df.columns if c not in text and decimal_commas(df[c])]
+    comma = [c for c in df.columns if c not in text and decimal_commas(df[c], thousands)]
     if comma:
         shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
         notes.append(f"{name}: numbers with decimal commas (82,5) read as numbers (sniffed; "
@@ -169,7 +170,7 @@ def _decimal_comma_columns(df, column_types, name: str, notes: list) -> list[str
 
 
 def _targets(df, target, path) -> list[str]:
-    columns = ", ".join(map(str, df.columns))
+    columns = labels.listing(df.columns)
     if not target:
         raise DataError(f"pass --target COLUMN to say what to predict. Columns of {path.name}: "
                         f"{columns}")
@@ -197,7 +198,7 @@ def _features(x, data, path):
         absent = [c for c in getattr(data, key) if c not in x.columns]
         if absent:
             raise DataError(f"{key} names columns that are not features of {path.name}: "
-                            f"{absent}. Features: {', '.join(map(str, x.columns))}")
+                            f"{absent}. Features: {labels.listing(x.columns)}")
     if data.columns:
         x = x[list(data.columns)]
     x = x.drop(columns=[c for c in data.drop if c in x.columns])  # (columns may leave it out)
