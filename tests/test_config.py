@@ -137,3 +137,11 @@ def test_column_types_take_a_column_named_with_an_equals_sign():
         "a=b": "category", "zip": "category"}
     with pytest.raises(ConfigError, match="column_types must map columns"):
         cfg.check_value("column_types", "a=b=colour")
+
+
+def test_column_lists_quote_a_name_holding_a_comma_as_the_target_does():
+    assert cfg.check_value("drop", '"rent, monthly",sold, grade') == ("rent, monthly", "sold",
+                                                                      "grade")
+    assert cfg.check_value("columns", "a,,b") == ("a", "b")
+    assert cfg.check_value("column_types", '"rent, monthly"=drop, zip=category') == {
+        "rent, monthly": "drop", "zip": "category"}

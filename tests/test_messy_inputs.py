@@ -101,6 +101,9 @@ TRAINS = [
      {}, "placeholders as missing", lambda r: kind(r, "age") == "number"),
     ("identifier", with_column("customer_id", np.arange(N) + 1000), {},
      "dropped: identifier", lambda r: "customer_id" not in features(r)),
+    # a row number under any name, seen through the default shuffled split (gaps in it)
+    ("row-number", with_column("Kunde", np.arange(N)), {},
+     "dropped: identifier", lambda r: "Kunde" not in features(r)),
     ("text-identifier", with_column("code", [f"K{i:05d}x" for i in range(N)]), {},
      "dropped: identifier", lambda r: "code" not in features(r)),
     ("dates", with_column("when", pd.date_range("2024-01-01", periods=N, freq="7h")

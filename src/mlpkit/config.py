@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from mlpkit.errors import ConfigError, did_you_mean
+from mlpkit.labels import split_names
 
 DATASETS = ("fashion-mnist", "california-housing")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "nadam")
@@ -269,14 +270,14 @@ def check_value(name: str, value: Any) -> Any:
     kind, test, rule = CONSTRAINTS[name]
     received = value
     try:
-        if kind is list:  # names: "a,b" or a list
+        if kind is list:  # names: "a,b" (a name holding a comma quoted: '"a, b",c') or a list
             if isinstance(value, str):
-                value = [v.strip() for v in value.split(",") if v.strip()]
+                value = [v for v in split_names(value) if v]
             value = tuple(str(v) for v in value)
-        elif kind is dict:  # "col=type,col2=type" or a mapping
+        elif kind is dict:  # "col=type,col2=type" ('"a, b"=category' quoted) or a mapping
             if isinstance(value, str):
                 # the type is after the last "=": a column may be named "a=b"
-                value = dict(item.rsplit("=", 1) for item in value.split(",") if item.strip())
+                value = dict(item.rsplit("=", 1) for item in split_names(value) if item)
             value = {str(k).strip(): str(v).strip() for k, v in value.items()}
         elif kind is tuple:
             if isinstance(value, str):
