@@ -297,6 +297,10 @@ def measured_width(r: dict) -> str:
                               f"{'-'.join(map(str, x['hidden']))}, {x['epochs']} epochs")
 
 
+def measured_decay(r: dict) -> str:
+    return against_the_preset(r, lambda x: f"weight decay {x['weight_decay']}")
+
+
 def measured_coordinates(r: dict) -> str:
     def name(x):
         return f"{x['rotations']} rotated views" if x["rotations"] else "none"
@@ -336,6 +340,7 @@ ROWS = [  # figure name -> how its "measured" cell reads, in table order
     ("augmentation_selection_best_fashion", measured_augmentation),
     ("ensemble_selection_best_fashion", measured_ensemble),
     ("width_selection_best_fashion", measured_width),
+    ("decay_selection_best_fashion", measured_decay),
     ("coordinates_selection_best_housing", measured_coordinates),
 ]
 

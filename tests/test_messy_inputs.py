@@ -211,6 +211,14 @@ REFUSED = [
      "class_weight 'yes' must be a number >= 0"),
     ("binary-on-fractions", lambda tmp: csv(tmp, base().assign(label=RNG.normal(size=N))),
      {"task": "binary"}, "Use --task regression (they are numbers with fractions)"),
+    ("split-leaves-one-class", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.arange(N) < 3, "rare", "common"))), {"test_split": 0.97},
+     "training rows the split leaves hold one class only (['common']) of the 2 in t.csv; "
+     "lower --test-split or --validation-split (now 0.97 and 0.2)"),
+    ("image-options-on-table", lambda tmp: csv(tmp, base()), {"image_size": "8x8"},
+     "image_size applies to image folders; "),
+    ("color-on-table", lambda tmp: csv(tmp, base()), {"color": "rgb"},
+     "color applies to image folders; "),
     ("table-options-on-npz", npz(x_train=RNG.random((N, 3)), y_train=np.arange(N) % 2),
      {"sample_weight": "w"}, "sample_weight applies to tables (CSV/Parquet)"),
     ("target-of-wrong-type", lambda tmp: csv(tmp, base()), {"target": 5},
@@ -516,3 +524,22 @@ def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["count"]["kind"] == "number" and columns["count"]["min"] == 1000.0
     assert "decimal_comma" not in columns["count"]
+
+
+def test_a_semicolon_file_with_decimal_commas_for_a_model_trained_on_decimal_points(tmp_path):
+    df = base()
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    europe = csv(tmp_path, df, "europe.csv", sep=";", decimal=",")
+    assert ";" in europe.read_text() and "," in europe.read_text().splitlines()[1]
+    points, commas = (_strict_json(run_cli("predict", tmp_path / "run", f, "--json").stdout)
+                      for f in (tmp_path / "t.csv", europe))
+    assert [r["probability"] for r in commas] == pytest.approx([r["probability"] for r in points])
+    assert all(r["notes"] == [] for r in commas)
+    scored = run_cli("evaluate", tmp_path / "run", "--data", europe, "--json")
+    assert scored.returncode == 0, scored.stderr
+    run = mlpkit.load_run(tmp_path / "run")  # rows without a file: "0,25" is no thousands
+    row = df.drop(columns="label").iloc[0].to_dict()
+    written = {k: str(v).replace(".", ",") for k, v in row.items()}
+    np.testing.assert_allclose(run.predict(written), run.predict(row), rtol=1e-6)

@@ -157,6 +157,23 @@ def test_ctrl_c_stops_at_a_step_boundary_and_resume_is_exact(baseline, tmp_path,
     assert timings["fit_seconds"] == max(timings["fit_seconds_this_session"], elapsed)
 
 
+def test_a_run_interrupted_after_its_model_was_saved_is_not_used_until_resumed(baseline,
+                                                                             tmp_path):
+    """An interrupt while a run is evaluated and reported leaves model.keras but no
+    finished run: evaluate and predict say so, as for any unfinished run."""
+    import shutil
+
+    shutil.copytree(baseline.path, tmp_path / "run")
+    manifest = json.loads((tmp_path / "run" / "manifest.json").read_text())
+    manifest["status"] = "interrupted"
+    (tmp_path / "run" / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(RunError, match=r"did not complete \(status: interrupted\).*"
+                                       r"mlpkit train --resume"):
+        mlpkit.load_run(tmp_path / "run").model
+    r = run_cli("evaluate", tmp_path / "run")
+    assert r.returncode == 2 and "did not complete (status: interrupted)" in r.stderr, r.stderr
+
+
 def test_a_signal_during_the_imports_is_raised_after_them(monkeypatch):
     """Inside ``deferred_stop`` (importing Keras and JAX, where an exception raised in a
     native callback aborts the process) a signal is only recorded; it is raised after."""

@@ -634,6 +634,10 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
     assert r.returncode == 0, r.stderr
     for row in json.loads(r.stdout):  # each target's RMSE in its units, in both rows
         assert row["test_rmse[rate]"] < 1 < row["test_rmse[price]"], row
+    r = run_cli("compare", tmp_path / "two.csv", "--target", "price", "--epochs", "2", "--json")
+    baseline = json.loads(r.stdout)[0]  # learns the price standardized, as the Keras model
+    assert baseline["model"].endswith("targets standardized"), baseline
+    assert baseline["test_rmse"] < 0.5 * np.std(3e5 * x[:, 0]), baseline
     r = run_cli("compare", tmp_path / "t.csv", "--trget", "price")
     assert r.returncode == 2 and "unknown option '--trget'" in r.stderr
     make_table(tmp_path / "c.csv")  # a binary task (yes/no), then three classes

@@ -275,8 +275,8 @@ def unfinished(path: Path, manifest: dict) -> str:
         return (f"{path} did not complete: its process ended without saying so (killed, or "
                 f"the machine stopped), so it has no model. Resume it: mlpkit train --resume "
                 f"{path}")
-    return (f"{path} did not complete (status: {status}), so it has no model yet. Resume it: "
-            f"mlpkit train --resume {path}")
+    return (f"{path} did not complete (status: {status}), so it has no finished model yet. "
+            f"Resume it: mlpkit train --resume {path}")
 
 
 class Run:
@@ -323,7 +323,9 @@ class Run:
     def model(self):
         if self._model is None:
             manifest = self.manifest
-            if manifest.get("status") != "completed" and not (self.path / "model.keras").exists():
+            # an interrupt after model.keras was written, while the run was evaluated and
+            # reported, leaves the model but no finished run: resume finishes it
+            if manifest.get("status") != "completed":
                 raise RunError(unfinished(self.path, manifest))
             self._model = load_model(self.path / "model.keras")
         return self._model

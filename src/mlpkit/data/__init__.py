@@ -57,6 +57,12 @@ def read(name: str, data) -> Source:
     from mlpkit.data import tables
 
     if suffix in tables.SUFFIXES:
+        defaults = type(data)()  # image settings would be ignored on a table: refuse them
+        for key in ("image_size", "color"):
+            if getattr(data, key) != getattr(defaults, key):
+                raise ConfigError(f"{key} applies to image folders; {name} is a table "
+                                  f"(CSV/Parquet). Drop it. Received: {key}="
+                                  f"{getattr(data, key)!r}")
         return tables.read(path, data)
     raise DataError(f"{path}: unknown kind of file {suffix!r}. Pass a CSV or Parquet table, "
                     "an .npz file, or a folder of images with one subfolder per class.")

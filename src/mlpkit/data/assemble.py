@@ -78,8 +78,16 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
         split, split_notes = make_split(src, data, seed, task)
         notes += split_notes
         train_part, train_idx = split.train
-        labels = lb.Labels.fit(sp.take(src.parts[train_part].y, train_idx), task,
-                               src.class_names, data.target)
+        train_y = sp.take(src.parts[train_part].y, train_idx)
+        if task in ("multiclass", "binary") and np.asarray(train_y).ndim == 1:
+            left = np.unique(np.asarray(train_y).astype(str))
+            if len(left) < 2:  # the data has two or more (above): the split left one
+                raise DataError(f"the {len(train_y)} training rows the split leaves hold one "
+                                f"class only ({left[:1].tolist()}) of the {len(distinct)} in "
+                                f"{src.name}; lower --test-split or --validation-split "
+                                f"(now {data.test_split or DEFAULT_SPLIT} and "
+                                f"{data.validation_split or DEFAULT_SPLIT}), or give more rows.")
+        labels = lb.Labels.fit(train_y, task, src.class_names, data.target)
         if not src.task:
             notes.append(f"task: {task} ({why}); --task changes it")
         split = _drop_unknown(src, split, labels, notes)

@@ -146,6 +146,18 @@ def decimal_points(series):
     return series.where(~number.to_numpy(bool), points.astype(object))
 
 
+def _written(column: dict, series, delimiter: str = ","):
+    """A column's values as ``TableEncoder`` parses them: numbers written with a decimal
+    comma (82,5 and 4.230,62) with a point, in a column the training file wrote so, or in
+    a number column of another file that writes them so (a ";" file for a model trained
+    on a "," one; beside a comma delimiter, or in rows without a file, only a column
+    holding a value that is no thousands grouping, as ``decimal_commas`` says)."""
+    if column.get("decimal_comma") or (column["kind"] == "number" and decimal_commas(
+            series, thousands=delimiter == ",")):
+        return decimal_points(series)
+    return series
+
+
 def _non_numbers(series, n: int = 2) -> list[str]:
     """Up to ``n`` distinct values of ``series`` that are neither numbers nor placeholders."""
     import pandas as pd
@@ -399,9 +411,7 @@ class TableEncoder:
             kind = c["kind"]
             if kind in DROPPED:
                 continue
-            series = df[c["name"]]
-            if c.get("decimal_comma"):  # 82,5 and 4.230,62, as in the training file
-                series = decimal_points(series)
+            series = _written(c, df[c["name"]], df.attrs.get("delimiter", ","))
             if kind == "number":
                 values, _ = to_numbers(series)
                 if values is None:
@@ -437,9 +447,8 @@ class TableEncoder:
         for c in self.columns:
             if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
-            kind, series = c["kind"], df[c["name"]]
-            if c.get("decimal_comma"):
-                series = decimal_points(series)
+            kind = c["kind"]
+            series = _written(c, df[c["name"]], df.attrs.get("delimiter", ","))
             text = _text(series)
             present = ~_missing(text).to_numpy()
             if "vocab" in c:

@@ -106,7 +106,14 @@ def load_for_model(path, image: dict, stack: bool = False) -> tuple[np.ndarray, 
     try:
         arr, notes = read_image(path, size, image["color"])
     except (UnidentifiedImageError, OSError, ValueError) as e:
-        raise DataError(f"{path} is not a readable image ({type(e).__name__}). "
+        from mlpkit.data.tables import SUFFIXES
+
+        if path.suffix.lower() in SUFFIXES:  # what the reverse mistake is told, too
+            raise DataError(f"{path} is a table; this model takes images: pass PNG/JPEG "
+                            "images or .npy arrays.") from None
+        why = ("PIL cannot identify it" if isinstance(e, UnidentifiedImageError)
+               else " ".join(str(e).split())[:120] or type(e).__name__)
+        raise DataError(f"{path} is not a readable image ({why}). "
                         "Pass PNG/JPEG images or .npy arrays.") from None
     border = np.concatenate([arr[0], arr[-1], arr[:, 0], arr[:, -1]])
     if image.get("invert") == "auto" and border.mean() > LIGHT_BACKGROUND:
