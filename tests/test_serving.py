@@ -313,6 +313,9 @@ BAD_INFER = [  # (body, status, words in the message)
      400, ["one input named 'input'"]),
     ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32",
                   "data": ["a"] * 784}]}, 400, ["numbers only"]),
+    ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32",
+                  "data": [[True] + [0] * 27] + [[0] * 28] * 27}]}, 400,
+     ["numbers only. Received: values of type bool"]),  # true is no FP32 value
     ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "BYTES",
                   "data": [0] * 784}]}, 400, ["datatype"]),
     ({"inputs": [{"name": "input", "shape": [0, 28, 28], "datatype": "FP32", "data": []}]},
