@@ -108,7 +108,7 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
 @pytest.mark.parametrize("content,name,message", [
     (b"not an image", "x.png", "is not a readable image"),
     (None, "wrong.npy", "holds an array of shape (5, 5)"),
-    (b"hello", "x.txt", "is a table; this model takes images"),
+    (b"hello", "x.txt", "is a text file; this model takes images"),
     (b"a,b\n1,2\n", "rows.csv", "is a table; this model takes images"),
     (b"\x89PNG\r\n\x1a\n" + bytes(40), "cut.png", "is not a readable image (PIL cannot"),
 ])

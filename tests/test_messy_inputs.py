@@ -104,6 +104,8 @@ TRAINS = [
     # a row number under any name, seen through the default shuffled split (gaps in it)
     ("row-number", with_column("Kunde", np.arange(N)), {},
      "dropped: identifier", lambda r: "Kunde" not in features(r)),
+    ("years-kept", with_column("year", 1900 + np.arange(N)), {}, None,  # no row number
+     lambda r: kind(r, "year") == "number"),
     ("text-identifier", with_column("code", [f"K{i:05d}x" for i in range(N)]), {},
      "dropped: identifier", lambda r: "code" not in features(r)),
     ("dates", with_column("when", pd.date_range("2024-01-01", periods=N, freq="7h")
@@ -214,7 +216,11 @@ REFUSED = [
     ("split-leaves-one-class", lambda tmp: csv(tmp, base().assign(
         label=np.where(np.arange(N) < 3, "rare", "common"))), {"test_split": 0.97},
      "training rows the split leaves hold one class only (['common']) of the 2 in t.csv; "
-     "lower --test-split or --validation-split (now 0.97 and 0.2)"),
+     "lower --test-split (now 0.97) or --validation-split (now 0.2), or give more rows."),
+    ("sorted-rows-kept-in-order", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.arange(N) < 80, "a", "b"))), {"split_order": "keep"},
+     "hold one class only (['a']) of the 2 in t.csv; the rows are in order and --split-order "
+     "keep takes the last ones out: use --split-order shuffle."),
     ("image-options-on-table", lambda tmp: csv(tmp, base()), {"image_size": "8x8"},
      "image_size applies to image folders; "),
     ("color-on-table", lambda tmp: csv(tmp, base()), {"color": "rgb"},
@@ -524,6 +530,31 @@ def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["count"]["kind"] == "number" and columns["count"]["min"] == 1000.0
     assert "decimal_comma" not in columns["count"]
+    assert "--column-types rate=category keeps one as text" in r.stderr
+    df["count"] = df["count"].where(np.arange(len(df)) != 7, "12,5")  # a stray typo
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "typo", "--verbose", "0")
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "typo" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["count"]["min"] >= 1000.0 and "decimal_comma" not in columns["count"]
+
+
+def test_a_value_is_read_the_same_whatever_rows_come_with_it():
+    from mlpkit.data.columns import TableEncoder
+
+    encoder = TableEncoder([{"name": "area", "kind": "number", "median": 1000.0, "why": ""}])
+
+    def read(*values, delimiter=","):
+        frame = pd.DataFrame({"area": list(values)})
+        frame.attrs["delimiter"] = delimiter
+        return encoder.transform(frame).ravel().tolist(), encoder.unseen(frame)
+
+    assert read("4,500") == ([4500.0], [[]])  # a thousands grouping, as in training
+    assert read("4,500", "2,5") == ([4500.0, 2.5],
+                                    [[], ["area: '2,5' read as 2.5 (a decimal comma)"]])
+    assert read("4.500", delimiter=";")[0] == read("4.500", "0,125", delimiter=";")[0][:1]
+    assert read("0,125")[0] == [0.125]  # a lone 0 before the comma: no thousands
+    assert read(3.5, "1.234")[0] == pytest.approx([3.5, 1.234])  # as they are
 
 
 def test_a_semicolon_file_with_decimal_commas_for_a_model_trained_on_decimal_points(tmp_path):
@@ -536,7 +567,8 @@ def test_a_semicolon_file_with_decimal_commas_for_a_model_trained_on_decimal_poi
     points, commas = (_strict_json(run_cli("predict", tmp_path / "run", f, "--json").stdout)
                       for f in (tmp_path / "t.csv", europe))
     assert [r["probability"] for r in commas] == pytest.approx([r["probability"] for r in points])
-    assert all(r["notes"] == [] for r in commas)
+    assert all(note.endswith("(a decimal comma)") for r in commas for note in r["notes"])
+    assert commas[0]["notes"][0].startswith("x1: '" + f"{df.x1[0]}".replace(".", ","))
     scored = run_cli("evaluate", tmp_path / "run", "--data", europe, "--json")
     assert scored.returncode == 0, scored.stderr
     run = mlpkit.load_run(tmp_path / "run")  # rows without a file: "0,25" is no thousands

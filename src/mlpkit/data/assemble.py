@@ -82,11 +82,15 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
         if task in ("multiclass", "binary") and np.asarray(train_y).ndim == 1:
             left = np.unique(np.asarray(train_y).astype(str))
             if len(left) < 2:  # the data has two or more (above): the split left one
+                shares = [f"--{k.replace('_', '-')} (now {getattr(data, k) or DEFAULT_SPLIT})"
+                          for k, part in (("test_split", "test"), ("validation_split", "valid"))
+                          if part not in src.parts]
+                fix = ("the rows are in order and --split-order keep takes the last ones "
+                       "out: use --split-order shuffle" if data.split_order == "keep" else
+                       f"lower {' or '.join(shares) or 'the held-out rows'}, or give more rows")
                 raise DataError(f"the {len(train_y)} training rows the split leaves hold one "
                                 f"class only ({left[:1].tolist()}) of the {len(distinct)} in "
-                                f"{src.name}; lower --test-split or --validation-split "
-                                f"(now {data.test_split or DEFAULT_SPLIT} and "
-                                f"{data.validation_split or DEFAULT_SPLIT}), or give more rows.")
+                                f"{src.name}; {fix}.")
         labels = lb.Labels.fit(train_y, task, src.class_names, data.target)
         if not src.task:
             notes.append(f"task: {task} ({why}); --task changes it")

@@ -48,7 +48,8 @@ MAX_CATEGORIES = 50
 NUMBER_SHARE = 0.95  # of the non-placeholder values, to call a text column numbers
 DATE_SHARE = 0.9
 ID_NAME = re.compile(r"^(id|uuid|guid|key|index)$|(_|\b)id$|^id_", re.IGNORECASE)
-THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?:[^\d]|$))")
+# a comma between thousands: 1,234 and 12,345,678 (not 0,125, a decimal comma's number)
+THOUSANDS = re.compile(r"(?:(?<=[1-9])|(?<=\d\d)),(?=\d{3}(?:[^\d]|$))")
 # a currency sign or a percent sign beside a number: "$279,655", "-€5", "12.5 %"
 SYMBOLS = re.compile(r"^([-+]?)\s*[$€£¥]\s*(?=[-+]?[\d.])|(?<=[\d.])\s*%$")
 DATE_PARTS = ("year", "month", "day", "day_of_week")
@@ -113,8 +114,8 @@ def decimal_commas(series, thousands: bool = False) -> bool:
 
     ``thousands``: a comma may also separate thousands in this file (it is the
     delimiter, so its numbers holding one were quoted: "1,234" is more likely a
-    thousand than a decimal); then at least one value must be no thousands grouping
-    ("82,5", "4.230,62")."""
+    thousand than a decimal); then most of the values with a comma must be no thousands
+    grouping ("82,5", "4.230,62"): a stray "12,5" among thousands is a typo."""
     if series.dtype.kind != "O":
         return False
     text = series.dropna().astype(str).str.strip()
@@ -122,7 +123,7 @@ def decimal_commas(series, thousands: bool = False) -> bool:
     if not len(text):
         return False
     comma = text.str.fullmatch(_COMMA)
-    if thousands and not (comma & ~text.str.fullmatch(_GROUPED)).any():
+    if thousands and (comma & ~text.str.fullmatch(_GROUPED)).sum() < 0.5 * comma.sum():
         return False
     return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
 
@@ -130,7 +131,7 @@ def decimal_commas(series, thousands: bool = False) -> bool:
 # a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
 _COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
 _WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
-_GROUPED = r"[+-]?\d{1,3}(,\d{3})+"  # 1,234 and 12,345,678: thousands, as read elsewhere
+_GROUPED = r"[+-]?[1-9]\d{0,2}(,\d{3})+"  # 1,234 and 12,345,678: thousands (THOUSANDS)
 
 
 def decimal_points(series):
@@ -146,16 +147,30 @@ def decimal_points(series):
     return series.where(~number.to_numpy(bool), points.astype(object))
 
 
-def _written(column: dict, series, delimiter: str = ","):
-    """A column's values as ``TableEncoder`` parses them: numbers written with a decimal
-    comma (82,5 and 4.230,62) with a point, in a column the training file wrote so, or in
-    a number column of another file that writes them so (a ";" file for a model trained
-    on a "," one; beside a comma delimiter, or in rows without a file, only a column
-    holding a value that is no thousands grouping, as ``decimal_commas`` says)."""
-    if column.get("decimal_comma") or (column["kind"] == "number" and decimal_commas(
-            series, thousands=delimiter == ",")):
+def _written(column: dict, series):
+    """A column's values as ``TableEncoder`` parses them, numbers written with a decimal
+    comma given a point: all of them in a column the training file wrote so (82,5 and
+    4.230,62); in another number column, each value that can be nothing else ("2,5",
+    "4.230,62": not "2,629", a thousands grouping, nor "4.500"), whatever the rows
+    beside it hold (a ";" file for a model trained on a "," one, JSON rows)."""
+    if column.get("decimal_comma"):
         return decimal_points(series)
-    return series
+    if column["kind"] != "number":
+        return series
+    comma = _only_decimal_commas(series)
+    return decimal_points(series.where(comma)).where(comma, series) if comma.any() else series
+
+
+def _only_decimal_commas(series):
+    """Where the values of ``series`` are text that reads only as a decimal comma's number."""
+    import pandas as pd
+
+    if series.dtype.kind != "O":
+        return pd.Series(False, index=series.index)
+    written = series.map(lambda v: isinstance(v, str))
+    text = series.astype("string").str.strip()
+    return (written & text.str.fullmatch(_COMMA).fillna(False)
+            & ~text.str.fullmatch(_GROUPED).fillna(False)).astype(bool)
 
 
 def _non_numbers(series, n: int = 2) -> list[str]:
@@ -232,11 +247,15 @@ def infer(series, name: str) -> tuple[str, str]:
     lowered = set(_text(values).str.lower().unique()) if series.dtype.kind not in "iuf" else {}
     if numbers is not None:
         whole = np.all(np.mod(numbers.dropna(), 1) == 0)
-        # a row number: distinct whole numbers filling most of their range. These are the
-        # training rows, a shuffled share of the file's, so the count has gaps in them.
-        span = float(numbers.max() - numbers.min()) + 1 if whole else np.inf
-        if whole and distinct == n and n >= 20 and (ID_NAME.search(str(name)) or span <= 2 * n):
+        if whole and distinct == n and n >= 20 and ID_NAME.search(str(name)):
             return "identifier", "a distinct whole number on every row"
+        # a row number: distinct whole numbers counting from 0 or 1 and filling most of
+        # their range. These are the training rows, a shuffled share of the file's, so
+        # the count has gaps in them. (Years or ages start elsewhere.)
+        span = float(numbers.max() - numbers.min()) + 1 if whole else np.inf
+        if (whole and distinct == n and n >= 20 and span <= 2 * n
+                and numbers.min() <= 1 + 0.05 * span):
+            return "identifier", "a row number (distinct, counting from 0 or 1)"
         if ID_NAME.search(str(name)) and distinct >= 0.95 * n and n >= 20:
             return "identifier", f"named like an identifier, {distinct} distinct values"
         return "number", "numbers"
@@ -268,8 +287,9 @@ class TableEncoder:
         Args:
             types: ``{column: type}`` forced by the user (a type of ``FORCIBLE``).
             decimal: columns whose numbers are written with a decimal comma (82,5), as
-                ``decimal_commas`` found them in the file (beside ``;``, tab or ``|``):
-                read so at training and predict time alike.
+                ``decimal_commas`` found them in the file (beside ``;``, tab or ``|``,
+                or quoted beside ``,`` where most are no thousands grouping): read so at
+                training and predict time alike.
         """
         types = dict(types or {})
         unknown = sorted(set(types) - set(map(str, df.columns)))
@@ -411,7 +431,7 @@ class TableEncoder:
             kind = c["kind"]
             if kind in DROPPED:
                 continue
-            series = _written(c, df[c["name"]], df.attrs.get("delimiter", ","))
+            series = _written(c, df[c["name"]])
             if kind == "number":
                 values, _ = to_numbers(series)
                 if values is None:
@@ -448,7 +468,7 @@ class TableEncoder:
             if c["kind"] in DROPPED or c["name"] not in df.columns:
                 continue
             kind = c["kind"]
-            series = _written(c, df[c["name"]], df.attrs.get("delimiter", ","))
+            series = _written(c, df[c["name"]])
             text = _text(series)
             present = ~_missing(text).to_numpy()
             if "vocab" in c:
@@ -462,6 +482,11 @@ class TableEncoder:
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
+                if not c.get("decimal_comma"):  # read so here, unlike the training file
+                    raw = _text(df[c["name"]])
+                    for i in np.flatnonzero(_only_decimal_commas(df[c["name"]]).to_numpy()):
+                        notes[i].append(f"{c['name']}: {str(raw.iloc[i])[:50]!r} read as "
+                                        f"{values.iloc[i]:g} (a decimal comma)")
                 suspects = np.flatnonzero(bad & present)  # a number after all? 1e300
                 number = pd.to_numeric(text.iloc[suspects], errors="coerce").notna().to_numpy()
                 for i in suspects[number]:

@@ -109,7 +109,8 @@ def load_for_model(path, image: dict, stack: bool = False) -> tuple[np.ndarray, 
         from mlpkit.data.tables import SUFFIXES
 
         if path.suffix.lower() in SUFFIXES:  # what the reverse mistake is told, too
-            raise DataError(f"{path} is a table; this model takes images: pass PNG/JPEG "
+            what = "a text file" if path.suffix.lower() == ".txt" else "a table"
+            raise DataError(f"{path} is {what}; this model takes images: pass PNG/JPEG "
                             "images or .npy arrays.") from None
         why = ("PIL cannot identify it" if isinstance(e, UnidentifiedImageError)
                else " ".join(str(e).split())[:120] or type(e).__name__)

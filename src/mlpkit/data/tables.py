@@ -24,8 +24,8 @@ def read_table(path, notes: list | None = None):
 
     The delimiter of a text table is sniffed among , ; tab and |, and header names are
     stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
-    ``df.attrs["delimiter"]`` is the delimiter (``read`` looks for decimal commas beside
-    another one than a comma).
+    ``df.attrs["delimiter"]`` is the delimiter (``read`` looks for decimal commas; beside
+    a comma, only where most values with a comma are no thousands grouping).
     """
     import pandas as pd
 
@@ -164,8 +164,9 @@ def _decimal_comma_columns(df, column_types, name: str, notes: list) -> list[str
     comma = [c for c in df.columns if c not in text and decimal_commas(df[c], thousands)]
     if comma:
         shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
+        undo = labels.join_names([comma[0]])
         notes.append(f"{name}: numbers with decimal commas (82,5) read as numbers (sniffed; "
-                     f"columns {shown})")
+                     f"columns {shown}); --column-types {undo}=category keeps one as text")
     return comma
 
 
