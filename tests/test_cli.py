@@ -66,8 +66,12 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")
     run = mlpkit.load_run(out)  # the API takes pixels in 0-255 as the CLI does
     np.testing.assert_allclose(run.predict(img * 255), run.predict(img), atol=1e-6)
-    with pytest.raises(mlpkit.errors.DataError, match="image values run to 510"):
-        run.predict(img * 510)
+    for bad in (img * 510, img * 1.01 + 0.01, img - 0.5):  # neither 0-1 nor 0-255
+        with pytest.raises(mlpkit.errors.DataError, match="the input holds pixels from "):
+            run.predict(bad)
+    flat = run.predict(fashion.x_test[:3].reshape(3, -1))  # rows of flat images, or one image
+    np.testing.assert_allclose(flat, run.predict(fashion.x_test[:3]), atol=1e-6)
+    np.testing.assert_allclose(run.predict(img), run.predict(img[None]), atol=1e-6)
     # a stack of images in one .npy (as x_test[:n] is saved), or its rows 0-255
     # (x_test.reshape(n, -1)): one record per image, numbered
     stack = fashion.x_test[:6]
@@ -94,6 +98,13 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert [(x["file"], x["prediction"]) for x in json.loads(r.stdout)] == [
         (str(tmp_path / "f" / "a.jpg"), "Pullover"), (str(tmp_path / "f" / "sub" / "b.png"),
                                                       "Pullover")]
+    (tmp_path / "f" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    r = run_cli("predict", out, tmp_path / "f")  # one unreadable file does not stop the rest
+    assert r.returncode == 0, r.stderr
+    assert f"{tmp_path / 'f' / 'broken.png'}: no prediction (" in r.stdout
+    assert f"{tmp_path / 'f' / 'a.jpg'}: Pullover" in r.stdout
+    r = run_cli("predict", out, tmp_path / "f" / "broken.png")  # named on its own: refused
+    assert r.returncode == 2 and "is not a readable image" in r.stderr
     (tmp_path / "empty").mkdir()
     r = run_cli("predict", out, tmp_path / "empty")
     assert r.returncode == 2 and "is a folder without images" in r.stderr, r.stderr
@@ -252,3 +263,15 @@ def test_train_an_ensemble_and_use_its_run_folder(housing_dir, tmp_path):
 def test_members_out_of_range_is_one_line():
     r = run_cli("train", "california-housing", "--members", "0")
     assert r.returncode == 2 and "members must be between 1 and 64" in r.stderr
+
+
+def test_an_image_over_pils_limit_of_pixels_is_refused_in_one_line(tmp_path, monkeypatch):
+    from PIL import Image
+
+    from mlpkit.data.images import load_for_model
+
+    Image.fromarray(np.zeros((40, 40), np.uint8)).save(tmp_path / "big.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 100)  # PIL refuses over twice this
+    with pytest.raises(mlpkit.errors.DataError, match=r"big.png is too large an image to open "
+                                                      r"\(Image size \(1600 pixels\) exceeds"):
+        load_for_model(tmp_path / "big.png", {"size": [28, 28], "color": "grayscale"})

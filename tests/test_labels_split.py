@@ -178,3 +178,13 @@ def test_binary_on_many_whole_numbers_suggests_regression():
         Labels.fit(np.arange(192) * 1000, "binary")
     with pytest.raises(DataError, match=r"Use --task multiclass\."):
         Labels.fit(np.arange(30) % 3, "binary")
+
+
+def test_numbers_given_for_class_names_are_unseen_labels_not_a_crash():
+    from mlpkit.errors import DataError
+    from mlpkit.labels import Labels
+
+    names = Labels.fit(np.array(["bar", "circle", "bar"]), "multiclass")
+    assert names.known(np.array([1, 0])).tolist() == [False, False]
+    with pytest.raises(DataError, match=r"hold labels never seen in training: \['0', '1'\]"):
+        names.encode(np.array([1, 0]))

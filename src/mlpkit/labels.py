@@ -182,7 +182,12 @@ class Labels:
         y = _plain(y)
         if self.task == "regression" or (y.ndim == 2 and y.shape[1] > 1):
             return np.ones(len(y), bool)
-        return np.isin(y.reshape(len(y)), np.asarray(self.values, dtype=y.dtype))
+        y = y.reshape(len(y))
+        try:
+            values = np.asarray(self.values, dtype=y.dtype)
+        except (ValueError, TypeError, OverflowError):  # numbers given for class names
+            return np.isin(y.astype(str), np.asarray(self.values).astype(str))
+        return np.isin(y, values)
 
     def encode(self, y, where: str = "the labels") -> np.ndarray:
         """Targets for Keras: class indices, the 0/1 matrix, or float values.

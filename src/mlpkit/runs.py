@@ -155,10 +155,11 @@ def _numbers(x, hint: str) -> np.ndarray:
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff", ".npy"}
 
 
-def _expand_folders(paths, image: bool, table: bool) -> list:
-    """``paths`` with each folder replaced by its image files (an image model), sorted;
-    a folder for any other model, or one without images, is refused with the fix."""
-    out = []
+def _expand_folders(paths, image: bool, table: bool) -> tuple[list, set]:
+    """``paths`` with each folder replaced by its image files (an image model), sorted,
+    and the set of those found in folders; a folder for any other model, or one without
+    images, is refused with the fix."""
+    out, found_in = [], set()
     for p in paths:
         if not Path(p).is_dir():
             out.append(p)
@@ -173,7 +174,8 @@ def _expand_folders(paths, image: bool, table: bool) -> list:
             raise DataError(f"{p} is a folder without images ({kinds} files); pass image "
                             "files or a folder of them.")
         out += found
-    return out
+        found_in.update(found)
+    return out, found_in
 
 
 def _npy_rows(path, shape: list) -> np.ndarray:
@@ -520,13 +522,18 @@ class Run:
             x = _numbers(x, "a table model takes a DataFrame of raw rows (or dicts); an "
                             "array must hold the encoded features")
         else:
+            whole = not np.issubdtype(np.asarray(x).dtype, np.floating)
             x = _numbers(x, "pass numbers")
-            if self.preprocessing.get("image") and x.size and x.max() > 1.0:
-                if x.max() > 255.0:  # as `mlpkit predict` takes a .npy file's pixels
-                    raise DataError(f"image values run to {x.max():g}; pass pixels in 0-1 "
-                                    "(as in training) or 0-255.")
-                log.info("images scaled 0-255 to 0-1, as in training")
-                x = x / np.float32(255)
+            if self.preprocessing.get("image"):  # as `mlpkit predict` takes a .npy's pixels
+                from mlpkit.data.images import scaled_pixels
+
+                x, scaled = scaled_pixels(x, "the input", whole)
+                if scaled:
+                    log.info("images scaled 0-255 to 0-1, as in training")
+                shape = tuple(self.preprocessing["input_shape"])
+                size = int(np.prod(shape))  # one image, or rows of flat ones, as predict takes
+                if x.shape in (shape, (size,)) or (x.ndim == 2 and x.shape[1] == size != shape[-1]):
+                    x = x.reshape((-1, *shape))
         return inference.predict(self.model, x)
 
     def predict_labels(self, x) -> list:
@@ -548,7 +555,8 @@ class Run:
         the shape ``mlpkit predict --json`` prints. A folder, for an image model, stands
         for the images in it and its subfolders (by name)."""
         prep = self.preprocessing
-        paths = _expand_folders(paths, bool(prep.get("image")), bool(prep.get("table")))
+        paths, found_in = _expand_folders(paths, bool(prep.get("image")),
+                                          bool(prep.get("table")))
         if prep.get("table"):
             from mlpkit.data.tables import read_table
 
@@ -568,11 +576,24 @@ class Run:
             return out
         from mlpkit.data.images import load_for_model
 
-        # a .npy file may hold a stack of images: one record per image, with its row
-        loaded = [(f, *load_for_model(f, prep["image"], stack=True)) for f in paths]
-        records = iter(self.records(
-            self.predict(np.concatenate([images for _, images, _ in loaded])))
-            if loaded else [])
-        return [{"file": str(f), **({"row": i + 1} if len(images) > 1 else {}),
-                 **next(records), "notes": notes}
-                for f, images, notes in loaded for i in range(len(images))]
+        # a .npy file may hold a stack of images: one record per image, with its row. A
+        # file found in a folder that cannot be read gets a record with its error; a file
+        # named on its own is refused.
+        loaded = []
+        for f in paths:
+            try:
+                loaded.append((f, *load_for_model(f, prep["image"], stack=True)))
+            except DataError as e:
+                if f not in found_in:
+                    raise
+                loaded.append((f, str(e), None))
+        good = [images for _, images, notes in loaded if notes is not None]
+        records = iter(self.records(self.predict(np.concatenate(good))) if good else [])
+        out = []
+        for f, images, notes in loaded:
+            if notes is None:  # images holds the error
+                out.append({"file": str(f), "prediction": None, "error": images, "notes": []})
+                continue
+            out += [{"file": str(f), **({"row": i + 1} if len(images) > 1 else {}),
+                     **next(records), "notes": notes} for i in range(len(images))]
+        return out

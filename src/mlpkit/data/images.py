@@ -35,6 +35,10 @@ def _resized(img, size) -> str:
     return f"resized from {img.size[1]}x{img.size[0]} to {size[0]}x{size[1]} (height x width)"
 
 
+class ImageTooLarge(ValueError):
+    """An image over PIL's limit of pixels (its guard against decompression bombs)."""
+
+
 def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np.ndarray, list]:
     """One image as float32 in 0-1: (h, w) grayscale or (h, w, 3) RGB, resized to ``size``.
 
@@ -45,12 +49,17 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
         ``(image, notes)``.
 
     Raises:
-        PIL.UnidentifiedImageError, OSError, ValueError: not a readable image.
+        PIL.UnidentifiedImageError, OSError, ValueError: not a readable image
+            (``ImageTooLarge``, a ``ValueError``: too many pixels to open).
     """
     from PIL import Image
 
     notes = []
-    with Image.open(path) as img:
+    try:
+        img = Image.open(path)
+    except Image.DecompressionBombError as e:  # PIL's guard, over about 179 million pixels
+        raise ImageTooLarge(str(e).split(",")[0]) from None
+    with img:
         img.load()
         if img.mode in ("I;16", "I;16B", "I;16L", "I"):  # 16-bit (or 32-bit) grayscale
             arr = np.asarray(img, dtype=np.float32)
@@ -112,6 +121,9 @@ def load_for_model(path, image: dict, stack: bool = False) -> tuple[np.ndarray, 
             what = "a text file" if path.suffix.lower() == ".txt" else "a table"
             raise DataError(f"{path} is {what}; this model takes images: pass PNG/JPEG "
                             "images or .npy arrays.") from None
+        if isinstance(e, ImageTooLarge):
+            raise DataError(f"{path} is too large an image to open ({e}); shrink it, e.g. "
+                            "to the model's size.") from None
         why = ("PIL cannot identify it" if isinstance(e, UnidentifiedImageError)
                else " ".join(str(e).split())[:120] or type(e).__name__)
         raise DataError(f"{path} is not a readable image ({why}). "
@@ -121,6 +133,22 @@ def load_for_model(path, image: dict, stack: bool = False) -> tuple[np.ndarray, 
         arr = 1.0 - arr
         notes.append("inverted (light background; the model expects light on dark)")
     return (arr[None] if stack else arr), notes
+
+
+def scaled_pixels(arr: np.ndarray, where: str, whole: bool = False) -> tuple[np.ndarray, list]:
+    """Pixels as the model learned them, 0-1: values in 0-1 as they are, 0-255 divided by
+    255 (whole numbers, ``whole``, or any values above 2: an image of 0-255 pixels that
+    all stay under 2 is black); others are refused, as the server refuses them (1.01 or
+    -0.5 would give confident nonsense).
+
+    Returns ``(pixels, notes)``."""
+    low, high = (float(arr.min()), float(arr.max())) if arr.size else (0.0, 0.0)
+    if low >= -1e-3 and high <= 1 + 1e-3:
+        return arr, []
+    if low >= -1e-3 and high <= 255 and (whole or high > 2):
+        return arr / np.float32(255), ["scaled 0-255 to 0-1"]
+    raise DataError(f"{where} holds pixels from {low:g} to {high:g}; pass pixels scaled to "
+                    "0-1, as in training, or 0-255.")
 
 
 def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list[str]]:
@@ -141,13 +169,12 @@ def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list
                         f"{'x'.join(map(str, shape))} (or {size} values{many if stack else ''}).")
     if not np.issubdtype(arr.dtype, np.number):
         raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
-    arr, notes = arr.astype(np.float32), []
+    whole = not np.issubdtype(arr.dtype, np.floating)
+    arr = arr.astype(np.float32)
     if not np.isfinite(arr).all():
         raise DataError(f"{path} holds {int((~np.isfinite(arr)).sum())} NaN or infinite "
                         "values; pass finite pixel values (0-1, or 0-255).")
-    if arr.max(initial=0) > 1.0:
-        arr = arr / 255.0
-        notes.append("scaled 0-255 to 0-1")
+    arr, notes = scaled_pixels(arr, str(path), whole)
     return arr, notes
 
 

@@ -234,7 +234,11 @@ class ServedModel:
             try:
                 with Image.open(io.BytesIO(data), formats=IMAGE_FORMATS) as img:
                     w, h = img.size
-            except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError):
+            except Image.DecompressionBombError:  # PIL refuses to open it at all
+                raise ApiError(413, f"{filename!r} has more pixels than the limit of "
+                                    f"{self.settings.max_image_pixels}; send a smaller "
+                                    "image.") from None
+            except (UnidentifiedImageError, OSError, ValueError):
                 raise ApiError(400, f"{filename!r} is not a readable image; upload a "
                                     f"PNG or JPEG file.") from None
             if w * h > self.settings.max_image_pixels:
