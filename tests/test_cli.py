@@ -275,3 +275,20 @@ def test_an_image_over_pils_limit_of_pixels_is_refused_in_one_line(tmp_path, mon
     with pytest.raises(mlpkit.errors.DataError, match=r"big.png is too large an image to open "
                                                       r"\(Image size \(1600 pixels\) exceeds"):
         load_for_model(tmp_path / "big.png", {"size": [28, 28], "color": "grayscale"})
+
+
+def test_evaluate_on_one_class_folder_and_on_test_arrays_alone(fashion_run, fashion, tmp_path):
+    out, _ = fashion_run
+    run = mlpkit.load_run(out)
+    x, y = fashion.x_test[:20], fashion.y_test[:20]
+    expected = float(np.mean(np.argmax(run.predict(x), axis=1) == y))
+    np.savez(tmp_path / "test.npz", x_test=x, y_test=y)  # no x_train: evaluation needs none
+    r = run_cli("evaluate", out, "--data", tmp_path / "test.npz", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["test_accuracy"] == pytest.approx(expected, abs=1e-6)
+    (tmp_path / "ev" / "Pullover").mkdir(parents=True)  # a subset of the classes: one
+    Image.fromarray((fashion.x_test[1] * 255).astype(np.uint8)).save(
+        tmp_path / "ev" / "Pullover" / "a.png")
+    r = run_cli("evaluate", out, "--data", tmp_path / "ev", "--json")
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["test_accuracy"] in (0.0, 1.0)

@@ -316,6 +316,8 @@ BAD_INFER = [  # (body, status, words in the message)
     ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32",
                   "data": [[True] + [0] * 27] + [[0] * 28] * 27}]}, 400,
      ["numbers only. Received: values of type bool"]),  # true is no FP32 value
+    ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "FP32",
+                  "data": [10 ** 400] + [0] * 783}]}, 400, ["integers too large"]),
     ({"inputs": [{"name": "input", "shape": [1, 28, 28], "datatype": "BYTES",
                   "data": [0] * 784}]}, 400, ["datatype"]),
     ({"inputs": [{"name": "input", "shape": [0, 28, 28], "datatype": "FP32", "data": []}]},
@@ -390,6 +392,11 @@ def test_v1_predict_rows_columns_and_images(fashion_server, band_server):
     assert_error(httpx.post(f"{base}:predict", json={"instances": [[1, 2]]}), 400, "shape")
     assert_error(httpx.post(f"{base}:predict", json={}), 400, "exactly one of")
     assert_error(httpx.post(f"{base}:predict", json={"instances": [{"b64": "@@"}]}), 400, "b64")
+    mixed = {"instances": [{"b64": base64.b64encode(png).decode()}, x[0].tolist()]}
+    assert_error(httpx.post(f"{base}:predict", json=mixed), 400,
+                 "keys ['b64'] mixed with other rows; send one kind of row in a request")
+    assert_error(httpx.post(f"{fashion_server.url}/predict", json={"b64": "AAAA"}), 400,
+                 'POST /predict takes {"rows": [...]}')
 
     rows = [{"rooms": 3, "area": 80.5, "city": "Nice"}, {"rooms": 6, "area": None, "city": "Paris"}]
     band = mlpkit.load_run(trained("band"))

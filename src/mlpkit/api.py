@@ -50,10 +50,14 @@ def _loaded(dataset, function: str):
     if dataset is None or isinstance(dataset, (str, Path)):
         return None
     if not hasattr(dataset, "preset_family"):
+        kind = type(dataset).__name__
+        save = ("save it with df.to_csv('table.csv', index=False) and pass the path"
+                if hasattr(dataset, "columns") else
+                "save arrays with np.savez('data.npz', x_train=x, y_train=y) and pass the path")
         raise errors.ConfigError(
-            f"mlpkit.{function} takes a data set's name or path, or an mlpkit Dataset; this "
-            f"is a {type(dataset).__name__}: save a DataFrame with df.to_csv('table.csv', "
-            "index=False) and pass the path (mlpkit.sklearn's estimators fit arrays in memory)")
+            f"mlpkit.{function} takes a data set's name or path, or an mlpkit Dataset "
+            f"(mlpkit.load_dataset's); this is a {kind}: {save} (mlpkit.sklearn's "
+            "estimators fit arrays in memory)")
     return dataset
 
 

@@ -271,6 +271,8 @@ def check_value(name: str, value: Any) -> Any:
         return value
     kind, test, rule = CONSTRAINTS[name]
     received = value
+    if name == "image_size" and isinstance(value, (tuple, list)) and len(value) == 2:
+        value = "x".join(map(str, value))  # (height, width), as "HxW"
     try:
         if kind is list:  # names: "a,b" (a name holding a comma quoted: '"a, b",c') or a list
             if isinstance(value, str):

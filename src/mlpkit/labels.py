@@ -177,9 +177,21 @@ class Labels:
         kind = "names" if y.dtype.kind in "USb" else "indices"
         return cls(task, [str(v) for v in values], values, kind)
 
+    def _named(self, y: np.ndarray) -> np.ndarray:
+        """Class names given for a model whose labels are indices (a built-in data set,
+        such as a folder named Pullover for Fashion-MNIST): their indices; a name that is
+        no class stays as it is, to be said unseen."""
+        if self.kind != "indices" or not self.class_names or y.dtype.kind not in "US":
+            return y
+        index = {name: str(i) for i, name in enumerate(self.class_names)}
+        named = np.array([index.get(v) for v in y.reshape(-1)], dtype=object)
+        if any(v is None for v in named):
+            return y
+        return named.astype(np.int64).reshape(y.shape)
+
     def known(self, y) -> np.ndarray:
         """Mask of the rows whose label is one of the training classes."""
-        y = _plain(y)
+        y = self._named(_plain(y))
         if self.task == "regression" or (y.ndim == 2 and y.shape[1] > 1):
             return np.ones(len(y), bool)
         y = y.reshape(len(y))
@@ -209,6 +221,7 @@ class Labels:
                 raise DataError(f"{where} have {y.shape[1]} columns; the model has "
                                 f"{len(self.class_names)} classes.")
             return y.astype(np.float32)
+        y = self._named(y)
         unseen = sorted({str(v) for v in y[~self.known(y)]})
         if unseen:
             raise DataError(f"{where} hold labels never seen in training: {unseen[:10]}. "

@@ -438,7 +438,7 @@ class Run:
                             "with the same columns or shape.")
         config = self.config
         d = dataclasses.replace(config.data, name=str(path), validation_data=None)
-        return encode_all(data.read(str(path), d), self.preprocessing)
+        return encode_all(data.read(str(path), d, evaluation=True), self.preprocessing)
 
     @functools.cached_property
     def table_encoder(self):

@@ -28,8 +28,11 @@ def _module(name: str):
     return module
 
 
-def read(name: str, data) -> Source:
-    """A built-in data set by name, or the user's table, ``.npz`` file or image folder."""
+def read(name: str, data, evaluation: bool = False) -> Source:
+    """A built-in data set by name, or the user's table, ``.npz`` file or image folder.
+
+    ``evaluation``: rows to evaluate a trained model on (an image folder of one class,
+    an ``.npz`` of ``x_test``, ``y_test`` alone will do)."""
     if name in BUILT_IN:
         for key in ("test_split", "validation_data", "target", "sample_weight"):
             if getattr(data, key):
@@ -49,11 +52,11 @@ def read(name: str, data) -> Source:
     if path.is_dir():
         from mlpkit.data import images
 
-        return images.read(path, data)
+        return images.read(path, data, evaluation)
     if suffix == ".npz":
         from mlpkit.data import arrays
 
-        return arrays.read(path, data)
+        return arrays.read(path, data, evaluation)
     from mlpkit.data import tables
 
     if suffix in tables.SUFFIXES:

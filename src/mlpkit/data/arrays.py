@@ -12,8 +12,11 @@ from mlpkit.data.dataset import Rows, Source
 from mlpkit.errors import DataError
 
 
-def read(path: Path, data=None) -> Source:
-    """The arrays of ``path``; rows of 2 or more dimensions are images."""
+def read(path: Path, data=None, evaluation: bool = False) -> Source:
+    """The arrays of ``path``; rows of 2 or more dimensions are images.
+
+    ``evaluation``: rows to evaluate a trained model on: any of the pairs ``x_train,
+    y_train``, ``x_valid, y_valid``, ``x_test, y_test`` will do (parts named after them)."""
     with open(path, "rb") as f:
         magic = f.read(4)
     if magic != b"PK\x03\x04":
@@ -31,6 +34,20 @@ def read(path: Path, data=None) -> Source:
     except (OSError, EOFError, Exception) as e:  # zipfile.BadZipFile and friends
         raise DataError(f"{path} is a corrupted or truncated .npz file "
                         f"({type(e).__name__}); save it again.") from None
+    if evaluation and "x_train" not in arrays:  # x_test, y_test alone will do
+        pairs = [p for p in ("valid", "test") if f"x_{p}" in arrays and f"y_{p}" in arrays]
+        if pairs:
+            notes: list[str] = []
+            parts = {}
+            for p in pairs:
+                x, y = arrays[f"x_{p}"], arrays[f"y_{p}"]
+                if len(x) != len(y) or len(x) == 0:
+                    raise DataError(f"{path}: x_{p} has {len(x)} rows and y_{p} {len(y)}; "
+                                    "they must match and not be empty.")
+                parts[p] = Rows(finite(floats(x), f"x_{p}", notes), labels(y, f"y_{p}", path))
+            return Source(name=path.name, parts=parts, kind="arrays", notes=notes,
+                          source={"location": "file", "folder": str(path.parent),
+                                  "sha256": {path.name: files.sha256_file(path)}})
     missing = [k for k in ("x_train", "y_train") if k not in arrays]
     if missing:
         raise DataError(f"{path} lacks {', '.join(missing)}; it holds {sorted(arrays)}. "

@@ -65,7 +65,7 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
             arr = np.asarray(img, dtype=np.float32)
             arr = arr / np.float32(65535 if img.mode.startswith("I;16") or arr.max() > 255
                                    else 255)
-            notes.append("16-bit scaled to 0-1")
+            notes.append(f"{'16' if img.mode.startswith('I;16') else '32'}-bit scaled to 0-1")
             img = Image.fromarray(arr, mode="F")
             if size is not None and img.size != (size[1], size[0]):
                 notes.append(_resized(img, size))
@@ -193,21 +193,26 @@ def _check_memory(n: int, size, color: str, path: Path) -> None:
         raise DataError(f"{n} images of {size[0]}x{size[1]} {color} need about "
                         f"{need / 2**30:.1f} GiB in memory, more than the "
                         f"{available / 2**30:.1f} GiB available; pass a smaller --image-size "
-                        f"(e.g. 64x64) or grayscale.")
+                        f"(e.g. 64x64){' or grayscale' if color == 'rgb' else ''}.")
 
 
-def read(path: Path, data) -> Source:
+def read(path: Path, data, evaluation: bool = False) -> Source:
     """A folder with one subfolder per class, images of any size or mode inside.
 
     Every image is converted to ``data.image_size`` and ``data.color``; with
     ``image_size = "native"`` all images must share one size. Unreadable files
     are listed in the notes and skipped, unless no image is readable.
+    ``evaluation``: images to evaluate a trained model on; one class folder will do.
     """
     from PIL import UnidentifiedImageError
 
     path = Path(path)
     classes = sorted(d.name for d in path.iterdir() if d.is_dir())
-    if len(classes) < 2:
+    least = 1 if evaluation else 2
+    if len(classes) < least and evaluation:
+        raise DataError(f"{path} has no class folder; put the images in a subfolder named "
+                        "after their class, as in training.")
+    if len(classes) < least:
         raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
                         "least two subfolders, one per class, with images inside.")
     size = parse_size(data.image_size)
@@ -237,7 +242,7 @@ def read(path: Path, data) -> Source:
         raise DataError(f"the images in {path} have {len(sizes)} different sizes (e.g. "
                         f"{sorted(sizes)[:3]}) and image_size is native; pass --image-size "
                         "HxW (e.g. 28x28) to resize them all.")
-    if len(set(labels)) < 2:
+    if len(set(labels)) < least:
         raise DataError(f"only the class folder {sorted(set(labels))} of {path} has readable "
                         "images; a classifier needs at least two classes.")
     notes = [f"{count} images {note}" for note, count in sorted(conversions.items())]

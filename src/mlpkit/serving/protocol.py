@@ -117,8 +117,11 @@ def _json_data(data: list, dtype: str, count: int) -> np.ndarray:
         raise ApiError(400, "input data must be numbers, flat or nested row-major "
                             "(ragged or mixed values received).") from None
     if arr.dtype.kind not in "iuf" or _holds_bool(data):  # numpy reads true as 1
+        received = ("bool" if arr.dtype.kind in "iuf" else "integers too large for any "
+                    "number type" if arr.dtype.kind == "O" and isinstance(
+                        arr.reshape(-1)[0], int) else arr.dtype)
         raise ApiError(400, f"{dtype} input data must hold numbers only. Received: values of "
-                            f"type {'bool' if arr.dtype.kind in 'iuf' else arr.dtype}")
+                            f"type {received}")
     if arr.size != count:
         raise ApiError(400, f"input data must hold {count} values (the product of its shape). "
                             f"Received: {arr.size} values")
@@ -224,6 +227,11 @@ def predict_rows(body: bytes) -> list:
         raise ApiError(400, f"the body is not valid JSON ({str(e)[:100]}).") from None
     if isinstance(value, list):
         value = {"rows": value}
+    if isinstance(value, dict) and "rows" not in value:  # {"b64": ...}, {"instances": ...}
+        raise ApiError(400, 'POST /predict takes {"rows": [...]} (a table\'s rows as objects, '
+                            'or arrays; {"b64": ...} objects for image files), or image '
+                            "files as multipart/form-data (field \"file\"). Received: an "
+                            f"object with keys {list(value)[:10]}"[:400])
     try:
         return PredictRows.model_validate(value).rows
     except ValidationError as e:
@@ -263,8 +271,10 @@ def rows_payload(served, rows: list) -> tuple[object, int, list]:
     if named is not None:  # column values: for a table model only
         what = ('image files (multipart field "file"), {"b64": ...} rows or arrays of shape '
                 if served.image else "arrays of shape ")
+        mixed = (" mixed with other rows; send one kind of row in a request" if
+                 served.image and set(named) == {"b64"} else "")
         raise ApiError(400, f"model {served.name!r} was not trained on a table: its rows are "
                             f"{what}{list(served.input_shape)}. Received: a row with keys "
-                            f"{list(named)[:10]}"[:400])
+                            f"{list(named)[:10]}{mixed}"[:400])
     x = served.array(rows, "rows")
     return x, len(x), [[] for _ in range(len(x))]
