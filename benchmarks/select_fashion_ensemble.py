@@ -29,10 +29,8 @@ comment; bench_best.py then measures the preset's test figure over its seeds.
 
 from __future__ import annotations
 
-from common import emit, latest
-from select_members import BUDGET_SECONDS, MIN_GAIN, SEED, against_the_preset, without_test
-
-from mlpkit import jax_loop  # noqa: E402
+from common import latest
+from select_members import selection
 
 CANDIDATES = (
     {"dropout": 0.0, "members": 1, "epochs": 120},
@@ -51,21 +49,7 @@ def baseline() -> dict:
 
 
 def main() -> dict:
-    jax_loop.enable_compilation_cache()
-    ds = without_test("fashion-mnist")
-    assert len(ds.x_test) == 0
-    base = baseline()
-    print("the preset:", base, flush=True)
-    runs, load, chosen = against_the_preset(ds, CANDIDATES, base)
-    return emit({
-        "figure": "ensemble_selection_best_fashion",
-        "title": "dropout, length and ensemble size of `fashion-mnist --preset best`, "
-                 "chosen on validation data",
-        "goal": f"best val_accuracy at seed {SEED} with fit <= {BUDGET_SECONDS} s; a change "
-                f"must gain >= {MIN_GAIN} over the preset",
-        "holds": True, "seed": SEED, "baseline": base, "runs": runs, "chosen": chosen,
-        "train_rows": len(ds.x_train), "validation_rows": len(ds.x_valid),
-    }, load)
+    return selection("ensemble_selection_best_fashion", "dropout, length and ensemble size", CANDIDATES, baseline())
 
 
 if __name__ == "__main__":

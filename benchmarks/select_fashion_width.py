@@ -30,10 +30,8 @@ comment; bench_best.py then measures the preset's test figure over its seeds.
 
 from __future__ import annotations
 
-from common import emit, latest
-from select_members import BUDGET_SECONDS, MIN_GAIN, SEED, against_the_preset, without_test
-
-from mlpkit import jax_loop  # noqa: E402
+from common import latest
+from select_members import selection
 
 CANDIDATES = (
     {"members": 3, "hidden": [768, 768], "epochs": 120},
@@ -63,23 +61,9 @@ def earlier() -> tuple[list[dict], list[float]]:
 
 
 def main(added: bool = False) -> dict:
-    jax_loop.enable_compilation_cache()
-    ds = without_test("fashion-mnist")
-    assert len(ds.x_test) == 0
-    base = baseline()
-    print("the preset:", base, flush=True)
     runs, load = earlier() if added else ([], [])
-    runs, load, chosen = against_the_preset(
-        ds, ADDED if added else CANDIDATES + ADDED, base, runs, load)
-    return emit({
-        "figure": "width_selection_best_fashion",
-        "title": "number and width of the MLPs in `fashion-mnist --preset best`, chosen on "
-                 "validation data",
-        "goal": f"best val_accuracy at seed {SEED} with fit <= {BUDGET_SECONDS} s; a change "
-                f"must gain >= {MIN_GAIN} over the preset",
-        "holds": True, "seed": SEED, "baseline": base, "runs": runs, "chosen": chosen,
-        "train_rows": len(ds.x_train), "validation_rows": len(ds.x_valid),
-    }, load)
+    return selection("width_selection_best_fashion", "number and width of the MLPs",
+                     ADDED if added else CANDIDATES + ADDED, baseline(), runs, load)
 
 
 if __name__ == "__main__":

@@ -90,6 +90,27 @@ def against_the_preset(ds, candidates, base: dict, runs=(), load=()) -> tuple:
     return runs, load, chosen
 
 
+def selection(figure: str, title: str, candidates, base: dict, runs=(), load=()) -> dict:
+    """A whole selection of fashion-mnist's `best` preset (select_fashion_*.py): fit
+    each of ``candidates`` with the test images dropped (``against_the_preset``), and
+    record the runs and the choice as ``figure`` in ``benchmarks/results.jsonl``."""
+    from mlpkit import jax_loop
+
+    jax_loop.enable_compilation_cache()
+    ds = without_test("fashion-mnist")
+    assert len(ds.x_test) == 0
+    print("the preset:", base, flush=True)
+    runs, load, chosen = against_the_preset(ds, candidates, base, runs, load)
+    return emit({
+        "figure": figure, "title": f"{title} of `fashion-mnist --preset best`, chosen on "
+                                   "validation data",
+        "goal": f"best val_accuracy at seed {SEED} with fit <= {BUDGET_SECONDS} s; a change "
+                f"must gain >= {MIN_GAIN} over the preset",
+        "holds": True, "seed": SEED, "baseline": base, "runs": runs, "chosen": chosen,
+        "train_rows": len(ds.x_train), "validation_rows": len(ds.x_valid),
+    }, load)
+
+
 def choose(runs: list[dict], metric: str) -> dict | None:
     """The rule in the module docstring."""
     sign = -1 if metric == "val_accuracy" else 1  # lower is better for RMSE
