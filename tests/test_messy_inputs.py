@@ -575,3 +575,43 @@ def test_a_semicolon_file_with_decimal_commas_for_a_model_trained_on_decimal_poi
     row = df.drop(columns="label").iloc[0].to_dict()
     written = {k: str(v).replace(".", ",") for k, v in row.items()}
     np.testing.assert_allclose(run.predict(written), run.predict(row), rtol=1e-6)
+
+
+def test_dates_read_alike_whatever_their_format_and_the_training_files():
+    from mlpkit.data.columns import TableEncoder, parse_dates
+
+    written = pd.Series(["2019-09-01", "01.09.2019", "2019-09-01T10:30", "2019-13-09", "x"],
+                        dtype="string")
+    for dayfirst in (True, False):  # the column's order: for slashes only
+        got = parse_dates(written, dayfirst)
+        assert got[:3].dt.strftime("%m-%d").tolist() == ["09-01"] * 3, dayfirst
+        assert got[3:].isna().all()  # month 13 is no date, not 13 September
+    assert parse_dates(pd.Series(["09/01/2019"], dtype="string"), True)[0].month == 1
+    rows = pd.DataFrame({"built": ["09/01/2019", "01/30/2020"] * 20, "x1": np.arange(40.0)})
+    encoder = TableEncoder.fit(rows, [])  # US dates: month first
+    same = pd.DataFrame({"built": ["2019-09-01", "01.09.2019", "09/01/2019",
+                                   pd.Timestamp("2019-09-01")], "x1": 1.0})
+    encoded = encoder.transform(same)
+    assert (encoded == encoded[0]).all()
+
+
+def test_european_amounts_with_signs_and_a_stray_decimal_comma(tmp_path):
+    df = base()
+    df.insert(0, "price", [f"{1 + i % 5}.{i:03d},{i % 100:02d} €" for i in range(len(df))])
+    df.insert(0, "discount", [f"{i % 7},{i % 10} %" for i in range(len(df))])
+    r = run_cli("train", csv(tmp_path, df, sep=";"), "--target", "label", "--epochs", "1",
+                "--drop", "x2", "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["price"]["kind"] == "number" and columns["price"]["min"] == 1000.0
+    assert columns["discount"]["kind"] == "number" and columns["discount"]["max"] == 6.9
+    assert "columns left out as asked (--drop, --columns): x2" in r.stderr
+    us = base().assign(area=[f"{1 + i % 5},{i:03d}" for i in range(N)])  # thousands
+    us.loc[4, "area"] = "12,5"  # a typo: read as the decimal it can only be, and said
+    r = run_cli("train", csv(tmp_path, us, "us.csv"), "--target", "label", "--epochs", "1",
+                "--out", tmp_path / "us", "--verbose", "0")
+    assert r.returncode == 0 and "'area': 1 values read with a decimal comma" in r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "us" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["area"]["min"] == 12.5 and "decimal_comma" not in columns["area"]

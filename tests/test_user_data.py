@@ -592,9 +592,12 @@ def test_coordinates_name_what_is_wrong_with_a_column_and_say_when_they_apply(tm
 
 
 def test_a_dataframe_is_refused_in_one_line(tmp_path):
-    with pytest.raises(ConfigError, match="save a DataFrame with df.to_csv"):
+    with pytest.raises(ConfigError, match="this is a DataFrame: save it with df.to_csv"):
         mlpkit.train(pd.DataFrame({"a": [1.0, 2.0], "y": [0, 1]}), target="y",
                      out=tmp_path / "run")
+    with pytest.raises(ConfigError, match=r"this is a tuple: save arrays with np.savez\("):
+        mlpkit.train((np.zeros((2, 3)), np.zeros(2)), out=tmp_path / "run")
+    assert not (tmp_path / "run").exists()
 
 
 def test_predict_names_a_column_whose_case_differs(tmp_path):

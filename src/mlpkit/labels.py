@@ -58,6 +58,14 @@ def target_names(target: str | None, count: int, spec: dict | None = None) -> li
     return names if len(names) == count else [f"target {j + 1}" for j in range(count)]
 
 
+def _is_number(v) -> bool:
+    try:
+        float(v)
+        return True
+    except (TypeError, ValueError):
+        return False
+
+
 def _plain(y) -> np.ndarray:
     """Labels as a NumPy array; mixed or object columns become text."""
     y = np.asarray(y)
@@ -214,8 +222,10 @@ class Labels:
             try:
                 return y.astype(np.float32)
             except ValueError:
-                raise DataError(f"{where} hold text, but the task is regression; pass "
-                                "--task multiclass, or fix the column.") from None
+                text = [v for v in y.reshape(-1)[:1000] if not _is_number(v)][:3]
+                raise DataError(f"{where} hold text (e.g. {text}), but the task is "
+                                "regression: make them numbers (or, in training, pass --task "
+                                "multiclass for classes).") from None
         if y.ndim == 2 and y.shape[1] > 1:
             if y.shape[1] != len(self.class_names):
                 raise DataError(f"{where} have {y.shape[1]} columns; the model has "

@@ -50,8 +50,9 @@ DATE_SHARE = 0.9
 ID_NAME = re.compile(r"^(id|uuid|guid|key|index)$|(_|\b)id$|^id_", re.IGNORECASE)
 # a comma between thousands: 1,234 and 12,345,678 (not 0,125, a decimal comma's number)
 THOUSANDS = re.compile(r"(?:(?<=[1-9])|(?<=\d\d)),(?=\d{3}(?:[^\d]|$))")
-# a currency sign or a percent sign beside a number: "$279,655", "-€5", "12.5 %"
-SYMBOLS = re.compile(r"^([-+]?)\s*[$€£¥]\s*(?=[-+]?[\d.])|(?<=[\d.])\s*%$")
+# a currency sign before or after a number, a percent sign after: "$279,655", "-€5",
+# "5 €", "12.5 %"
+SYMBOLS = re.compile(r"^([-+]?)\s*[$€£¥]\s*(?=[-+]?[\d.])|(?<=[\d.])\s*[%$€£¥]$")
 DATE_PARTS = ("year", "month", "day", "day_of_week")
 
 
@@ -122,6 +123,7 @@ def decimal_commas(series, thousands: bool = False) -> bool:
     text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
     if not len(text):
         return False
+    text = text.str.replace(SYMBOLS, r"\1", regex=True)  # 487.642,36 €  12,8 %
     comma = text.str.fullmatch(_COMMA)
     if thousands and (comma & ~text.str.fullmatch(_GROUPED)).sum() < 0.5 * comma.sum():
         return False
@@ -142,7 +144,8 @@ def decimal_points(series):
         return series
     written = series.map(lambda v: isinstance(v, str)).to_numpy(bool)
     text = series.astype("string").str.strip()
-    number = (text.str.fullmatch(_COMMA) | text.str.fullmatch(_WHOLE)).fillna(False) & written
+    bare = text.str.replace(SYMBOLS, r"\1", regex=True)  # signs stay, for to_numbers to say
+    number = (bare.str.fullmatch(_COMMA) | bare.str.fullmatch(_WHOLE)).fillna(False) & written
     points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     return series.where(~number.to_numpy(bool), points.astype(object))
 
@@ -168,7 +171,7 @@ def _only_decimal_commas(series):
     if series.dtype.kind != "O":
         return pd.Series(False, index=series.index)
     written = series.map(lambda v: isinstance(v, str))
-    text = series.astype("string").str.strip()
+    text = series.astype("string").str.strip().str.replace(SYMBOLS, r"\1", regex=True)
     return (written & text.str.fullmatch(_COMMA).fillna(False)
             & ~text.str.fullmatch(_GROUPED).fillna(False)).astype(bool)
 
@@ -205,14 +208,35 @@ def day_first(series) -> bool:
     return bool(text[text.str.fullmatch(_DAY_MONTH)].str.contains(".", regex=False).mean() > 0.5)
 
 
+_ISO = r"\s*[+-]?\d{4}-\d{1,2}-\d{1,2}([T ].*)?"  # 2023-01-02, 2023-01-02T10:30
+_DOTTED = r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b.*"  # 02.01.2023: day first wherever it is written
+
+
 def parse_dates(text, dayfirst: bool = False):
-    """``pd.to_datetime`` of text values, each format on its own, in one day/month order;
-    what does not parse is NaT."""
+    """``pd.to_datetime`` of text values, each format on its own; what does not parse is
+    NaT. ISO dates (2023-01-02) are read as ISO, strictly (2023-13-02 is no date: pandas
+    reads them month last when told ``dayfirst``); dates with dots (02.01.2023) day
+    first; others (01/02/2023) in the order ``dayfirst`` says, the column's."""
     import pandas as pd
 
+    text = pd.Series(text, dtype="string") if not isinstance(text, pd.Series) else text
+    iso = text.str.fullmatch(_ISO).fillna(False).astype(bool)
+    dotted = text.str.fullmatch(_DOTTED).fillna(False).astype(bool) & ~iso
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return pd.to_datetime(text, errors="coerce", format="mixed", dayfirst=dayfirst)
+        for where, how in ((iso, {"format": "ISO8601"}),
+                           (dotted, {"format": "mixed", "dayfirst": True}),
+                           (~iso & ~dotted, {"format": "mixed", "dayfirst": dayfirst})):
+            if where.any():
+                try:
+                    dates = pd.to_datetime(text[where], errors="coerce", **how)
+                except (ValueError, TypeError):  # time zones that pandas cannot mix
+                    dates = pd.to_datetime(text[where], errors="coerce", utc=True, **how)
+                if getattr(dates.dt, "tz", None) is not None:
+                    dates = dates.dt.tz_convert(None)
+                out[where] = dates.astype("datetime64[ns]")
+    return out
 
 
 def to_dates(series, dayfirst: bool | None = None):
@@ -309,6 +333,12 @@ class TableEncoder:
                                       f"{', '.join(FORCIBLE)}. Received: {kind!r}")
             else:
                 kind, why = infer(series, name)
+            if kind == "number" and not comma:  # each value as transform reads it: 12,5
+                single = _only_decimal_commas(series)
+                if single.any():
+                    notes.append(f"column {name!r}: {int(single.sum())} values read with a "
+                                 f"decimal comma (e.g. {_text(series[single]).head(2).tolist()})")
+                    series = _written({"kind": "number"}, series)
             columns.append(cls._fit_column(str(name), kind, why, series, notes))
             if comma and kind == "number":
                 columns[-1]["decimal_comma"] = True

@@ -133,6 +133,9 @@ def read(path: Path, data) -> Source:
                             "no row would count. Give some rows a weight above 0.")
         drop.append(data.sample_weight)
     x = _features(df.drop(columns=drop), data, path)
+    left_out = [c for c in df.columns if c not in x.columns and c not in drop]
+    if left_out:  # --drop, --columns: said, as the columns mlpkit drops itself
+        notes.append(f"columns left out as asked (--drop, --columns): {labels.listing(left_out)}")
     parts = {"rows": Rows(x, _labels(df, targets, path, notes), w)}
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
