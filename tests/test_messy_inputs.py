@@ -615,3 +615,26 @@ def test_european_amounts_with_signs_and_a_stray_decimal_comma(tmp_path):
     columns = {c["name"]: c for c in json.loads(
         (tmp_path / "us" / "preprocessing.json").read_text())["table"]["columns"]}
     assert columns["area"]["min"] == 12.5 and "decimal_comma" not in columns["area"]
+
+
+def test_dates_with_zones_sentinels_and_dollar_amounts_beside_tabs():
+    from mlpkit.data.columns import decimal_commas, infer, parse_dates
+
+    dates = pd.Series(["2019-09-01 10:00:00 UTC", "2019-09-01T10:00:00+05:30",
+                       "2019-09-01 10:00:00 -05:00", "9999-12-31", "2019/09/01"] * 8)
+    assert infer(dates, "when")[0] == "datetime"
+    got = parse_dates(dates.astype("string"), dayfirst=True)
+    assert got[:3].dt.hour.tolist() == [10, 10, 10]  # the clock time as written
+    assert got[3].year == 9999 and (got[4].month, got[4].day) == (9, 1)
+    dollars = pd.Series(["$24,209", "$10,639", "$999"], dtype=object)
+    assert not decimal_commas(dollars)  # a $ amount is US: thousands, beside any delimiter
+    assert decimal_commas(pd.Series(["12,8 %", "487.642,36 €"], dtype=object))
+    assert decimal_commas(pd.Series(["0,750"] + ["1,250"] * 39, dtype=object), thousands=True)
+
+
+def test_integer_labels_given_as_text_keep_their_values():
+    from mlpkit.labels import Labels
+
+    quality = Labels.fit(np.array([3, 5, 6, 8, 5]), "multiclass")
+    assert quality.encode(np.array(["5", "8"], dtype=object)).tolist() == \
+        quality.encode(np.array([5, 8])).tolist()

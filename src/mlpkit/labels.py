@@ -189,8 +189,9 @@ class Labels:
         """Class names given for a model whose labels are indices (a built-in data set,
         such as a folder named Pullover for Fashion-MNIST): their indices; a name that is
         no class stays as it is, to be said unseen."""
-        if self.kind != "indices" or not self.class_names or y.dtype.kind not in "US":
-            return y
+        if (self.kind != "indices" or not self.class_names or y.dtype.kind not in "US"
+                or self.class_names == [str(v) for v in self.values or []]):
+            return y  # (class names that are the values as text: "2" is the value 2)
         index = {name: str(i) for i, name in enumerate(self.class_names)}
         named = np.array([index.get(v) for v in y.reshape(-1)], dtype=object)
         if any(v is None for v in named):

@@ -123,9 +123,12 @@ def decimal_commas(series, thousands: bool = False) -> bool:
     text = text[~text.str.lower().isin(PLACEHOLDERS)]  # missing values: no evidence
     if not len(text):
         return False
-    text = text.str.replace(SYMBOLS, r"\1", regex=True)  # 487.642,36 €  12,8 %
+    text = text.str.replace(_EURO, r"\1", regex=True)  # 487.642,36 €  12,8 % (not $1,234)
     comma = text.str.fullmatch(_COMMA)
-    if thousands and (comma & ~text.str.fullmatch(_GROUPED)).sum() < 0.5 * comma.sum():
+    # beside a comma delimiter: most comma values no grouping, or one such as 0,750 (a
+    # grouping never starts with 0, so the column's 1,250 is a decimal too)
+    if thousands and (comma & ~text.str.fullmatch(_GROUPED)).sum() <= 0.5 * comma.sum() \
+            and not text.str.fullmatch(r"[+-]?0,\d{3}").any():
         return False
     return bool(comma.any()) and float((comma | text.str.fullmatch(_WHOLE)).mean()) >= 0.95
 
@@ -133,6 +136,8 @@ def decimal_commas(series, thousands: bool = False) -> bool:
 # a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
 _COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
 _WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
+# the signs beside numbers written with a decimal comma (a $ amount is US: 1,234 thousands)
+_EURO = re.compile(r"^([-+]?)\s*€\s*(?=[-+]?[\d.])|(?<=\d)\s*[%€]$")
 _GROUPED = r"[+-]?[1-9]\d{0,2}(,\d{3})+"  # 1,234 and 12,345,678: thousands (THOUSANDS)
 
 
@@ -144,7 +149,7 @@ def decimal_points(series):
         return series
     written = series.map(lambda v: isinstance(v, str)).to_numpy(bool)
     text = series.astype("string").str.strip()
-    bare = text.str.replace(SYMBOLS, r"\1", regex=True)  # signs stay, for to_numbers to say
+    bare = text.str.replace(_EURO, r"\1", regex=True)  # signs stay, for to_numbers to say
     number = (bare.str.fullmatch(_COMMA) | bare.str.fullmatch(_WHOLE)).fillna(False) & written
     points = text.str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
     return series.where(~number.to_numpy(bool), points.astype(object))
@@ -171,7 +176,7 @@ def _only_decimal_commas(series):
     if series.dtype.kind != "O":
         return pd.Series(False, index=series.index)
     written = series.map(lambda v: isinstance(v, str))
-    text = series.astype("string").str.strip().str.replace(SYMBOLS, r"\1", regex=True)
+    text = series.astype("string").str.strip().str.replace(_EURO, r"\1", regex=True)
     return (written & text.str.fullmatch(_COMMA).fillna(False)
             & ~text.str.fullmatch(_GROUPED).fillna(False)).astype(bool)
 
@@ -208,35 +213,58 @@ def day_first(series) -> bool:
     return bool(text[text.str.fullmatch(_DAY_MONTH)].str.contains(".", regex=False).mean() > 0.5)
 
 
-_ISO = r"\s*[+-]?\d{4}-\d{1,2}-\d{1,2}([T ].*)?"  # 2023-01-02, 2023-01-02T10:30
-_DOTTED = r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b.*"  # 02.01.2023: day first wherever it is written
+# year first (2023-01-02, 2023/01/02, with a time or not): never read day first
+_YEAR_FIRST = r"\s*[+-]?\d{4}[-/.]\d{1,2}[-/.]\d{1,2}([T ].*)?"
+_DOTTED = r"\s*\d{1,2}\.\d{1,2}\.\d{2,4}\b.*"  # 02.01.2023: day first, unless shown otherwise
+# a time zone after a time: dropped, so the hour is the clock time as written
+_ZONE = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp][Mm])?)\s*"
+                   r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 
 
 def parse_dates(text, dayfirst: bool = False):
     """``pd.to_datetime`` of text values, each format on its own; what does not parse is
-    NaT. ISO dates (2023-01-02) are read as ISO, strictly (2023-13-02 is no date: pandas
-    reads them month last when told ``dayfirst``); dates with dots (02.01.2023) day
-    first; others (01/02/2023) in the order ``dayfirst`` says, the column's."""
+    NaT. Dates written year first (2023-01-02) are never read day first (pandas reads
+    2019-09-01 as 9 January when told ``dayfirst``), and 2023-13-02 is no date; dates
+    with dots (02.01.2023) day first, unless they show the month first (01.13.2023);
+    others (01/02/2023) in the order ``dayfirst`` says, the column's. Times keep their
+    clock time as written, without their time zone."""
     import pandas as pd
 
     text = pd.Series(text, dtype="string") if not isinstance(text, pd.Series) else text
-    iso = text.str.fullmatch(_ISO).fillna(False).astype(bool)
-    dotted = text.str.fullmatch(_DOTTED).fillna(False).astype(bool) & ~iso
-    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[ns]")
+    text = text.astype("string").str.replace(_ZONE, r"\1", regex=True)
+    year_first = text.str.fullmatch(_YEAR_FIRST).fillna(False).astype(bool)
+    dotted = text.str.fullmatch(_DOTTED).fillna(False).astype(bool) & ~year_first
+    dotted_first = True
+    if dotted.any() and not dayfirst:  # the column's month-first dotted dates: 01.13.2023
+        parts = text[dotted].str.extract(_DAY_MONTH).dropna().astype(int)
+        dotted_first = not ((parts[1] > 12).any() and not (parts[0] > 12).any())
+    out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for where, how in ((iso, {"format": "ISO8601"}),
-                           (dotted, {"format": "mixed", "dayfirst": True}),
-                           (~iso & ~dotted, {"format": "mixed", "dayfirst": dayfirst})):
-            if where.any():
-                try:
-                    dates = pd.to_datetime(text[where], errors="coerce", **how)
-                except (ValueError, TypeError):  # time zones that pandas cannot mix
-                    dates = pd.to_datetime(text[where], errors="coerce", utc=True, **how)
-                if getattr(dates.dt, "tz", None) is not None:
-                    dates = dates.dt.tz_convert(None)
-                out[where] = dates.astype("datetime64[ns]")
+        for where, first in ((year_first, False), (dotted, dotted_first),
+                             (~year_first & ~dotted, dayfirst)):
+            if not where.any():
+                continue
+            try:
+                dates = pd.to_datetime(text[where], errors="coerce", format="mixed",
+                                       dayfirst=first)
+            except (ValueError, TypeError, OverflowError):  # time zones pandas cannot mix
+                dates = text[where].map(lambda v: _one_date(v, first))
+                dates = pd.to_datetime(dates, errors="coerce")
+            if getattr(dates.dt, "tz", None) is not None:
+                dates = dates.dt.tz_localize(None)
+            out[where] = dates.astype("datetime64[us]")
     return out
+
+
+def _one_date(value, dayfirst: bool):
+    import pandas as pd
+
+    try:
+        date = pd.to_datetime(value, dayfirst=dayfirst)
+        return date.tz_localize(None) if date.tzinfo is not None else date
+    except (ValueError, TypeError, OverflowError):
+        return pd.NaT
 
 
 def to_dates(series, dayfirst: bool | None = None):
