@@ -611,7 +611,7 @@ def test_european_amounts_with_signs_and_a_stray_decimal_comma(tmp_path):
     us.loc[4, "area"] = "12,5"  # a typo: read as the decimal it can only be, and said
     r = run_cli("train", csv(tmp_path, us, "us.csv"), "--target", "label", "--epochs", "1",
                 "--out", tmp_path / "us", "--verbose", "0")
-    assert r.returncode == 0 and "'area': 1 values read with a decimal comma" in r.stderr
+    assert r.returncode == 0 and "'area': 1 value read with a decimal comma" in r.stderr
     columns = {c["name"]: c for c in json.loads(
         (tmp_path / "us" / "preprocessing.json").read_text())["table"]["columns"]}
     assert columns["area"]["min"] == 12.5 and "decimal_comma" not in columns["area"]

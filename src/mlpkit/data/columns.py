@@ -364,7 +364,8 @@ class TableEncoder:
             if kind == "number" and not comma:  # each value as transform reads it: 12,5
                 single = _only_decimal_commas(series)
                 if single.any():
-                    notes.append(f"column {name!r}: {int(single.sum())} values read with a "
+                    k = int(single.sum())
+                    notes.append(f"column {name!r}: {k} value{'s' * (k != 1)} read with a "
                                  f"decimal comma (e.g. {_text(series[single]).head(2).tolist()})")
                     series = _written({"kind": "number"}, series)
             columns.append(cls._fit_column(str(name), kind, why, series, notes))

@@ -58,8 +58,9 @@ class ServedModel:
         self.input_shape = tuple(int(d) for d in self.model.input_shape[1:])
         self.outputs = int(np.prod(self.model.output_shape[1:]))
         self.columns = table_columns(self.table) if self.table else None
-        # columns training read and dropped (identifiers, constants): expected, not noted
-        self.dropped = {c["name"] for c in (self.table or {}).get("columns", [])}
+        # every column training read, those it dropped (identifiers, constants) too:
+        # sent again, they are expected, not noted as ignored
+        self.trained_columns = {c["name"] for c in (self.table or {}).get("columns", [])}
         self.ready = False
         # every request's input is checked and encoded before it queues, so batches are
         # plain arrays for the model (not run.predict's checks of what a user passes)
@@ -188,7 +189,7 @@ class ServedModel:
                                     f"a missing value).{hint} Received: columns="
                                     f"{list(row)[:20]}"[:500])
             note = []
-            extra = [c for c in row if c not in kinds and c not in self.dropped]
+            extra = [c for c in row if c not in kinds and c not in self.trained_columns]
             if extra:
                 note.append(f"ignored columns not used in training: {extra[:10]}"[:300])
             for c in names:
