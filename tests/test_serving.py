@@ -435,6 +435,15 @@ def test_predict_upload_answers_as_predict_json(fashion_server, tmp_path):
     assert set(second["probabilities"]) == set(fashion_server.served.class_names)
     assert sum(second["probabilities"].values()) == pytest.approx(1, abs=1e-4)
     assert second["prediction"] == name
+    # a .npy stack of images: one record per image, with its row, as `mlpkit predict` gives
+    stack = mlpkit.load_dataset("fashion-mnist").x_test[:3]
+    np.save(tmp_path / "s.npy", stack)
+    expected = mlpkit.load_run(trained("fashion")).predict_files([tmp_path / "s.npy"])
+    r = httpx.post(f"{fashion_server.url}/predict",
+                   files={"file": ("s.npy", (tmp_path / "s.npy").read_bytes())})
+    assert r.status_code == 200, r.text
+    assert [(x["file"], x["row"], x["prediction"]) for x in r.json()] == [
+        ("s.npy", x["row"], x["prediction"]) for x in expected] and len(expected) == 3
 
 
 def test_predict_refuses_what_is_not_an_image(fashion_server, band_server):

@@ -454,16 +454,17 @@ class Run:
         """Raw table rows (a DataFrame) as the model's input, encoded as in training."""
         return self.table_encoder.transform(frame)
 
-    def image_input(self, path) -> tuple[np.ndarray, list[str]]:
+    def image_input(self, path, stack: bool = False) -> tuple[np.ndarray, list[str]]:
         """A PNG/JPEG or ``.npy`` file as the model's input, converted as the training
-        images were; returns ``(array, notes)``."""
+        images were; returns ``(array, notes)``. ``stack``: a batch, as
+        ``images.load_for_model`` gives it (a ``.npy`` file may hold several images)."""
         from mlpkit.data.images import load_for_model
 
         image = self.preprocessing.get("image")
         if not image:
             raise DataError(f"{self.path} was not trained on images; it takes "
                             f"{self.preprocessing['input_shape']}-shaped rows.")
-        return load_for_model(path, image)
+        return load_for_model(path, image, stack=stack)
 
     def records(self, outputs) -> list[dict]:
         """Model outputs as ``{"prediction", "probability"?, "predictions"?}`` records (the

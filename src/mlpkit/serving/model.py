@@ -223,9 +223,11 @@ class ServedModel:
         notes = [note + more for note, more in zip(notes, self.run.table_encoder.unseen(frame))]
         return self.finite(np.asarray(x, np.float32)), notes
 
-    def decode_image(self, data: bytes, filename: str) -> tuple[np.ndarray, list[str]]:
-        """An uploaded PNG/JPEG (or ``.npy``) as the model's input, converted as in
-        training (size, color, inversion of light backgrounds)."""
+    def decode_image(self, data: bytes, filename: str,
+                     stack: bool = False) -> tuple[np.ndarray, list[str]]:
+        """An uploaded PNG/JPEG (or ``.npy``) as a batch of the model's input, converted
+        as in training (size, color, inversion of light backgrounds): one image, or with
+        ``stack`` every image of a ``.npy`` stack, as ``mlpkit predict`` takes it."""
         from PIL import Image, UnidentifiedImageError
 
         if not self.image:
@@ -251,16 +253,19 @@ class ServedModel:
             path = Path(folder) / f"upload{suffix}"
             path.write_bytes(data)
             try:
-                arr, notes = self.run.image_input(path)
+                arr, notes = self.run.image_input(path, stack=True)
             except MlpkitError as e:
                 raise ApiError(400, str(e).replace(str(path), repr(filename))) from None
             except Exception as e:  # what a crafted file can make PIL raise
                 raise ApiError(400, f"{filename!r} cannot be read as an image "
                                     f"({type(e).__name__}); upload a PNG or JPEG file.") from None
-        return self.finite(arr.astype(np.float32)[None], filename), notes
+        if len(arr) > 1 and not stack:
+            raise ApiError(400, f"{filename!r} holds {len(arr)} images; send one here (or "
+                                "the stack as a file to POST /predict).")
+        return self.finite(arr.astype(np.float32), filename), notes
 
-    async def decode_image_async(self, data: bytes, filename: str):
-        return await asyncio.to_thread(self.decode_image, data, filename)
+    async def decode_image_async(self, data: bytes, filename: str, stack: bool = False):
+        return await asyncio.to_thread(self.decode_image, data, filename, stack)
 
     def describe(self) -> dict:
         """What the page needs: the kind of input, the classes, the table's columns,

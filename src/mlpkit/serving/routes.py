@@ -191,8 +191,7 @@ def add_page_routes(router, served) -> None:
         one record per file or row, as ``mlpkit predict --json`` prints."""
         kind = request.headers.get("content-type", "").split(";")[0].strip().lower()
         if kind == "multipart/form-data":
-            names, x, notes = await _uploads(served, request)
-            where = [{"file": n} for n in names]
+            where, x, notes = await _uploads(served, request)
         elif kind == JSON:
             rows = protocol.predict_rows(await read_body(request, limit))
             x, _, notes = protocol.rows_payload(served, rows)
@@ -212,12 +211,16 @@ async def _uploads(served, request: Request):
     files = [v for _, v in form.multi_items() if isinstance(v, UploadFile)]
     if not files:
         raise ApiError(400, 'no file uploaded; send image files in the multipart field "file".')
-    names, images, notes = [], [], []
-    for f in files:
+    where, images, notes = [], [], []
+    for f in files:  # a .npy stack: one record per image, with its row, as the CLI's
         name = (f.filename or "upload")[:200]
-        img, note = await served.decode_image_async(await f.read(), name)
-        names.append(name)
+        img, note = await served.decode_image_async(await f.read(), name, stack=True)
+        where += ([{"file": name, "row": i + 1} for i in range(len(img))] if len(img) > 1
+                  else [{"file": name}])
         images.append(img)
-        notes.append(note)
+        notes += [note] * len(img)
+        if len(where) > served.settings.max_batch_rows:
+            raise ApiError(400, f"a request takes 1-{served.settings.max_batch_rows} images; "
+                                f"these files hold more ({name!r} reaches {len(where)}).")
     await form.close()
-    return names, np.concatenate(images), notes
+    return where, np.concatenate(images), notes
