@@ -38,26 +38,16 @@ def read(path: Path, data=None, evaluation: bool = False) -> Source:
         pairs = [p for p in ("valid", "test") if f"x_{p}" in arrays and f"y_{p}" in arrays]
         if pairs:
             notes: list[str] = []
-            parts = {}
-            for p in pairs:
-                x, y = arrays[f"x_{p}"], arrays[f"y_{p}"]
-                if len(x) != len(y) or len(x) == 0:
-                    raise DataError(f"{path}: x_{p} has {len(x)} rows and y_{p} {len(y)}; "
-                                    "they must match and not be empty.")
-                parts[p] = Rows(finite(floats(x), f"x_{p}", notes), labels(y, f"y_{p}", path))
+            parts = {p: _rows(arrays, p, f"x_{p}", path, notes) for p in pairs}
             return Source(name=path.name, parts=parts, kind="arrays", notes=notes,
-                          source={"location": "file", "folder": str(path.parent),
-                                  "sha256": {path.name: files.sha256_file(path)}})
+                          source=_file_source(path))
     missing = [k for k in ("x_train", "y_train") if k not in arrays]
     if missing:
         raise DataError(f"{path} lacks {', '.join(missing)}; it holds {sorted(arrays)}. "
                         "Save it with np.savez(path, x_train=..., y_train=...).")
-    x, y = arrays["x_train"], arrays["y_train"]
-    if len(x) != len(y) or len(x) == 0:
-        raise DataError(f"{path}: x_train has {len(x)} rows and y_train {len(y)}; they must "
-                        "match and not be empty.")
     notes: list[str] = []
-    parts = {"rows": Rows(finite(floats(x), path.name, notes), labels(y, "y_train", path))}
+    parts = {"rows": _rows(arrays, "train", path.name, path, notes)}
+    x = arrays["x_train"]
     for part in ("valid", "test"):
         if f"x_{part}" in arrays:
             if f"y_{part}" not in arrays:
@@ -72,8 +62,21 @@ def read(path: Path, data=None, evaluation: bool = False) -> Source:
         image = {"size": list(x.shape[1:3]), "color": "grayscale" if x.ndim == 3 else "rgb",
                  "invert": "no"}
     return Source(name=path.name, parts=parts, kind="arrays", image=image, notes=notes,
-                  source={"location": "file", "folder": str(path.parent),
-                          "sha256": {path.name: files.sha256_file(path)}})
+                  source=_file_source(path))
+
+
+def _rows(arrays: dict, part: str, where: str, path: Path, notes: list) -> Rows:
+    """``x_<part>`` and ``y_<part>`` as rows, once their lengths match and are not 0."""
+    x, y = arrays[f"x_{part}"], arrays[f"y_{part}"]
+    if len(x) != len(y) or len(x) == 0:
+        raise DataError(f"{path}: x_{part} has {len(x)} rows and y_{part} {len(y)}; they must "
+                        "match and not be empty.")
+    return Rows(finite(floats(x), where, notes), labels(y, f"y_{part}", path))
+
+
+def _file_source(path: Path) -> dict:
+    return {"location": "file", "folder": str(path.parent),
+            "sha256": {path.name: files.sha256_file(path)}}
 
 
 def floats(x: np.ndarray) -> np.ndarray:

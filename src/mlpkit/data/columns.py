@@ -541,9 +541,9 @@ class TableEncoder:
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
-                if not c.get("decimal_comma"):  # read so here, unlike the training file
+                if not c.get("decimal_comma"):  # what _written read so, unlike training
                     raw = _text(df[c["name"]])
-                    for i in np.flatnonzero(_only_decimal_commas(df[c["name"]]).to_numpy()):
+                    for i in np.flatnonzero((text != raw).fillna(False).to_numpy()):
                         notes[i].append(f"{c['name']}: {str(raw.iloc[i])[:50]!r} read as "
                                         f"{values.iloc[i]:g} (a decimal comma)")
                 suspects = np.flatnonzero(bad & present)  # a number after all? 1e300

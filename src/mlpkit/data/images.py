@@ -208,8 +208,8 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
 
     path = Path(path)
     classes = sorted(d.name for d in path.iterdir() if d.is_dir())
-    least = 1 if evaluation else 2
-    if len(classes) < least and evaluation:
+    least = 1 if evaluation else 2  # evaluating: a subset of the classes will do
+    if evaluation and not classes:
         raise DataError(f"{path} has no class folder; put the images in a subfolder named "
                         "after their class, as in training.")
     if len(classes) < least:
