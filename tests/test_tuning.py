@@ -285,6 +285,31 @@ def test_a_journal_study_fails_the_trials_of_dead_local_workers(tmp_path):
     assert tuning.fail_dead_local_trials(study) == 0
 
 
+def test_trials_csv_keeps_each_parameter_beside_its_kind(tmp_path):
+    """A deeper trial's units_3 comes after units_2, not after the timings, whichever
+    trial came first."""
+    import optuna
+    from mlpkit import study_folder
+
+    d = optuna.distributions
+    study = optuna.create_study(direction="maximize")
+    for n in (2, 4, 3):
+        params = {"learning_rate": 0.01, "hidden_layers": n,
+                  **{f"units_{i}": 10 * i for i in range(1, n + 1)}}
+        dists = {"learning_rate": d.FloatDistribution(1e-4, 1, log=True),
+                 "hidden_layers": d.IntDistribution(1, 4),
+                 **{f"units_{i}": d.IntDistribution(8, 64) for i in range(1, n + 1)}}
+        study.add_trial(optuna.trial.create_trial(
+            params=params, distributions=dists, value=0.5, user_attrs={"epochs": 3}))
+    study_folder.write_tables(study, tmp_path, "val_accuracy")
+    header = open(tmp_path / "trials.csv").readline().strip().split(",")
+    assert header[:9] == ["number", "state", "val_accuracy", "learning_rate", "hidden_layers",
+                          "units_1", "units_2", "units_3", "units_4"]
+    rows = list(csv.DictReader(open(tmp_path / "trials.csv")))
+    assert [r["units_4"] for r in rows] == ["", "40", ""]
+    assert [r["epochs"] for r in rows] == ["3", "3", "3"]
+
+
 def test_tune_refuses_a_bad_storage_url(tmp_path):
     r = run_cli("tune", blobs(tmp_path / "b.npz"), "--trials", "1", "--storage",
                 "postgresql://nobody@127.0.0.1:1/none", "--out", tmp_path / "s")

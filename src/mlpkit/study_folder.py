@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import warnings
 from pathlib import Path
 
@@ -63,6 +64,12 @@ def best_config(study) -> cfg.RunConfig | None:
     return cfg.merge(cfg.RunConfig(), best.user_attrs["config"])
 
 
+def _number(name: str) -> int:
+    """The number a parameter's name ends with (``units_3``: 3), else 0."""
+    m = re.search(r"_(\d+)$", name)
+    return int(m.group(1)) if m else 0
+
+
 def write_tables(study, folder: Path, metric: str) -> None:
     """``trials.csv``: one row a trial of the study, all workers'."""
     import csv
@@ -82,7 +89,15 @@ def write_tables(study, folder: Path, metric: str) -> None:
                      "retry_of": t.system_attrs.get("failed_trial", ""),
                      "started": t.datetime_start.isoformat(timespec="seconds")
                      if t.datetime_start else ""})
-    fields: list[str] = []
+    # the parameters of every trial (a deeper net's units_3 too) beside each other, in
+    # the order first seen, units_1, units_2, ... in number order
+    params: list[str] = []
+    for t in study.get_trials(deepcopy=False):
+        params += [k for k in t.params if k not in params]
+    stem = {k: re.sub(r"_\d+$", "", k) for k in params}
+    first = {s: i for i, s in reversed(list(enumerate(stem.values())))}
+    params.sort(key=lambda k: (first[stem[k]], _number(k)))
+    fields = ["number", "state", metric, *params]
     for r in rows:
         fields += [k for k in r if k not in fields]
     buf = io.StringIO()
