@@ -74,6 +74,21 @@ def trained(kind: str) -> Path:
         path = WORK / f"{kind}.csv"
         df.to_csv(path, index=False)
         mlpkit.train(str(path), target=kind, epochs=2, hidden="16", out=out, verbose=0)
+    elif kind == "visits":  # a table with every kind of column the page has a field for
+        import pandas as pd
+
+        rng = np.random.default_rng(2)
+        df = _houses()
+        n = len(df)
+        df["garden"] = rng.choice(["yes", "no"], n)
+        df["built"] = (pd.Timestamp("1990-01-01")
+                       + pd.to_timedelta(rng.integers(0, 12000, n), "D")).strftime("%Y-%m-%d")
+        words = ["quiet", "sunny", "street", "near", "park", "old", "new", "roof", "view"]
+        df["notes"] = [" ".join(rng.choice(words, 4)) + f" {i}" for i in range(n)]
+        df["price"] += np.where(df.garden == "yes", 15, 0)
+        path = WORK / f"{kind}.csv"
+        df.to_csv(path, index=False)
+        mlpkit.train(str(path), target="price", epochs=2, hidden="16", out=out, verbose=0)
     elif kind == "two-targets":  # a multi-output regression
         # a name like "2021" comes before "price" among a JavaScript object's keys
         df = _houses().assign(**{"2021": lambda d: (d.price * 0.04).round(2)})

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import numpy as np
 import pytest
 
@@ -113,13 +114,28 @@ def test_draw_on_the_canvas_and_see_every_class(page, fashion_server):
     assert any("280x280 to 28x28" in n for n in shown["notes"])
 
 
+def painted(page) -> int:
+    """How many pixels of the upload's preview are drawn."""
+    return page.evaluate("""() => { const c = document.querySelector('#preview');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0; for (let i = 3; i < d.length; i += 4) n += d[i] > 0; return n; }""")
+
+
 def test_a_file_that_is_not_an_image_shows_the_error(page, fashion_server, tmp_path):
+    png, _, _ = fashion_test_png()
+    (tmp_path / "good.png").write_bytes(png)
     path = tmp_path / "notes.png"
     path.write_text("not an image")
     open_ready(page, fashion_server.url)
+    page.set_input_files("#file", str(tmp_path / "good.png"))
+    assert predicted(page)["bars"] and painted(page) > 0
     page.set_input_files("#file", str(path))
     page.wait_for_selector("body[data-state=error]", timeout=30_000)
     assert "not a readable image" in page.inner_text("#error")
+    # the good image's answer and picture went: they would read as this file's
+    assert page.inner_text("#prediction") == "" and page.inner_text("#notes") == ""
+    assert page.eval_on_selector_all("#bars .bar", "b => b.length") == 0
+    assert painted(page) == 0
     page.problems.remove("Failed to load resource: the server responded with a status of 400 "
                          "(Bad Request)")  # the refusal itself, shown above
 
@@ -149,6 +165,55 @@ def test_fill_the_table_form_and_read_the_prediction(page, price_server, band_se
     proba = run.predict(pd.DataFrame([row]))[0]
     assert shown["prediction"] == run.class_names[int(np.argmax(proba))]
     assert sorted(c for c, _, _ in shown["bars"]) == sorted(CLASSES)
+
+
+def test_a_stack_of_images_says_which_one_is_shown(page, fashion_server, tmp_path):
+    ds = mlpkit.load_dataset("fashion-mnist")
+    np.save(tmp_path / "three.npy", ds.x_test[300:303])
+    run = mlpkit.load_run(trained("fashion"))
+    open_ready(page, fashion_server.url)
+    page.set_input_files("#file", str(tmp_path / "three.npy"))
+    shown = predicted(page)
+    assert shown["prediction"] == run.class_names[int(np.argmax(run.predict(ds.x_test[300:301])))]
+    assert "holds 3 images; this is the first" in page.inner_text("#status")
+    assert painted(page) == 0  # a .npy has no picture the browser can draw
+
+
+def test_the_form_has_a_field_for_every_kind_of_column(page):
+    """Yes/no, date and free-text columns get a field each (the page once built them all
+    as category lists and never loaded), and their values reach the model as typed."""
+    import pandas as pd
+    from test_serving import Server
+
+    run = trained("visits")
+    with Server(run, name="visits") as server:
+        columns = {c["name"]: c for c in httpx.get(f"{server.url}/model").json()["columns"]}
+        assert [columns[c]["type"] for c in ("garden", "built", "notes")] == [
+            "boolean", "datetime", "text"]
+        # the training rows' medians of year, month and day, as one day
+        spec = {c["name"]: c for c in mlpkit.load_run(run).preprocessing["table"]["columns"]}
+        y, m, d = (round(spec["built"]["medians"][p]) for p in ("year", "month", "day"))
+        assert columns["built"]["median"] == f"{y:04d}-{m:02d}-{d:02d}"
+        assert columns["built"]["time"] is False
+        open_ready(page, server.url)
+        assert page.get_attribute("#col-built", "type") == "date"
+        assert page.input_value("#col-built") == columns["built"]["median"]
+        assert page.eval_on_selector_all("#col-garden option", "o => o.map(x => x.value)") == [
+            "true", "false", ""]
+        assert page.get_attribute("#col-notes", "list") == "col-notes-values"
+        rows = [{"rooms": 5, "area": 120.0, "city": "Paris", "garden": "true",
+                 "built": "2001-04-30", "notes": "sunny roof with a view"},
+                {"rooms": 5, "area": 120.0, "city": "Paris", "garden": "false",
+                 "built": "1992-11-02", "notes": "quiet street near park 7"}]
+        shown = []
+        for row in rows:
+            page.select_option("#col-garden", row["garden"])
+            page.fill("#col-built", row["built"])
+            page.fill("#col-notes", row["notes"])
+            shown.append(float(predict_row(page, row)["prediction"]))
+    expected = mlpkit.load_run(run).predict(pd.DataFrame(rows))[:, 0]
+    assert shown == pytest.approx(expected.tolist(), rel=1e-4)
+    assert shown[0] != pytest.approx(shown[1], rel=1e-4)  # garden and date were read
 
 
 def test_several_targets_show_each_by_its_name(page):

@@ -298,9 +298,25 @@ def _finite_number(v) -> bool:
         return False
 
 
+def _median_date(medians: dict) -> str:
+    """The training medians of a date column's year, month, day (and hour) as one ISO
+    date (``2019-06-15``, ``2019-06-15T13:00``), the day kept within its month."""
+    import calendar
+
+    year = min(max(round(medians.get("year", 2000)), 1), 9999)
+    month = min(max(round(medians.get("month", 1)), 1), 12)
+    day = min(max(round(medians.get("day", 1)), 1), calendar.monthrange(year, month)[1])
+    text = f"{year:04d}-{month:02d}-{day:02d}"
+    if "hour" in medians:
+        text += f"T{min(max(round(medians['hour']), 0), 23):02d}:00"
+    return text
+
+
 def table_columns(table: dict) -> list[dict]:
     """The raw columns a table model takes, from its encoder spec: ``{"name", "type",
-    ...}`` with ``median``/``min``/``max`` (numbers) or ``categories`` (category, text).
+    ...}`` with ``median``/``min``/``max`` (numbers), ``categories`` (category, text),
+    ``values`` (boolean: what to send) or ``median`` and ``time`` (datetime: the median
+    day, ISO, and whether the training dates had times).
     Reads both spec layouts: ``{"columns": [...]}`` and the earlier
     ``{"features", "numeric", "vocab", "medians"}``."""
     out = []
@@ -314,6 +330,10 @@ def table_columns(table: dict) -> list[dict]:
                 col.update(median=c.get("median"), min=c.get("min"), max=c.get("max"))
             elif kind in ("category", "text"):
                 col.update(categories=c["vocab"])
+            elif kind == "boolean":
+                col.update(values=["true", "false"])
+            elif kind == "datetime":  # the training medians as a day (and hour)
+                col.update(time="hour" in c["parts"], median=_median_date(c["medians"]))
             out.append(col)
         return out
     ranges = table.get("ranges", {})

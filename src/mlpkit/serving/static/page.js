@@ -19,7 +19,15 @@ function element(tag, props = {}, children = []) {
   return node;
 }
 
+function clearResult() {
+  for (const id of ["#prediction", "#probability"]) $(id).textContent = "";
+  $("#notes").replaceChildren();
+  $("#bars").replaceChildren();
+}
+
 function showError(message) {
+  // an earlier answer must not read as this input's
+  clearResult();
   $("#error").textContent = message;
   $("#error").hidden = false;
   $("#status").textContent = "";
@@ -27,9 +35,12 @@ function showError(message) {
 
 function percent(p) { return `${(100 * p).toFixed(1)}%`; }
 
-function show(record) {
+function show(record, count = 1) {
   $("#error").hidden = true;
-  $("#status").textContent = "";
+  // a .npy stack: one record per image; the page shows the first
+  $("#status").textContent = count > 1
+    ? `The file holds ${count} images; this is the first (row 0). mlpkit predict or POST /predict gives them all.`
+    : "";
   const value = record.prediction;
   // several targets: each by its name, in the model's order (as `mlpkit predict` prints
   // them; an object's integer-like keys, "2021", would come first)
@@ -65,7 +76,7 @@ async function predict(options) {
   document.body.dataset.state = "busy";
   try {
     const records = await call("/predict?probabilities=true", { method: "POST", ...options });
-    show(records[0]);
+    show(records[0], records.length);
   } catch (e) {
     showError(e.message);
     document.body.dataset.state = "error";
@@ -92,12 +103,14 @@ function setupImage() {
   $("#file").addEventListener("change", async (event) => {
     const file = event.target.files[0];
     if (!file) return;
-    if (!file.name.endsWith(".npy")) {
+    // the previous picture goes: a .npy or a file the browser cannot draw shows none
+    const ctx = preview.getContext("2d");
+    ctx.clearRect(0, 0, preview.width, preview.height);
+    clearResult();
+    if (!file.name.toLowerCase().endsWith(".npy")) {
       try {
         const bitmap = await createImageBitmap(file);
-        const ctx = preview.getContext("2d");
         ctx.imageSmoothingEnabled = false;
-        ctx.clearRect(0, 0, preview.width, preview.height);
         ctx.drawImage(bitmap, 0, 0, preview.width, preview.height);
       } catch (e) { /* the server says what is wrong with it */ }
     }
@@ -171,10 +184,51 @@ function categoryField(column) {
   ]);
 }
 
+function textField(column) {
+  // free text: any words; the frequent training values are offered as suggestions
+  const id = `col-${column.name}`;
+  const list = `${id}-values`;
+  const input = element("input", { type: "text", id, name: column.name,
+                                   value: column.categories[0] ?? "" });
+  input.setAttribute("list", list);
+  return element("div", { className: "field" }, [
+    element("label", { htmlFor: id, textContent: column.name }), input,
+    element("datalist", { id: list },
+      column.categories.map((c) => element("option", { value: c }))),
+    element("span", { className: "hint", textContent:
+      `text; ${column.categories.length} frequent values in training, others coded as unknown` }),
+  ]);
+}
+
+function booleanField(column) {
+  const id = `col-${column.name}`;
+  const select = element("select", { id, name: column.name },
+    column.values.map((v) => element("option", { value: v, textContent: v })));
+  select.append(element("option", { value: "", textContent: "(missing)" }));
+  return element("div", { className: "field" }, [
+    element("label", { htmlFor: id, textContent: column.name }), select,
+    element("span", { className: "hint", textContent: "yes/no" }),
+  ]);
+}
+
+function dateField(column) {
+  const id = `col-${column.name}`;
+  const input = element("input", { type: column.time ? "datetime-local" : "date", id,
+                                   name: column.name, value: column.median });
+  return element("div", { className: "field" }, [
+    element("label", { htmlFor: id, textContent: column.name }), input,
+    element("span", { className: "hint", textContent:
+      `date${column.time ? " and time" : ""}; training median ${column.median}` }),
+  ]);
+}
+
+const FIELDS = { number: numberField, boolean: booleanField, datetime: dateField,
+                 text: textField, category: categoryField };
+
 function setupTable() {
   $("#table-input").hidden = false;
   $("#fields").replaceChildren(...model.columns.map(
-    (c) => (c.type === "number" ? numberField(c) : categoryField(c))));
+    (c) => (FIELDS[c.type] || categoryField)(c)));
   $("#row-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const row = {};
