@@ -266,6 +266,58 @@ def test_tune_command_writes_the_study_folder(tmp_path):
     assert "study study: 4 complete" in r.stdout
 
 
+def test_a_seeded_study_continued_draws_new_trials_and_keeps_only_its_own_final(tmp_path):
+    data = blobs(tmp_path / "b.npz")
+    study = tmp_path / "study"
+    first = api.tune(data, trials=1, epochs=1, sampler_seed=7, out=study)
+    assert first["final"]["trial"] == 0
+    # the same seed again, as a second call (or a second worker) would pass it: the
+    # study goes on from where it is rather than drawing its first trial again
+    for n in (2, 3):
+        api.tune(data, trials=n, epochs=1, sampler_seed=7, out=study, final=False)
+    rows = list(csv.DictReader(open(study / "trials.csv")))
+    drawn = [tuple(r[k] for k in r if k not in ("number", "state", "val_accuracy", "epochs",
+                                                 "fit_seconds", "worker", "started", "retry_of"))
+             for r in rows]
+    assert len(drawn) == 3 and len(set(drawn)) == 3
+    # a new study in the seed's first state draws what the first one drew
+    again = api.tune(data, trials=1, epochs=1, sampler_seed=7, out=tmp_path / "again",
+                     final=False)
+    assert again["best"]["params"] == first["best"]["params"]
+    # another study in the same folder: the first study's final run is not its own
+    other = api.tune(data, trials=1, epochs=1, study="other", out=study, final=False)
+    assert "final" not in other and other["study"] == "other"
+
+
+def test_a_refused_tune_leaves_no_study_folder(tmp_path):
+    data = blobs(tmp_path / "b.npz")
+    for flags, message in ((["--class-weight", "9:3"], "class_weight names a class"),
+                           (["--devices", "2"], "devices applies to mlpkit train"),
+                           (["--storage", "nosuchdb://x/y"], "cannot")):
+        r = run_cli("tune", data, "--trials", "1", "--epochs", "1", "--out",
+                    tmp_path / "study", *flags, cwd=tmp_path)
+        assert r.returncode == 2 and message in r.stderr, r.stderr
+        assert not (tmp_path / "study").exists() and not (tmp_path / "runs").exists()
+
+
+def test_an_interrupted_study_lists_its_failed_trial(tmp_path, monkeypatch):
+    from mlpkit import training
+
+    fit, calls = training.fit, []
+
+    def interrupted(*args, **kwargs):  # Ctrl-C in the second trial
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return fit(*args, **kwargs)
+
+    monkeypatch.setattr(training, "fit", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        api.tune(blobs(tmp_path / "b.npz"), trials=3, epochs=1, out=tmp_path / "study")
+    rows = list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))
+    assert [r["state"] for r in rows] == ["complete", "fail"]
+
+
 def test_a_journal_study_fails_the_trials_of_dead_local_workers(tmp_path):
     import optuna
 

@@ -352,6 +352,9 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
         from mlpkit import models
 
         models.check_activations(base.model.activation)  # before the data
+    from mlpkit import distribution
+
+    distribution.check_scope(base.training.devices)  # one device a trial
     folder = study_folder.choose(base, study, out)
     base = dataclasses.replace(base, output=dataclasses.replace(base.output, out=None))
     ds = data.load_for(base)

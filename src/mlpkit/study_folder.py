@@ -140,8 +140,10 @@ def write_folder(study, folder: Path, base: cfg.RunConfig, space: dict[str, Para
                   f"{metric} {t.value:.4f}. The test set was not used.\n"
                   f"# Repeat: mlpkit train --config {folder / 'best.toml'}\n")
         files.write_text(folder / "best.toml", header + cfg.to_toml(best))
-    if "final" in old and old["final"].get("trial") == summary.get("best", {}).get("number"):
-        summary["final"] = old["final"]  # still the best config's
+    same_study = all(old.get(k) == summary[k] for k in ("study", "storage"))
+    if ("final" in old and same_study
+            and old["final"].get("trial") == summary.get("best", {}).get("number")):
+        summary["final"] = old["final"]  # still the best config's (another study's is not)
     files.write_json(summary_path, summary)
     plot_study(study, folder / "plots", metric)
     return summary

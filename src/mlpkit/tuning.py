@@ -151,13 +151,17 @@ def open_storage(storage: str | None, folder: Path):
     from optuna.storages.journal import JournalFileBackend
 
     if storage and "://" in storage:
+        from optuna.exceptions import ExperimentalWarning
+
         try:
-            return RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
-                              grace_period=2 * HEARTBEAT_SECONDS,
-                              heartbeat_stale_trial_callback=retry_once(),
-                              engine_kwargs={"pool_pre_ping": True})
+            with warnings.catch_warnings():  # heartbeats: "experimental" since Optuna 2.9
+                warnings.simplefilter("ignore", ExperimentalWarning)
+                return RDBStorage(storage, heartbeat_interval=HEARTBEAT_SECONDS,
+                                  grace_period=2 * HEARTBEAT_SECONDS,
+                                  heartbeat_stale_trial_callback=retry_once(),
+                                  engine_kwargs={"pool_pre_ping": True})
         except (ImportError, ModuleNotFoundError) as e:
-            raise ConfigError(f"cannot use storage {redact(storage)}: {e}. Install its "
+            raise ConfigError(f"cannot use storage {redact(storage)}: {str(e).rstrip('.')}. Install its "
                               "driver (PostgreSQL: pip install 'psycopg[binary]').") from None
         except Exception as e:  # sqlalchemy's errors: a wrong host, user or database
             raise ConfigError(f"cannot open storage {redact(storage)}: "
@@ -166,6 +170,18 @@ def open_storage(storage: str | None, folder: Path):
     path = Path(storage) if storage else folder / "journal.log"
     path.parent.mkdir(parents=True, exist_ok=True)
     return JournalStorage(JournalFileBackend(str(path)))
+
+
+def sampler_for(seed: int | None, existing: int, startup: int):
+    """The TPE sampler (``startup`` random trials first), seeded by ``seed`` and the
+    number of trials the study already has: a new study is drawn as ``seed`` alone draws
+    it, and a study continued (or a second worker started later) with the same seed
+    draws new points, not the first ones again. ``None``: a random seed."""
+    import optuna
+
+    if seed is not None and existing:
+        seed = int(np.random.SeedSequence([seed, existing]).generate_state(1)[0])
+    return optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=startup)
 
 
 def check_budget(trials: int, timeout: float | None) -> None:
@@ -200,17 +216,18 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     check_budget(trials, timeout)
     # errors only: mlpkit says each trial's end itself (``after``), a failed one included
     optuna.logging.set_verbosity(optuna.logging.ERROR)
-    folder.mkdir(parents=True, exist_ok=True)
+    # what can be refused is refused before the study folder exists (no folder is left)
+    class_weight = labels.class_weights(base.training.class_weight, ds.y_train, ds.labels)
     targets = 1 if ds.y_train.ndim < 2 else ds.y_train.shape[1]
     metric, direction = objective_metric(ds.task, targets)
-    storage_obj = open_storage(storage, folder)
+    storage_obj = open_storage(storage, folder)  # (a journal file: made here)
     heartbeats = bool(storage and "://" in storage)
-    sampler = optuna.samplers.TPESampler(seed=sampler_seed, constant_liar=True,
-                                         n_startup_trials=max(3, min(10, trials // 3)))
+    startup = max(3, min(10, trials // 3))  # random trials before TPE's model
     # early epochs say little under a decaying schedule: judge from a quarter of the way on
     warmup = max(2, base.training.epochs // 4)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
-    study = optuna.create_study(storage=storage_obj, study_name=study_name, sampler=sampler,
+    study = optuna.create_study(storage=storage_obj, study_name=study_name,
+                                sampler=sampler_for(None, 0, startup),
                                 pruner=pruner, direction=direction, load_if_exists=True)
     if study.direction.name.lower() != direction:
         raise ConfigError(f"study {study_name!r} {study.direction.name.lower()}s; this data "
@@ -223,9 +240,12 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                               f"{study.user_attrs[key]!r}, not {value!r}: its trials would "
                               "be ranked with these. Pass another --study (or --out).")
         study.set_user_attr(key, value)
+    folder.mkdir(parents=True, exist_ok=True)
+    if sampler_seed is not None:
+        study.sampler = sampler_for(sampler_seed, len(study.get_trials(deepcopy=False)),
+                                    startup)
     trial_ds = without_test(ds)
     scale = training.target_loss_scale(trial_ds)  # several regression targets, else None
-    class_weight = labels.class_weights(base.training.class_weight, ds.y_train, ds.labels)
     states = optuna.trial.TrialState
     finished = (states.COMPLETE, states.PRUNED)
 
@@ -273,8 +293,12 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-            study.optimize(objective, n_trials=trials, timeout=timeout, gc_after_trial=True,
-                           callbacks=[MaxTrialsCallback(trials, states=finished), after])
+            try:
+                study.optimize(objective, n_trials=trials, timeout=timeout,
+                               gc_after_trial=True,
+                               callbacks=[MaxTrialsCallback(trials, states=finished), after])
+            finally:  # interrupted (Ctrl-C): the trial it ended, failed, in the table too
+                study_folder.write_tables(study, folder, metric)
     if not heartbeats:
         fail_dead_local_trials(study)
     return study_folder.write_folder(study, folder, base, space, metric, storage,
