@@ -103,6 +103,12 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert r.returncode == 0, r.stderr
     assert f"{tmp_path / 'f' / 'broken.png'}: no prediction (" in r.stdout
     assert f"{tmp_path / 'f' / 'a.jpg'}: Pullover" in r.stdout
+    (tmp_path / "bad").mkdir()
+    (tmp_path / "bad" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    np.save(tmp_path / "bad" / "nan.npy", np.full((28, 28), np.nan, "float32"))
+    r = run_cli("predict", out, tmp_path / "bad")  # nothing predicted: said, and status 2
+    assert r.returncode == 2 and "none of the 2 files could be read" in r.stderr, r.stderr
+    assert r.stdout.count(": no prediction (") == 2
     r = run_cli("predict", out, tmp_path / "f" / "broken.png")  # named on its own: refused
     assert r.returncode == 2 and "is not a readable image" in r.stderr
     (tmp_path / "empty").mkdir()
@@ -122,12 +128,17 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     (b"hello", "x.txt", "is a text file; this model takes images"),
     (b"a,b\n1,2\n", "rows.csv", "is a table; this model takes images"),
     (b"\x89PNG\r\n\x1a\n" + bytes(40), "cut.png", "is not a readable image (PIL cannot"),
+    (b"not numpy\n", "text.npy", "is not a .npy file (it lacks NumPy's header)"),
+    (np.array([{"a": 1}] * 784, dtype=object), "objects.npy", "holds an array of Python objects"),
+    (np.zeros((28, 28), np.complex64), "complex.npy", "holds complex64 values; expected real"),
 ])
 def test_predict_bad_input(fashion_run, tmp_path, content, name, message):
     out, _ = fashion_run
     path = tmp_path / name
     if content is None:
         np.save(path, np.zeros((5, 5)))
+    elif isinstance(content, np.ndarray):
+        np.save(path, content, allow_pickle=True)
     else:
         path.write_bytes(content)
     r = run_cli("predict", out, path)
@@ -292,3 +303,8 @@ def test_evaluate_on_one_class_folder_and_on_test_arrays_alone(fashion_run, fash
     r = run_cli("evaluate", out, "--data", tmp_path / "ev", "--json")
     assert r.returncode == 0, r.stderr
     assert json.loads(r.stdout)["test_accuracy"] in (0.0, 1.0)
+    (tmp_path / "ev" / "Pullover" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    r = run_cli("evaluate", out, "--data", tmp_path / "ev")  # skipped, and said, as in train
+    assert r.returncode == 0 and "note: 1 unreadable files skipped: " in r.stderr, r.stderr
+    r = run_cli("evaluate", out, "--data", tmp_path / "nowhere")
+    assert r.returncode == 2 and "nowhere not found. Check the path." in r.stderr, r.stderr

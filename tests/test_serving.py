@@ -461,10 +461,20 @@ def test_predict_upload_answers_as_predict_json(fashion_server, tmp_path):
         ("s.npy", x["row"], x["prediction"]) for x in expected] and len(expected) == 3
 
 
-def test_predict_refuses_what_is_not_an_image(fashion_server, band_server):
+def test_predict_refuses_what_is_not_an_image(fashion_server, band_server, caplog):
     url = f"{fashion_server.url}/predict"
     assert_error(httpx.post(url, files={"file": ("x.png", b"not an image", "image/png")}), 400,
+                 "not a readable image; upload a PNG, JPEG, GIF, BMP, WebP or TIFF file")
+    ico = io.BytesIO()
+    from PIL import Image
+
+    Image.new("L", (16, 16)).save(ico, "ICO")  # mlpkit predict reads it; the server does not
+    assert_error(httpx.post(url, files={"file": ("x.ico", ico.getvalue())}), 400,
                  "not a readable image")
+    with caplog.at_level("WARNING"):  # a broken multipart body: the 400 says it, once
+        assert_error(httpx.post(url, content=b"garbage", headers={
+            "Content-Type": "multipart/form-data; boundary=xyz"}), 400)
+    assert not [r for r in caplog.records if r.name.startswith("python_multipart")]
     assert_error(httpx.post(url, files={"file": ("x.npy", b"\x93NUMPY garbage")}), 400)
     assert_error(httpx.post(url, files={"note": (None, "no file")}), 400, "no file")
     assert_error(httpx.post(url, content=b"hello", headers={"Content-Type": "text/plain"}), 415)
@@ -472,8 +482,6 @@ def test_predict_refuses_what_is_not_an_image(fashion_server, band_server):
     assert_error(httpx.post(url, json={"rows": [{"area": 1}]}), 400,  # a table's row
                  "was not trained on a table", "multipart field", "keys ['area']")
     huge = io.BytesIO()
-    from PIL import Image
-
     Image.new("L", (5000, 5000)).save(huge, "PNG")  # 25 megapixels, a small file
     assert_error(httpx.post(url, files={"file": ("big.png", huge.getvalue())}), 413, "pixels")
     assert_error(httpx.post(f"{band_server.url}/predict",
@@ -538,7 +546,10 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
                  400, "rooms")
     assert_error(httpx.post(url, content=b'{"rows": [{"rooms": 1e999, "area": 1, "city": "L"}]}',
                             headers={"Content-Type": "application/json"}), 400,
-                 "'rooms' holds a number too large for a float")
+                 "'rooms' holds an infinite number or one too large for a float")
+    assert_error(httpx.post(url, content=b'{"rows": [{"rooms": NaN, "area": 1, "city": "L"}]}',
+                            headers={"Content-Type": "application/json"}), 400,
+                 "'rooms' holds NaN; send a finite number, or null for a missing value")
     # 1e300 fits a JSON number but not float32: the training median, said, as for a CSV
     big = httpx.post(url, json={"rows": [{"rooms": 3, "area": 1e300, "city": "Lyon"}]})
     assert big.status_code == 200 and big.json()[0]["notes"] == [
@@ -658,6 +669,13 @@ def test_page_report_and_model_description(fashion_server, price_server):
     report = httpx.get(f"{fashion_server.url}/report")
     assert report.status_code == 200 and "Confusion matrix" in report.text
     assert "default-src 'none'" in report.headers["content-security-policy"]
+    for path in ("/", "/report", "/v2/health/ready", "/static/page.js"):  # monitors' HEAD
+        head = httpx.head(f"{fashion_server.url}{path}")
+        got = httpx.get(f"{fashion_server.url}{path}")
+        assert head.status_code == 200 and head.content == b"", path
+        assert head.headers["content-length"] == got.headers["content-length"] == str(
+            len(got.content)), path
+    assert httpx.head(f"{fashion_server.url}/nowhere").status_code == 404
     info = httpx.get(f"{fashion_server.url}/model").json()
     assert info["kind"] == "images" and info["image"]["size"] == [28, 28]
     assert len(info["class_names"]) == 10 and info["ready"] is True

@@ -411,6 +411,14 @@ def test_image_folder_rgb_and_size(tmp_path):
     c = cfg.resolve(str(folder), image_size="16x12", color="rgb")
     from mlpkit import data
     assert data.load_for(c).x_train.shape[1:] == (16, 12, 3)
+    # hidden folders (a .git, a .thumbnails inside a class) hold no class and no images
+    for hidden in (folder / ".git", folder / "boots" / ".thumbnails"):
+        hidden.mkdir()
+        Image.new("RGB", (8, 8)).save(hidden / "x.png")
+    ds = data.load_for(c)
+    assert ds.class_names == ["boots", "shirts"] and len(ds.x_train) + len(ds.x_valid) + len(
+        ds.x_test) == 24
+    assert not any("empty" in n or "subfolders" in n for n in ds.notes), ds.notes
 
 
 def test_image_folder_bad_inputs(tmp_path):

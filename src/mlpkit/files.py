@@ -134,3 +134,32 @@ def sha256_tree(folder: str | os.PathLike, paths: list[Path]) -> str:
 def read_json(path: str | os.PathLike):
     """Parsed JSON; ``FileNotFoundError``/``ValueError`` for the caller to explain."""
     return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def load_npy(path: str | os.PathLike):
+    """The array in a ``.npy`` file (never unpickled), or a one-line ``DataError``
+    saying what the file is instead: not a ``.npy`` file, or an array of Python
+    objects."""
+    import numpy as np
+
+    from mlpkit.errors import DataError
+
+    path = Path(path)
+    try:
+        with open(path, "rb") as f:
+            head = f.read(6)
+    except OSError as e:
+        raise DataError(f"{path} cannot be read ({e.strerror or e}).") from None
+    if head != b"\x93NUMPY":
+        raise DataError(f"{path} is not a .npy file (it lacks NumPy's header); save arrays "
+                        "with numpy.save.")
+    try:
+        return np.load(path, allow_pickle=False)
+    except ValueError as e:
+        if "pickle" in str(e):
+            raise DataError(f"{path} holds an array of Python objects, which mlpkit does not "
+                            "unpickle; save a numeric array (x.astype('float32')).") from None
+        raise DataError(f"{path} is not a readable .npy array ({e}).") from None
+    except OSError as e:
+        raise DataError(f"{path} is not a readable .npy array ({e}).") from None
+

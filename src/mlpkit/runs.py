@@ -186,10 +186,7 @@ def _npy_rows(path, shape: list) -> np.ndarray:
     if path.suffix.lower() != ".npy":
         raise DataError(f"{path}: this run was trained on arrays of shape {shape}; pass .npy "
                         "files of such rows.")
-    try:
-        rows = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
+    rows = files.load_npy(path)
     if list(rows.shape) == list(shape):
         rows = rows[None]
     if list(rows.shape[1:]) != list(shape) or rows.dtype.kind not in "fiub":
@@ -429,6 +426,8 @@ class Run:
 
         from mlpkit.data.tables import SUFFIXES
 
+        if not Path(path).exists():
+            raise DataError(f"{path} not found. Check the path.")
         is_table = Path(path).suffix.lower() in SUFFIXES
         if is_table != bool(self.preprocessing.get("table")):
             trained = "a table" if self.preprocessing.get("table") else (
@@ -438,7 +437,10 @@ class Run:
                             "with the same columns or shape.")
         config = self.config
         d = dataclasses.replace(config.data, name=str(path), validation_data=None)
-        return encode_all(data.read(str(path), d, evaluation=True), self.preprocessing)
+        source = data.read(str(path), d, evaluation=True)
+        for line in source.notes:  # files skipped, a delimiter other than a comma, ...
+            log.info(line)
+        return encode_all(source, self.preprocessing)
 
     @functools.cached_property
     def table_encoder(self):

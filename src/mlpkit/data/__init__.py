@@ -67,6 +67,8 @@ def read(name: str, data, evaluation: bool = False) -> Source:
                                   f"(CSV/Parquet). Drop it. Received: {key}="
                                   f"{getattr(data, key)!r}")
         return tables.read(path, data)
+    if not path.exists():
+        raise DataError(f"{path} not found. Check the path.")
     raise DataError(f"{path}: unknown kind of file {suffix!r}. Pass a CSV or Parquet table, "
                     "an .npz file, or a folder of images with one subfolder per class.")
 

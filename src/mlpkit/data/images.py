@@ -152,10 +152,7 @@ def scaled_pixels(arr: np.ndarray, where: str, whole: bool = False) -> tuple[np.
 
 
 def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list[str]]:
-    try:
-        arr = np.load(path, allow_pickle=False)
-    except (ValueError, OSError) as e:
-        raise DataError(f"{path} is not a NumPy .npy array ({e}).") from None
+    arr = files.load_npy(path)
     size = int(np.prod(shape))
     if arr.shape in (shape, (size,)):
         arr = arr.reshape((1, *shape) if stack else shape)
@@ -167,8 +164,8 @@ def _array_file(path: Path, shape: tuple, stack: bool) -> tuple[np.ndarray, list
         many = f", or n of them stacked ((n, {', '.join(map(str, shape))}) or (n, {size}))"
         raise DataError(f"{path} holds an array of shape {arr.shape}; expected "
                         f"{'x'.join(map(str, shape))} (or {size} values{many if stack else ''}).")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise DataError(f"{path} holds {arr.dtype} values; expected numbers.")
+    if arr.dtype.kind not in "fiu":  # bool, complex, text: not pixels
+        raise DataError(f"{path} holds {arr.dtype} values; expected real numbers.")
     whole = not np.issubdtype(arr.dtype, np.floating)
     arr = arr.astype(np.float32)
     if not np.isfinite(arr).all():
@@ -207,7 +204,8 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
     from PIL import UnidentifiedImageError
 
     path = Path(path)
-    classes = sorted(d.name for d in path.iterdir() if d.is_dir())
+    classes = sorted(d.name for d in path.iterdir()  # hidden folders (.git): not classes
+                     if d.is_dir() and not d.name.startswith("."))
     least = 1 if evaluation else 2  # evaluating: a subset of the classes will do
     if evaluation and not classes:
         raise DataError(f"{path} has no class folder; put the images in a subfolder named "
@@ -216,8 +214,9 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
         raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
                         "least two subfolders, one per class, with images inside.")
     size = parse_size(data.image_size)
-    found = {name: [f for f in sorted((path / name).rglob("*"))
-                    if f.is_file() and not f.name.startswith(".")] for name in classes}
+    found = {name: [f for f in sorted((path / name).rglob("*")) if f.is_file()
+                    and not any(p.startswith(".") for p in f.relative_to(path).parts)]
+             for name in classes}
     _check_memory(sum(map(len, found.values())), size, data.color, path)
     images, labels, bad, sizes, read_paths = [], [], [], set(), []
     conversions: dict[str, int] = {}

@@ -23,6 +23,9 @@ from mlpkit.serving.routes import STATIC, add_inference_routes, add_page_routes
 from mlpkit.serving.settings import ServeSettings
 
 log = logging.getLogger("mlpkit.serving")
+# a malformed multipart body is answered 400 with the reason; python-multipart's own
+# warning ("Expected boundary character ...") would only repeat it in the server's log
+logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 
 def create_app(run, name: str | None = None, settings: ServeSettings | None = None,
@@ -59,6 +62,7 @@ def create_app(run, name: str | None = None, settings: ServeSettings | None = No
     app.state.served = served
     errors.install(app)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(errors.HeadAsGet)
     add_inference_routes(app, served)
     add_page_routes(app, served)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -79,6 +79,25 @@ class BodyTooLarge(Exception):
     pass
 
 
+class HeadAsGet:
+    """ASGI middleware: HEAD answered as GET is, without the body (headers, status and
+    Content-Length as GET's), for the link checkers and monitors that send HEAD."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def headers_only(message):
+            if message["type"] == "http.response.body":
+                message = {**message, "body": b""}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
+
+
 class BodyLimit:
     """ASGI middleware: 413 for a body over ``limit`` bytes, by its Content-Length
     before reading it, or while it streams in (chunked bodies)."""

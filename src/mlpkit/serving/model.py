@@ -23,7 +23,8 @@ from mlpkit.serving.batching import MicroBatcher
 from mlpkit.serving.errors import ApiError
 from mlpkit.serving.settings import ServeSettings
 
-IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")
+IMAGE_FORMATS = ("PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF")  # what the server decodes
+UPLOAD = "a PNG, JPEG, GIF, BMP, WebP or TIFF file"
 
 
 def model_name(run: Run, name: str | None) -> str:
@@ -197,9 +198,11 @@ class ServedModel:
                 if v is None:
                     continue
                 if isinstance(v, (int, float)) and not _finite_number(v):  # 1e400: inf
-                    raise ApiError(400, f"row {i}: column {c!r} holds a number too large for "
-                                        "a float; send a finite number, or null for a missing "
-                                        f"value. Received: {_sent(c, v)}")
+                    what = ("NaN" if isinstance(v, float) and math.isnan(v) else
+                            "an infinite number or one too large for a float")
+                    raise ApiError(400, f"row {i}: column {c!r} holds {what}; send a finite "
+                                        "number, or null for a missing value. Received: "
+                                        f"{_sent(c, v)}")
                 if not isinstance(v, (str, int, float)):
                     raise ApiError(400, f"row {i}: column {c!r} takes a number, text, true/false "
                                         f"or null. Received: {_sent(c, v)}")
@@ -244,8 +247,8 @@ class ServedModel:
                                     f"{self.settings.max_image_pixels}; send a smaller "
                                     "image.") from None
             except (UnidentifiedImageError, OSError, ValueError):
-                raise ApiError(400, f"{filename!r} is not a readable image; upload a "
-                                    f"PNG or JPEG file.") from None
+                raise ApiError(400, f"{filename!r} is not a readable image; upload "
+                                    f"{UPLOAD} (or a .npy array).") from None
             if w * h > self.settings.max_image_pixels:
                 raise ApiError(413, f"{filename!r} has {w}x{h} pixels, over the limit of "
                                     f"{self.settings.max_image_pixels}; send a smaller image.")
@@ -258,7 +261,7 @@ class ServedModel:
                 raise ApiError(400, str(e).replace(str(path), repr(filename))) from None
             except Exception as e:  # what a crafted file can make PIL raise
                 raise ApiError(400, f"{filename!r} cannot be read as an image "
-                                    f"({type(e).__name__}); upload a PNG or JPEG file.") from None
+                                    f"({type(e).__name__}); upload {UPLOAD}.") from None
         if len(arr) > 1 and not stack:
             raise ApiError(400, f"{filename!r} holds {len(arr)} images; send one here (or "
                                 "the stack as a file to POST /predict).")
