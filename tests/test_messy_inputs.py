@@ -531,6 +531,12 @@ def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart
     assert columns["count"]["kind"] == "number" and columns["count"]["min"] == 1000.0
     assert "decimal_comma" not in columns["count"]
     assert "--column-types rate=category keeps one as text" in r.stderr
+    from mlpkit.data import tables
+
+    notes = []  # a name a shell would split is quoted in the hint, ready to paste
+    odd = pd.DataFrame({"Mean Radius (µm)": ["82,5", "1,25", "3,5"]})
+    assert tables._decimal_comma_columns(odd, None, "t.csv", notes) == ["Mean Radius (µm)"]
+    assert "--column-types 'Mean Radius (µm)=category' keeps one as text" in notes[0]
     df["count"] = df["count"].where(np.arange(len(df)) != 7, "12,5")  # a stray typo
     r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
                 tmp_path / "typo", "--verbose", "0")

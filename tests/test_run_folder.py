@@ -125,6 +125,9 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     frame = pd.read_csv(tmp_path / "new.csv")
     np.testing.assert_allclose(loaded.predict(rows), loaded.predict(frame), rtol=1e-6)
     np.testing.assert_allclose(loaded.predict(rows[0]), loaded.predict(frame)[:1], rtol=1e-6)
+    assert loaded.predict([]).shape == loaded.predict(frame.iloc[:0]).shape == (0, 1)
+    with pytest.raises(DataError, match="'x1' held numbers in training but holds true/false"):
+        loaded.predict({"x1": True, "x2": 0.0, "colour": "red"})  # not read as 1
     # what it cannot take: one line that says what to pass instead
     for wrong, words in ((str(tmp_path / "new.csv"), "not a path"),
                          (np.array([[3.0, "red", 1.0]], dtype=object), "takes a DataFrame"),

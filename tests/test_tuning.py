@@ -148,6 +148,7 @@ def test_several_targets_are_tuned_on_their_scaled_loss(tmp_path):
     r = run_cli("tune", table, "--target", "price,rate", "--trials", "2", "--epochs", "2",
                 "--out", tmp_path / "study", "--no-final", "--sampler-seed", "0")
     assert r.returncode == 0, r.stderr
+    assert r.stderr.count("regression targets standardized") == 1  # said once, not a trial
     assert json.loads((tmp_path / "study" / "study.json").read_text())["metric"] == "val_loss"
     rows = list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))
     # on the targets' own scales: a poor trial's loss is some units, the plain mean squared
@@ -375,7 +376,7 @@ def test_tune_refuses_augmentation_the_data_cannot_take_before_any_trial(tmp_pat
     space = tmp_path / "space.toml"
     space.write_text("[tune]\nrandom_shift = [0, 1]\n")
     with pytest.raises(ConfigError, match="random_shift augments images; this data is "
-                                          "feature vectors"):
+                                          "feature vectors.*from the \\[tune\\] table"):
         api.tune(blobs(tmp_path / "b.npz"), config_file=space, trials=1, out=tmp_path / "s")
     rng = np.random.default_rng(0)
     images = tmp_path / "i.npz"
@@ -383,7 +384,8 @@ def test_tune_refuses_augmentation_the_data_cannot_take_before_any_trial(tmp_pat
     space.write_text("[tune]\nrandom_shift = {low = 0, high = 6}\n")
     with pytest.raises(ConfigError, match="smaller than the images.*up to 6"):
         api.tune(images, config_file=space, trials=1, out=tmp_path / "s")
-    with pytest.raises(ConfigError, match="random_flip augments images"):  # a setting, too
+    with pytest.raises(ConfigError, match="random_flip augments images.*from the settings "
+                                          "\\(--random-flip or \\[model\\] random_flip\\)"):
         api.tune(blobs(tmp_path / "b.npz"), trials=1, out=tmp_path / "s",
                  random_flip="horizontal")
     assert not (tmp_path / "s").exists()

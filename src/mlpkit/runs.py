@@ -516,6 +516,8 @@ class Run:
             import pandas as pd
 
             x = pd.DataFrame([x] if isinstance(x, dict) else list(x))
+        elif isinstance(x, (list, tuple)) and not x:  # no rows: no predictions, of any model
+            x = np.zeros((0, *self.preprocessing["input_shape"]), np.float32)
         if isinstance(x, (str, os.PathLike)):
             raise DataError(f"run.predict takes arrays or rows, not a path ({str(x)[:100]}); "
                             "for files use run.predict_files([...]) (or mlpkit predict).")

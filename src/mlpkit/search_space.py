@@ -218,9 +218,11 @@ def check_for_data(space: dict[str, Param], ds, model: cfg.ModelConfig,
     images = 3 <= x_train.ndim <= 4
     if (flips or shifts) and not images:
         name = "random_flip" if flips else "random_shift"
+        where = ("the [tune] table" if name in space else
+                 f"the settings (--{name.replace('_', '-')} or [model] {name})")
         raise ConfigError(f"{name} augments images; this data is feature vectors (rows of "
-                          f"{x_train.shape[1:]}): remove {name} from the [tune] table and "
-                          f"the settings. Received: {name}={(flips or shifts)[0]!r}")
+                          f"{x_train.shape[1:]}): remove {name} from {where}. "
+                          f"Received: {name}={(flips or shifts)[0]!r}")
     if shifts and max(shifts) >= min(x_train.shape[1:3]):
         raise ConfigError(f"random_shift must stay smaller than the images "
                           f"({x_train.shape[1]}x{x_train.shape[2]} pixels). Received: "

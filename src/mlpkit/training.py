@@ -12,6 +12,7 @@ import csv
 import io
 import logging
 import math
+import shlex
 import time
 from pathlib import Path
 
@@ -119,7 +120,8 @@ def coordinate_columns(ds: Dataset, m: cfg.ModelConfig, categorical: dict | None
         if name not in names and name in kinds:  # a column mlpkit does not use as a feature
             raise ConfigError(f"coordinates names {name!r}, a column not used as a feature "
                               f"(read as {kinds[name]}): name two numeric feature columns, or "
-                              f"force its type with --column-types {name}=number. {given}")
+                              f"force its type with --column-types {shlex.quote(name + '=number')}. "
+                              f"{given}")
         if name not in names:
             raise ConfigError(f"coordinates names {name!r}, which is not a feature column of "
                               f"{ds.name!r}.{errors.did_you_mean(name, names)} Its columns: "

@@ -172,6 +172,21 @@ def open_storage(storage: str | None, folder: Path):
     return JournalStorage(JournalFileBackend(str(path)))
 
 
+class _Once(logging.Filter):
+    """Lets each distinct message through once."""
+
+    def __init__(self):
+        super().__init__()
+        self.seen: set[str] = set()
+
+    def filter(self, record) -> bool:
+        message = record.getMessage()
+        if message in self.seen:
+            return False
+        self.seen.add(message)
+        return True
+
+
 def sampler_for(seed: int | None, existing: int, startup: int):
     """The TPE sampler (``startup`` random trials first), seeded by ``seed`` and the
     number of trials the study already has: a new study is drawn as ``seed`` alone draws
@@ -293,11 +308,14 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     else:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+            once = _Once()  # a note every trial would repeat (targets scaled) is said once
+            log.addFilter(once)
             try:
                 study.optimize(objective, n_trials=trials, timeout=timeout,
                                gc_after_trial=True,
                                callbacks=[MaxTrialsCallback(trials, states=finished), after])
             finally:  # interrupted (Ctrl-C): the trial it ended, failed, in the table too
+                log.removeFilter(once)
                 study_folder.write_tables(study, folder, metric)
     if not heartbeats:
         fail_dead_local_trials(study)

@@ -492,6 +492,11 @@ class TableEncoder:
                 continue
             series = _written(c, df[c["name"]])
             if kind == "number":
+                flags = series.map(lambda v: isinstance(v, (bool, np.bool_)))
+                if flags.any():  # True would pass as 1: the server refuses it too
+                    raise DataError(f"column {c['name']!r} held numbers in training but holds "
+                                    f"true/false here (row {int(np.argmax(flags.to_numpy()))}"
+                                    "). Pass numbers (1 or 0), or None for a missing value.")
                 values, _ = to_numbers(series)
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "

@@ -7,6 +7,7 @@ fitted on the training rows only). A missing target is refused with the lines.
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import numpy as np
@@ -169,7 +170,8 @@ def _decimal_comma_columns(df, column_types, name: str, notes: list) -> list[str
         shown = ", ".join(map(str, comma[:5])) + (", ..." if len(comma) > 5 else "")
         undo = labels.join_names([comma[0]])
         notes.append(f"{name}: numbers with decimal commas (82,5) read as numbers (sniffed; "
-                     f"columns {shown}); --column-types {undo}=category keeps one as text")
+                     f"columns {shown}); --column-types {shlex.quote(undo + '=category')} "
+                     "keeps one as text")
     return comma
 
 
