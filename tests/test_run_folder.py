@@ -126,8 +126,16 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     np.testing.assert_allclose(loaded.predict(rows), loaded.predict(frame), rtol=1e-6)
     np.testing.assert_allclose(loaded.predict(rows[0]), loaded.predict(frame)[:1], rtol=1e-6)
     assert loaded.predict([]).shape == loaded.predict(frame.iloc[:0]).shape == (0, 1)
-    with pytest.raises(DataError, match="'x1' held numbers in training but holds true/false"):
-        loaded.predict({"x1": True, "x2": 0.0, "colour": "red"})  # not read as 1
+    with pytest.raises(DataError, match=r"'x1' held numbers in training but holds "
+                                        r"true/false here \(row 2\)"):  # not read as 1
+        loaded.predict([{"x1": 1.0, "x2": 0.0, "colour": "red"},
+                        {"x1": True, "x2": 0.0, "colour": "red"}])
+    for column in (pd.Series([True, False]), pd.Series([True, None], dtype="boolean"),
+                   pd.Series([False, True], dtype="category")):
+        with pytest.raises(DataError, match="true/false here"):
+            loaded.predict(pd.DataFrame({"x1": column, "x2": 0.0, "colour": "red"}))
+    assert loaded.predict(pd.DataFrame({"x1": pd.Series([1, None], dtype="Int64"), "x2": 0.0,
+                                        "colour": "red"})).shape == (2, 1)
     # what it cannot take: one line that says what to pass instead
     for wrong, words in ((str(tmp_path / "new.csv"), "not a path"),
                          (np.array([[3.0, "red", 1.0]], dtype=object), "takes a DataFrame"),

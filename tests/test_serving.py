@@ -661,6 +661,16 @@ def test_a_lone_request_never_waits_for_the_window():
 
 # --- the page, the report, the model's description ---------------------------------------
 
+def test_the_page_starts_a_date_field_at_the_medians_rounded_half_up():
+    from mlpkit.serving.model import _median_date
+
+    assert _median_date({"year": 2004.5, "month": 6.5, "day": 14.5}) == "2005-07-15"
+    assert _median_date({"year": 2005.5, "month": 7.5, "day": 15.5}) == "2006-08-16"
+    assert _median_date({"year": 2023, "month": 2, "day": 30.6}) == "2023-02-28"  # in Feb
+    assert _median_date({"year": 2020, "month": 12.7, "day": 1, "hour": 23.6}) == \
+        "2020-12-01T23:00"
+
+
 def test_page_report_and_model_description(fashion_server, price_server):
     page = httpx.get(f"{fashion_server.url}/")
     assert page.status_code == 200 and "/static/page.js" in page.text

@@ -175,7 +175,7 @@ def test_a_stack_of_images_says_which_one_is_shown(page, fashion_server, tmp_pat
     page.set_input_files("#file", str(tmp_path / "three.npy"))
     shown = predicted(page)
     assert shown["prediction"] == run.class_names[int(np.argmax(run.predict(ds.x_test[300:301])))]
-    assert "holds 3 images; this is the first" in page.inner_text("#status")
+    assert "holds 3 images; this is the first (row 1)" in page.inner_text("#status")
     assert painted(page) == 0  # a .npy has no picture the browser can draw
 
 
@@ -192,7 +192,7 @@ def test_the_form_has_a_field_for_every_kind_of_column(page):
             "boolean", "datetime", "text"]
         # the training rows' medians of year, month and day, as one day
         spec = {c["name"]: c for c in mlpkit.load_run(run).preprocessing["table"]["columns"]}
-        y, m, d = (round(spec["built"]["medians"][p]) for p in ("year", "month", "day"))
+        y, m, d = (int(spec["built"]["medians"][p] + 0.5) for p in ("year", "month", "day"))
         assert columns["built"]["median"] == f"{y:04d}-{m:02d}-{d:02d}"
         assert columns["built"]["time"] is False
         open_ready(page, server.url)
@@ -200,7 +200,7 @@ def test_the_form_has_a_field_for_every_kind_of_column(page):
         assert page.input_value("#col-built") == columns["built"]["median"]
         assert page.eval_on_selector_all("#col-garden option", "o => o.map(x => x.value)") == [
             "true", "false", ""]
-        assert page.get_attribute("#col-notes", "list") == "col-notes-values"
+        assert page.get_attribute("#col-notes", "list") == "values-notes"
         rows = [{"rooms": 5, "area": 120.0, "city": "Paris", "garden": "true",
                  "built": "2001-04-30", "notes": "sunny roof with a view"},
                 {"rooms": 5, "area": 120.0, "city": "Paris", "garden": "false",

@@ -277,7 +277,7 @@ def test_a_seeded_study_continued_draws_new_trials_and_keeps_only_its_own_final(
     for n in (2, 3):
         api.tune(data, trials=n, epochs=1, sampler_seed=7, out=study, final=False)
     rows = list(csv.DictReader(open(study / "trials.csv")))
-    drawn = [tuple(r[k] for k in r if k not in ("number", "state", "val_accuracy", "epochs",
+    drawn = [tuple(r[k] for k in r if k not in ("number", "state", "val_accuracy", "epochs_run",
                                                  "fit_seconds", "worker", "started", "retry_of"))
              for r in rows]
     assert len(drawn) == 3 and len(set(drawn)) == 3
@@ -288,6 +288,10 @@ def test_a_seeded_study_continued_draws_new_trials_and_keeps_only_its_own_final(
     # another study in the same folder: the first study's final run is not its own
     other = api.tune(data, trials=1, epochs=1, study="other", out=study, final=False)
     assert "final" not in other and other["study"] == "other"
+    for seed in (-1, 2**32):  # NumPy's range, said before the data is read
+        with pytest.raises(ConfigError, match="sampler_seed must be a whole number from 0"):
+            api.tune(data, trials=1, sampler_seed=seed, out=tmp_path / "never")
+    assert not (tmp_path / "never").exists()
 
 
 def test_a_refused_tune_leaves_no_study_folder(tmp_path):
@@ -360,7 +364,7 @@ def test_trials_csv_keeps_each_parameter_beside_its_kind(tmp_path):
                           "units_1", "units_2", "units_3", "units_4"]
     rows = list(csv.DictReader(open(tmp_path / "trials.csv")))
     assert [r["units_4"] for r in rows] == ["", "40", ""]
-    assert [r["epochs"] for r in rows] == ["3", "3", "3"]
+    assert [r["epochs_run"] for r in rows] == ["3", "3", "3"]
 
 
 def test_tune_refuses_a_bad_storage_url(tmp_path):

@@ -346,7 +346,7 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
 
     from mlpkit import data, search_space, study_folder, tuning
 
-    tuning.check_budget(trials, timeout)  # before the data: refusing is quick
+    tuning.check_budget(trials, timeout, sampler_seed)  # before the data: refusing is quick
     base, space = search_space.resolve(dataset, preset, config_file, **settings)
     if "activation" not in space:  # (a searched one: the [tune] table's check)
         from mlpkit import models

@@ -324,11 +324,6 @@ def predict(run_dir: Path, files: List[Path],
     for r in results:
         r["file"] = "-" if piped is not None and r["file"] == str(piped) else r["file"]
     _print_predictions(results, as_json)
-    if results and all("error" in r for r in results):  # a folder of unreadable files
-        from mlpkit.errors import DataError
-
-        raise DataError(f"no prediction: none of the {len(results)} files could be read "
-                        "(each one's reason is above). Pass images or arrays the model takes.")
 
 
 def _print_predictions(results: list[dict], as_json: bool) -> None:

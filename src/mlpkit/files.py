@@ -145,14 +145,28 @@ def load_npy(path: str | os.PathLike):
     from mlpkit.errors import DataError
 
     path = Path(path)
+    fmt = np.lib.format
     try:
         with open(path, "rb") as f:
-            head = f.read(6)
+            if f.read(6) != b"\x93NUMPY":
+                raise DataError(f"{path} is not a .npy file (it lacks NumPy's header); save "
+                                "arrays with numpy.save.")
+            f.seek(0)
+            version = fmt.read_magic(f)
+            read_header = {(1, 0): fmt.read_array_header_1_0,
+                           (2, 0): fmt.read_array_header_2_0}.get(version)
+            if read_header is not None:  # what the header claims, before anything is made
+                shape, _, dtype = read_header(f)
+                need = int(np.prod(shape, dtype=object)) * dtype.itemsize
+                held = path.stat().st_size - f.tell()
+                if not dtype.hasobject and need > held:
+                    raise DataError(f"{path} is cut short or corrupt: its header says an array "
+                                    f"of shape {shape} ({need} bytes of {dtype}), the file "
+                                    f"holds {held} bytes.")
     except OSError as e:
         raise DataError(f"{path} cannot be read ({e.strerror or e}).") from None
-    if head != b"\x93NUMPY":
-        raise DataError(f"{path} is not a .npy file (it lacks NumPy's header); save arrays "
-                        "with numpy.save.")
+    except ValueError as e:  # a header NumPy cannot parse
+        raise DataError(f"{path} is not a readable .npy array ({e}).") from None
     try:
         return np.load(path, allow_pickle=False)
     except ValueError as e:

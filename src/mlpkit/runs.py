@@ -168,7 +168,8 @@ def _expand_folders(paths, image: bool, table: bool) -> tuple[list, set]:
             raise DataError(f"{p} is a folder; this model takes files of rows: pass them, "
                             f"e.g. {Path(p) / ('*.csv' if table else '*.npy')}.")
         found = [f for f in sorted(Path(p).rglob("*")) if f.is_file()
-                 and not f.name.startswith(".") and f.suffix.lower() in IMAGE_SUFFIXES]
+                 and f.suffix.lower() in IMAGE_SUFFIXES  # nothing hidden (.thumbnails/)
+                 and not any(s.startswith(".") for s in f.relative_to(p).parts)]
         if not found:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES))
             raise DataError(f"{p} is a folder without images ({kinds} files); pass image "
@@ -593,6 +594,10 @@ class Run:
                     raise
                 loaded.append((f, str(e), None))
         good = [images for _, images, notes in loaded if notes is not None]
+        if not good:  # a folder of files none of which could be read
+            said = "; ".join(f"{f}: {error}" for f, error, _ in loaded[:3])
+            raise DataError(f"no prediction: none of the {len(loaded)} files could be read "
+                            f"({said}{'; ...' if len(loaded) > 3 else ''}).")
         records = iter(self.records(self.predict(np.concatenate(good))) if good else [])
         out = []
         for f, images, notes in loaded:

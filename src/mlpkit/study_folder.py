@@ -1,6 +1,6 @@
 """The study folder of ``mlpkit tune``: what a study found, as files a person reads.
 
-    trials.csv       one row a trial (all workers'): state, value, parameters, epochs,
+    trials.csv       one row a trial (all workers'): state, value, parameters, epochs_run,
                      seconds, worker, the trial it retries
     best.toml        the best trial's settings, saying how they were found:
                      `mlpkit train --config best.toml`
@@ -83,7 +83,8 @@ def write_tables(study, folder: Path, metric: str) -> None:
         rows.append({"number": t.number, "state": t.state.name.lower(),
                      metric: "" if t.value is None else round(t.value, 6),
                      **{k: _fmt(v) if isinstance(v, float) else v for k, v in t.params.items()},
-                     "epochs": t.user_attrs.get("epochs", ""),
+                     # the epochs it ran (pruned: fewer); a searched "epochs" is a parameter
+                     "epochs_run": t.user_attrs.get("epochs", ""),
                      "fit_seconds": t.user_attrs.get("fit_seconds", ""),
                      "worker": f"{worker.get('host', '')}:{worker.get('pid', '')}",
                      "retry_of": t.system_attrs.get("failed_trial", ""),

@@ -173,13 +173,16 @@ def open_storage(storage: str | None, folder: Path):
 
 
 class _Once(logging.Filter):
-    """Lets each distinct message through once."""
+    """Lets each distinct note (INFO or below) through once; warnings and errors pass
+    every time."""
 
     def __init__(self):
         super().__init__()
         self.seen: set[str] = set()
 
     def filter(self, record) -> bool:
+        if record.levelno > logging.INFO:
+            return True
         message = record.getMessage()
         if message in self.seen:
             return False
@@ -190,8 +193,9 @@ class _Once(logging.Filter):
 def sampler_for(seed: int | None, existing: int, startup: int):
     """The TPE sampler (``startup`` random trials first), seeded by ``seed`` and the
     number of trials the study already has: a new study is drawn as ``seed`` alone draws
-    it, and a study continued (or a second worker started later) with the same seed
-    draws new points, not the first ones again. ``None``: a random seed."""
+    it, and a study continued with the same seed draws new points, not the first ones
+    again. Two workers that start on the same count with the same seed still draw alike
+    (``run`` says so). ``None``: a random seed."""
     import optuna
 
     if seed is not None and existing:
@@ -199,8 +203,13 @@ def sampler_for(seed: int | None, existing: int, startup: int):
     return optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=startup)
 
 
-def check_budget(trials: int, timeout: float | None) -> None:
-    """Refuse a study budget that cannot run a trial, with the fix."""
+def check_budget(trials: int, timeout: float | None,
+                 sampler_seed: int | None = None) -> None:
+    """Refuse a study budget that cannot run a trial, or a sampler seed NumPy cannot
+    take, with the fix."""
+    if sampler_seed is not None and not 0 <= sampler_seed < 2**32:
+        raise ConfigError("sampler_seed must be a whole number from 0 to 4294967295 "
+                          f"(2**32 - 1). Received: sampler_seed={sampler_seed!r}")
     if trials < 1:
         raise ConfigError(f"trials must be >= 1. Received: trials={trials!r}")
     if timeout is not None and timeout <= 0:
@@ -228,7 +237,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
 
     from mlpkit import labels, training
 
-    check_budget(trials, timeout)
+    check_budget(trials, timeout, sampler_seed)
     # errors only: mlpkit says each trial's end itself (``after``), a failed one included
     optuna.logging.set_verbosity(optuna.logging.ERROR)
     # what can be refused is refused before the study folder exists (no folder is left)
@@ -257,8 +266,12 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
         study.set_user_attr(key, value)
     folder.mkdir(parents=True, exist_ok=True)
     if sampler_seed is not None:
-        study.sampler = sampler_for(sampler_seed, len(study.get_trials(deepcopy=False)),
-                                    startup)
+        existing = study.get_trials(deepcopy=False)
+        study.sampler = sampler_for(sampler_seed, len(existing), startup)
+        if any(t.state == optuna.trial.TrialState.RUNNING for t in existing):
+            log.info(f"another worker is running study {study_name!r}: a worker given the "
+                     f"same --sampler-seed ({sampler_seed}) at the same time draws the same "
+                     "first trials; give each worker its own seed, or none")
     trial_ds = without_test(ds)
     scale = training.target_loss_scale(trial_ds)  # several regression targets, else None
     states = optuna.trial.TrialState
@@ -314,9 +327,14 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                 study.optimize(objective, n_trials=trials, timeout=timeout,
                                gc_after_trial=True,
                                callbacks=[MaxTrialsCallback(trials, states=finished), after])
-            finally:  # interrupted (Ctrl-C): the trial it ended, failed, in the table too
+            except BaseException:  # Ctrl-C: the trial it ended, failed, in the table too
+                try:
+                    study_folder.write_tables(study, folder, metric)
+                except Exception as e:  # (a storage gone): the first error is the one said
+                    log.debug(f"trials.csv not written: {e}")
+                raise
+            finally:
                 log.removeFilter(once)
-                study_folder.write_tables(study, folder, metric)
     if not heartbeats:
         fail_dead_local_trials(study)
     return study_folder.write_folder(study, folder, base, space, metric, storage,

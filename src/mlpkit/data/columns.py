@@ -323,6 +323,23 @@ def infer(series, name: str) -> tuple[str, str]:
     return "category", f"{distinct} values"
 
 
+def _true_false(series) -> int | None:
+    """The position of the first true/false value (a Python or NumPy bool, a bool or
+    "boolean" column) in ``series``, or ``None``; columns of numbers are not looked at
+    value by value."""
+    import pandas as pd
+
+    if pd.api.types.is_bool_dtype(series.dtype):
+        return 0 if len(series) else None
+    if isinstance(series.dtype, pd.CategoricalDtype):
+        if not any(isinstance(v, (bool, np.bool_)) for v in series.cat.categories):
+            return None
+    elif series.dtype != object:
+        return None
+    flags = series.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
+    return int(np.argmax(flags)) if flags.any() else None
+
+
 class TableEncoder:
     """DataFrame -> float32 matrix, by column type; fitted on the training rows."""
 
@@ -492,11 +509,11 @@ class TableEncoder:
                 continue
             series = _written(c, df[c["name"]])
             if kind == "number":
-                flags = series.map(lambda v: isinstance(v, (bool, np.bool_)))
-                if flags.any():  # True would pass as 1: the server refuses it too
+                flag = _true_false(series)
+                if flag is not None:  # True would pass as 1: the server refuses it too
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"true/false here (row {int(np.argmax(flags.to_numpy()))}"
-                                    "). Pass numbers (1 or 0), or None for a missing value.")
+                                    f"true/false here (row {flag + 1}). Pass numbers (1 or "
+                                    "0), or leave a value empty (None) for a missing one.")
                 values, _ = to_numbers(series)
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "

@@ -23,9 +23,6 @@ from mlpkit.serving.routes import STATIC, add_inference_routes, add_page_routes
 from mlpkit.serving.settings import ServeSettings
 
 log = logging.getLogger("mlpkit.serving")
-# a malformed multipart body is answered 400 with the reason; python-multipart's own
-# warning ("Expected boundary character ...") would only repeat it in the server's log
-logging.getLogger("python_multipart").setLevel(logging.ERROR)
 
 
 def create_app(run, name: str | None = None, settings: ServeSettings | None = None,
@@ -61,6 +58,10 @@ def create_app(run, name: str | None = None, settings: ServeSettings | None = No
                               "page at /.")
     app.state.served = served
     errors.install(app)
+    # a malformed multipart body is answered 400; python-multipart's own warning
+    # ("Expected boundary character ...") would only repeat it in the server's log
+    for logger in ("python_multipart", "multipart"):  # its name from 0.0.13 on, and before
+        logging.getLogger(logger).setLevel(logging.ERROR)
     app.add_middleware(errors.BodyLimit, limit=settings.max_body_bytes)
     app.add_middleware(errors.HeadAsGet)
     add_inference_routes(app, served)

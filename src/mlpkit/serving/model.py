@@ -302,16 +302,19 @@ def _finite_number(v) -> bool:
 
 
 def _median_date(medians: dict) -> str:
-    """The training medians of a date column's year, month, day (and hour) as one ISO
-    date (``2019-06-15``, ``2019-06-15T13:00``), the day kept within its month."""
+    """The training medians of a date column's year, month, day (and hour), each rounded
+    half up, as one ISO date (``2019-06-15``, ``2019-06-15T13:00``), the day kept within
+    its month: where the page's date field starts."""
     import calendar
 
-    year = min(max(round(medians.get("year", 2000)), 1), 9999)
-    month = min(max(round(medians.get("month", 1)), 1), 12)
-    day = min(max(round(medians.get("day", 1)), 1), calendar.monthrange(year, month)[1])
+    def part(name, low, high, default):
+        return min(max(math.floor(medians.get(name, default) + 0.5), low), high)
+
+    year, month = part("year", 1, 9999, 2000), part("month", 1, 12, 1)
+    day = part("day", 1, calendar.monthrange(year, month)[1], 1)
     text = f"{year:04d}-{month:02d}-{day:02d}"
     if "hour" in medians:
-        text += f"T{min(max(round(medians['hour']), 0), 23):02d}:00"
+        text += f"T{part('hour', 0, 23, 0):02d}:00"
     return text
 
 

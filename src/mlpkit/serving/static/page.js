@@ -39,7 +39,7 @@ function show(record, count = 1) {
   $("#error").hidden = true;
   // a .npy stack: one record per image; the page shows the first
   $("#status").textContent = count > 1
-    ? `The file holds ${count} images; this is the first (row 0). mlpkit predict or POST /predict gives them all.`
+    ? `The file holds ${count} images; this is the first (row 1). mlpkit predict or POST /predict gives them all.`
     : "";
   const value = record.prediction;
   // several targets: each by its name, in the model's order (as `mlpkit predict` prints
@@ -187,16 +187,15 @@ function categoryField(column) {
 function textField(column) {
   // free text: any words; the frequent training values are offered as suggestions
   const id = `col-${column.name}`;
-  const list = `${id}-values`;
-  const input = element("input", { type: "text", id, name: column.name,
-                                   value: column.categories[0] ?? "" });
+  const list = `values-${column.name}`;  // ("col-" ids cannot collide with it)
+  const values = column.categories || [];
+  const input = element("input", { type: "text", id, name: column.name, value: values[0] ?? "" });
   input.setAttribute("list", list);
   return element("div", { className: "field" }, [
     element("label", { htmlFor: id, textContent: column.name }), input,
-    element("datalist", { id: list },
-      column.categories.map((c) => element("option", { value: c }))),
+    element("datalist", { id: list }, values.map((c) => element("option", { value: c }))),
     element("span", { className: "hint", textContent:
-      `text; ${column.categories.length} frequent values in training, others coded as unknown` }),
+      `text; ${values.length} frequent values in training, others coded as unknown` }),
   ]);
 }
 
@@ -218,7 +217,7 @@ function dateField(column) {
   return element("div", { className: "field" }, [
     element("label", { htmlFor: id, textContent: column.name }), input,
     element("span", { className: "hint", textContent:
-      `date${column.time ? " and time" : ""}; training median ${column.median}` }),
+      `date${column.time ? " and time" : ""}; starts at the training medians of its parts` }),
   ]);
 }
 
@@ -228,7 +227,7 @@ const FIELDS = { number: numberField, boolean: booleanField, datetime: dateField
 function setupTable() {
   $("#table-input").hidden = false;
   $("#fields").replaceChildren(...model.columns.map(
-    (c) => (FIELDS[c.type] || categoryField)(c)));
+    (c) => (FIELDS[c.type] || textField)(c)));  // a kind this page does not know: text
   $("#row-form").addEventListener("submit", (event) => {
     event.preventDefault();
     const row = {};
