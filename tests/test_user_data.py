@@ -661,6 +661,24 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
         assert all(0 <= row["test_accuracy"] <= 1 for row in rows), rows
     r = run_cli("compare", tmp_path / "c.csv", "--target", "label", "--out", tmp_path / "o")
     assert r.returncode == 2 and "compare writes no run folder" in r.stderr
+    # one-hot columns as the target; class weights weigh both models, the Keras one as
+    # `mlpkit train` does
+    y = rng.choice(3, 300, p=[0.8, 0.15, 0.05])
+    x = rng.normal(size=(300, 3)) + y[:, None]
+    frame = pd.DataFrame(x, columns=["a", "b", "c"]).assign(
+        **{f"is_{k}": (y == k).astype(int) for k in range(3)})
+    frame.to_csv(tmp_path / "hot.csv", index=False)
+    args = ["--target", "is_0,is_1,is_2", "--epochs", "3", "--hidden", "8",
+            "--class-weight", "balanced"]
+    r = run_cli("compare", tmp_path / "hot.csv", *args, "--max-iter", "5", "--json")
+    assert r.returncode == 0, r.stderr
+    baseline, keras_row = json.loads(r.stdout)
+    assert baseline["model"].endswith(", weighted") and 0 < baseline["test_accuracy"] <= 1
+    assert "note: task: multiclass" in r.stderr  # the data's notes, as train says them
+    run = mlpkit.train(str(tmp_path / "hot.csv"), target="is_0,is_1,is_2", epochs=3,
+                       hidden="8", class_weight="balanced", out=tmp_path / "hot", verbose=0)
+    assert run.dataset.one_hot
+    assert keras_row["test_accuracy"] == pytest.approx(run.metrics["test_accuracy"], abs=1e-6)
 
 
 def test_settings_are_refused_before_the_data_is_read(tmp_path):

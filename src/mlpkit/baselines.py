@@ -10,11 +10,14 @@ against the lecture's Keras classifier.
 
 from __future__ import annotations
 
+import logging
 import time
 import warnings
 
 from mlpkit import config as cfg
 from mlpkit import metrics
+
+log = logging.getLogger("mlpkit")
 
 
 def _sklearn_params(mlp) -> int:
@@ -22,13 +25,20 @@ def _sklearn_params(mlp) -> int:
 
 
 def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42,
-                     standardize_targets: bool = False) -> dict:
+                     standardize_targets: bool = False,
+                     class_weight: dict | None = None) -> dict:
     """Fit the scikit-learn baseline; return its row of the comparison table.
 
     ``standardize_targets``: the regressor learns the targets standardized on the
     training rows (scikit-learn's ``TransformedTargetRegressor``), as the Keras model
     does with ``target_scaling = "standardize"`` (a table's default): a price in the
-    hundreds of thousands is out of reach of an MLP's outputs at their initial scale."""
+    hundreds of thousands is out of reach of an MLP's outputs at their initial scale.
+    One-hot labels are learned and scored as class indices (scikit-learn would read a
+    0/1 matrix as several labels). The sample weights and ``class_weight`` weigh the
+    training rows as they weigh the Keras model's loss."""
+    import inspect
+
+    import numpy as np
     from sklearn.compose import TransformedTargetRegressor
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.neural_network import MLPClassifier, MLPRegressor
@@ -50,10 +60,24 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42,
         model = mlp if ds.table is None else make_pipeline(StandardScaler(), mlp)
         x = lambda a: a.reshape(len(a), -1)  # noqa: E731
         name = f"scikit-learn MLPClassifier (300, 100), max_iter={max_iter}"
+    y = {part: getattr(ds, f"y_{part}") for part in ("train", "valid", "test")}
+    if ds.one_hot:  # one class a row, as a 0/1 matrix: the class indices
+        y = {part: np.argmax(v, axis=1) for part, v in y.items()}
+    fit_params = {}
+    if ds.w_train is not None or class_weight:
+        from mlpkit.jax_loop import sample_weights
+
+        if "sample_weight" in inspect.signature(type(mlp).fit).parameters:
+            key = f"{type(mlp).__name__.lower()}__sample_weight" if model is not mlp else \
+                "sample_weight"
+            fit_params[key] = sample_weights(y["train"], ds.w_train, class_weight)
+            name += ", weighted"
+        else:  # scikit-learn before 1.7
+            name += ", unweighted (this scikit-learn's MLP takes no sample weights)"
     t0 = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # capped on purpose
-        model.fit(x(ds.x_train), ds.y_train)
+        model.fit(x(ds.x_train), y["train"], **fit_params)
     fit_seconds = time.perf_counter() - t0
     if isinstance(model, TransformedTargetRegressor):
         mlp = model.regressor_[-1]  # the fitted clone
@@ -64,30 +88,32 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42,
     row = {"model": name}
     pred = {part: out(x(getattr(ds, f"x_{part}"))) for part in ("valid", "test")}
     for part in ("valid", "test"):
-        figures = metrics.compute(loss, getattr(ds, f"y_{part}"), pred[part])
+        figures = metrics.compute(loss, y[part], pred[part])
         row[f"{part}_{metrics.metric_for(loss)}"] = figures[metrics.metric_for(loss)]
     if ds.task == "regression":  # several targets: each one's RMSE too, as the Keras row
         from mlpkit import evaluation
 
         spec = ds.labels.spec() if ds.labels is not None else {}
         row.update({f"test_{k}": v for k, v in evaluation.rmse_by_target(
-            ds.y_test, pred["test"], spec).items()})
+            y["test"], pred["test"], spec).items()})
     row.update(fit_seconds=round(fit_seconds, 2), params=_sklearn_params(mlp),
                epochs=int(mlp.n_iter_))
     return row
 
 
-def keras_model(ds, config: cfg.RunConfig) -> dict:
-    """Fit the Keras MLP of ``config`` (the seed preset by default); its table row."""
+def keras_model(ds, config: cfg.RunConfig, class_weight: dict | None = None) -> dict:
+    """Fit the Keras MLP of ``config`` (the seed preset by default), as ``mlpkit train``
+    does (its sample and class weights too); its table row."""
     import keras
 
     from mlpkit import evaluation, training
 
     keras.utils.set_random_seed(config.training.seed)
     model = training.compile_model(training.build_model(ds, config), ds.task, config.training,
-                                   len(ds.x_train), scale=training.target_loss_scale(ds))
+                                   len(ds.x_train), ds.one_hot,
+                                   scale=training.target_loss_scale(ds))
     t0 = time.perf_counter()
-    history = training.fit(model, ds, config.training, verbose=0)
+    history = training.fit(model, ds, config.training, verbose=0, class_weight=class_weight)
     fit_seconds = time.perf_counter() - t0
     metric = metrics.metric_for(metrics.loss_for(ds.task))
     valid = evaluation.evaluate(model, ds.x_valid, ds.y_valid, ds.preprocessing(), "valid_")
@@ -108,10 +134,14 @@ def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 2
     Example:
         >>> rows = compare("california-housing", data_dir="../shared/datasets")
     """
-    from mlpkit import data
+    from mlpkit import data, labels
 
     config = cfg.resolve(dataset, preset, data_dir=data_dir, **settings)
     ds = data.load_for(config)
+    for line in ds.notes:  # what was done to the data, as mlpkit train says it
+        log.info(line)
     scaled = config.model.target_scaling == "standardize"
-    return [sklearn_baseline(ds, max_iter=max_iter, standardize_targets=scaled),
-            keras_model(ds, config)]
+    weights = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
+    return [sklearn_baseline(ds, max_iter=max_iter, standardize_targets=scaled,
+                             class_weight=weights),
+            keras_model(ds, config, weights)]
