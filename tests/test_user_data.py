@@ -266,6 +266,18 @@ def test_a_multilabel_table_names_its_labels_by_their_columns(tmp_path):
             mlpkit.train(str(tmp_path / "t.csv"), target=target, task=task, epochs=1,
                          out=tmp_path / "no", verbose=0)
     assert not (tmp_path / "no").exists()
+    # the labels written true/false (or yes/no): the same task, the same labels
+    words = df.assign(sports=df.sports.map({1: True, 0: False}),
+                      music=df.music.map({1: "yes", 0: "no"}))
+    words.to_csv(tmp_path / "w.csv", index=False)
+    again = mlpkit.train(str(tmp_path / "w.csv"), target="sports,music,travel", epochs=2,
+                         out=tmp_path / "w", verbose=0)
+    assert again.manifest["task"] == "multilabel"
+    np.testing.assert_array_equal(again.dataset.y_train, run.dataset.y_train)
+    words.assign(music=["jazz"] * len(words)).to_csv(tmp_path / "text.csv", index=False)
+    with pytest.raises(DataError, match=r"target column 'music' holds text \(\['jazz'"):
+        mlpkit.train(str(tmp_path / "text.csv"), target="sports,music,travel", epochs=1,
+                     out=tmp_path / "no", verbose=0)
 
 
 def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path, caplog):

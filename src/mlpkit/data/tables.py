@@ -253,8 +253,25 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         out.append(y.to_numpy())
     if len(out) == 1:
         return out[0]
-    if any(np.asarray(v).dtype.kind not in "iuf" for v in out):
-        raise DataError(f"several target columns ({', '.join(targets)}) are supported for "
-                        "numeric targets only (a multi-output regression); pass one target "
-                        "column for classification.")
+    for i, (name, v) in enumerate(zip(targets, out)):  # true/false labels: 1/0
+        out[i] = _true_false_as_numbers(name, np.asarray(v))
     return np.column_stack(out).astype(np.float64)
+
+
+def _true_false_as_numbers(name: str, values: np.ndarray) -> np.ndarray:
+    """One of several target columns as numbers: true/false (yes/no) labels as 1/0, as a
+    multilabel table's columns may be written; other text is refused with the fix."""
+    from mlpkit.data.columns import FALSE, TRUE
+
+    if values.dtype.kind in "iuf":
+        return values
+    if values.dtype.kind == "b":
+        return values.astype(np.float64)
+    words = np.array([str(v).strip().lower() for v in values])
+    if np.isin(words, list(TRUE | FALSE)).all():
+        return np.isin(words, list(TRUE)).astype(np.float64)
+    odd = [str(v) for v in values[~np.isin(words, list(TRUE | FALSE))][:3]]
+    raise DataError(f"target column {name!r} holds text ({odd}); several target columns take "
+                    "numbers (a multi-output regression) or 0/1, true/false labels "
+                    "(multilabel: one column a label). Pass one target column for "
+                    "classification into classes named by text.")
