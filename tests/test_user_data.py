@@ -280,6 +280,23 @@ def test_a_multilabel_table_names_its_labels_by_their_columns(tmp_path):
                      out=tmp_path / "no", verbose=0)
 
 
+def test_class_predictions_come_back_as_the_labels_were_written(tmp_path):
+    """Integer labels 3, 7, 9 come back as integers (not "7"), booleans as booleans, so
+    they compare with the table's own column; a text label stays text."""
+    df = make_table(tmp_path / "t.csv")
+    features = df.drop(columns=["label"])
+    for labels, kind in ((df.label.map({"yes": 7, "no": 3}), int), (df.label == "yes", bool),
+                         (df.label, str)):
+        df.assign(label=labels).to_csv(tmp_path / "l.csv", index=False)
+        run = mlpkit.train(str(tmp_path / "l.csv"), target="label", epochs=20, hidden="16",
+                           learning_rate=0.01, out=tmp_path / kind.__name__, verbose=0)
+        predicted = run.predict_labels(features)
+        assert {type(v) for v in predicted} == {kind}
+        assert np.mean(np.asarray(predicted) == labels.to_numpy()) > 0.8
+        r = run_cli("predict", run.path, tmp_path / "l.csv", "--json")
+        assert [rec["prediction"] for rec in json.loads(r.stdout)] == predicted
+
+
 def test_several_regression_targets_each_get_their_error_in_the_report(tmp_path, caplog):
     caplog.set_level("INFO", logger="mlpkit")
     rng = np.random.default_rng(0)
@@ -690,6 +707,12 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
     run = mlpkit.train(str(tmp_path / "hot.csv"), target="is_0,is_1,is_2", epochs=3,
                        hidden="8", class_weight="balanced", out=tmp_path / "hot", verbose=0)
     assert run.dataset.one_hot
+    # what train said of the task and the weights is a note of the run, in its report too
+    notes = run.manifest["notes"]
+    assert any(n.startswith("multiclass: loss categorical_crossentropy") for n in notes), notes
+    assert any(n.startswith("class weights: ") for n in notes), notes
+    page = (run.path / "report.html").read_text()
+    assert "class weights: " in page and "multiclass: loss categorical_crossentropy" in page
     assert keras_row["test_accuracy"] == pytest.approx(run.metrics["test_accuracy"], abs=1e-6)
 
 

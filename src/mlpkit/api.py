@@ -128,30 +128,35 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
                 "its validation and test rows themselves (heldout.npz)")])
     for line in [*ds.notes, *describe(ds)]:
         log.info(line)
-    if config.training.label_smoothing:
-        log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
-                 "(the test loss reported is the plain one)")
-    class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
-    if class_weight:
-        log.info("class weights: " + ", ".join(f"{ds.class_names[i]} {w:.3g}"
-                                               for i, w in class_weight.items()))
-    fitting = within_budget(config.training, len(ds.x_train))
-    if keras.backend.backend() == "jax":
-        jax_loop.enable_compilation_cache()  # before the initializers compile
-    keras.utils.set_random_seed(config.training.seed)
-    t = config.training
-    scale = contextlib.ExitStack()  # several devices (distribution.py): until the run ends
-    try:
-        devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
-        model = training.build_model(ds, config)  # under t.precision's dtype policy
-        training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot,
-                               training.target_loss_scale(ds, config.model))
-        if config.model.members > 1:
-            log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
-                     "its own loss; it predicts their mean")
-    except BaseException:
-        scale.close()
-        raise
+    # what is said from here to the model's compilation (the task's loss, class weights,
+    # targets standardized, ...) is a note of the run too, in its manifest and report
+    said = _Said()
+    with said:
+        said.lines.append(describe(ds)[-1])
+        if config.training.label_smoothing:
+            log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
+                     "(the test loss reported is the plain one)")
+        class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
+        if class_weight:
+            log.info("class weights: " + ", ".join(f"{ds.class_names[i]} {w:.3g}"
+                                                   for i, w in class_weight.items()))
+        fitting = within_budget(config.training, len(ds.x_train))
+        if keras.backend.backend() == "jax":
+            jax_loop.enable_compilation_cache()  # before the initializers compile
+        keras.utils.set_random_seed(config.training.seed)
+        t = config.training
+        scale = contextlib.ExitStack()  # several devices (distribution.py): until the run ends
+        try:
+            devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
+            model = training.build_model(ds, config)  # under t.precision's dtype policy
+            training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot,
+                                   training.target_loss_scale(ds, config.model))
+            if config.model.members > 1:
+                log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
+                         "its own loss; it predicts their mean")
+        except BaseException:
+            scale.close()
+            raise
 
     errors.check_stop()  # a signal during start-up whose exception Python dropped
     if resume is None:
@@ -161,7 +166,8 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             "preset": config.preset, "seed": config.training.seed,
             "members": config.model.members, "backend": keras.backend.backend(), "versions": system.versions(),
             "machine": system.machine(), "data": {"sizes": ds.sizes, **ds.source},
-            "split": ds.split.summary() if ds.split is not None else None, "notes": ds.notes,
+            "split": ds.split.summary() if ds.split is not None else None,
+            "notes": [*ds.notes, *said.lines],
             "devices": distribution.describe(devices, t.batch_size, t.learning_rate),
             "precision": precision.describe(model, t.precision),
         }
@@ -374,6 +380,32 @@ def tune(dataset=None, preset: str | None = None, config_file=None, *, trials: i
         summary = {**study_folder.record_final(folder, run.path, run.metrics),
                    "folder": str(folder)}
     return summary
+
+
+class _Said(logging.Filter):
+    """The notes (INFO) logged on mlpkit's logger within ``with``, as lines: kept even
+    where the logger would drop them (the API, whose logger says warnings only), and
+    shown or not as they would be without it."""
+
+    def __init__(self):
+        super().__init__()
+        self.lines: list[str] = []
+        self._level = self._shown = logging.NOTSET
+
+    def __enter__(self) -> "_Said":
+        self._level, self._shown = log.level, log.getEffectiveLevel()
+        log.setLevel(min(self._shown, logging.INFO))
+        log.addFilter(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        log.removeFilter(self)
+        log.setLevel(self._level)
+
+    def filter(self, record) -> bool:
+        if record.levelno == logging.INFO:
+            self.lines.append(record.getMessage())
+        return record.levelno >= self._shown
 
 
 def within_budget(t: cfg.TrainingConfig, n_train: int) -> cfg.TrainingConfig:

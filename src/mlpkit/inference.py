@@ -84,7 +84,8 @@ def predict(model: keras.Model, x) -> np.ndarray:
 
 
 def labels_of(outputs: np.ndarray, labels: dict) -> list:
-    """Class names (classification), label lists (multilabel) or values (regression).
+    """Class labels (classification: as written in training, see ``label_values``), label
+    lists (multilabel) or values (regression).
 
     Args:
         labels: the run's label spec (``preprocessing.json``'s "labels").
@@ -95,7 +96,17 @@ def labels_of(outputs: np.ndarray, labels: dict) -> list:
     if task == "multilabel":
         return [[n for n, hit in zip(names, row) if hit] for row in
                 metrics.predicted_labels(outputs)]
-    return [names[i] for i in metrics.predicted_classes(outputs, task)]
+    return [label_values(labels)[i] for i in metrics.predicted_classes(outputs, task)]
+
+
+def label_values(labels: dict) -> list:
+    """What a class prediction is: the training labels as they were written, their type
+    kept (3, 7, 9; True/False; "yes"/"no"), or the class names where the labels were
+    codes given names (Fashion-MNIST's 0-9: "T-shirt/top", ...)."""
+    names, values = labels.get("class_names"), labels.get("values")
+    if values and len(values) == len(names) and [str(v) for v in values] == list(names):
+        return list(values)
+    return list(names)
 
 
 NOT_FINITE = ("the model's output is not finite: an input far outside the training rows' "

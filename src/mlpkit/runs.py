@@ -548,8 +548,9 @@ class Run:
 
         return inference.labels_of(self.predict(x), self.preprocessing["labels"])
 
-    def predict_classes(self, x) -> list[str]:
-        """The most probable class name for each instance (argmax, as the lecture)."""
+    def predict_classes(self, x) -> list:
+        """The most probable class for each instance (argmax, as the lecture): its name,
+        or its label as written in training (an integer label stays an integer)."""
         if not self.class_names:
             raise RunError(f"{self.path} holds a regression model; use predict().")
         return self.predict_labels(x)
