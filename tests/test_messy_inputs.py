@@ -209,6 +209,11 @@ REFUSED = [
      "must hold numbers >= 0 on every row; lines [6] hold ['heavy']"),
     ("zero-sample-weights", lambda tmp: csv(tmp, base().assign(w=0.0)), {"sample_weight": "w"},
      "is 0 on every row"),
+    ("target-as-sample-weights", lambda tmp: csv(tmp, base().assign(label=np.arange(N) % 2)),
+     {"sample_weight": "label"}, "sample_weight names 'label', the target"),
+    ("missing-target-in-parquet", lambda tmp: parquet(tmp, base().assign(
+        label=lambda d: d.label.where(np.arange(N) != 4, None))), {"target": "label"},
+     "(rows [5]); fill or drop"),
     ("negative-class-weight", lambda tmp: csv(tmp, base()), {"class_weight": "yes:-1"},
      "class_weight 'yes' must be a number >= 0"),
     ("binary-on-fractions", lambda tmp: csv(tmp, base().assign(label=RNG.normal(size=N))),
@@ -262,6 +267,12 @@ REFUSED = [
     ("huge-images", folder(), {"image_size": "60000x60000", "color": "rgb"},
      "in memory, more than"),
 ]
+
+
+def parquet(tmp, df):
+    path = tmp / "t.parquet"
+    df.to_parquet(path)
+    return path
 
 
 def truncated_npz(tmp):

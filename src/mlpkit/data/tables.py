@@ -15,7 +15,7 @@ import numpy as np
 from mlpkit import files, labels
 from mlpkit.data.columns import TableEncoder, decimal_commas, decimal_points
 from mlpkit.data.dataset import Rows, Source
-from mlpkit.errors import DataError
+from mlpkit.errors import ConfigError, DataError
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
@@ -118,6 +118,10 @@ def read(path: Path, data) -> Source:
     drop = list(targets)
     w = None
     if data.sample_weight:
+        if data.sample_weight in targets:
+            raise ConfigError(f"sample_weight names {data.sample_weight!r}, the target: name "
+                              "a column of per-row weights (numbers >= 0), or drop "
+                              "--sample-weight.")
         if data.sample_weight not in df.columns:
             raise DataError(f"sample_weight column {data.sample_weight!r} not found in "
                             f"{path.name}. Columns: {labels.listing(df.columns)}")
@@ -245,11 +249,14 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
             else:
                 bad = y.isna().to_numpy() | _text_placeholder(y)
         if bad.any():
-            rows = (np.flatnonzero(bad)[:5] + 2).tolist()  # +2: header, 1-based
+            text = Path(path).suffix.lower() not in (".parquet", ".pq")
+            # a CSV's lines (+2: the header, 1-based); a Parquet file's rows (1-based)
+            rows = (np.flatnonzero(bad)[:5] + (2 if text else 1)).tolist()
             more = "..." if bad.sum() > len(rows) else ""
             raise DataError(f"target column {name!r} of {Path(path).name} has {int(bad.sum())} "
                             f"missing or non-finite values, or values beyond float32's "
-                            f"range (lines {rows}{more}); fill or drop those rows.")
+                            f"range ({'lines' if text else 'rows'} {rows}{more}); fill or "
+                            "drop those rows.")
         out.append(y.to_numpy())
     if len(out) == 1:
         return out[0]
