@@ -686,6 +686,12 @@ def test_page_report_and_model_description(fashion_server, price_server):
         assert head.headers["content-length"] == got.headers["content-length"] == str(
             len(got.content)), path
     assert httpx.head(f"{fashion_server.url}/nowhere").status_code == 404
+    head = httpx.head(f"{fashion_server.url}/predict")  # a POST route: said as sent
+    got = httpx.get(f"{fashion_server.url}/predict")
+    assert head.status_code == got.status_code == 405 and head.content == b""
+    assert got.json()["error"] == "GET is not allowed on /predict."
+    # the body HEAD would get says HEAD, not the GET it was answered as
+    assert head.headers["content-length"] == str(len(got.content.replace(b"GET", b"HEAD")))
     info = httpx.get(f"{fashion_server.url}/model").json()
     assert info["kind"] == "images" and info["image"]["size"] == [28, 28]
     assert len(info["class_names"]) == 10 and info["ready"] is True

@@ -161,8 +161,9 @@ def open_storage(storage: str | None, folder: Path):
                                   heartbeat_stale_trial_callback=retry_once(),
                                   engine_kwargs={"pool_pre_ping": True})
         except (ImportError, ModuleNotFoundError) as e:
-            raise ConfigError(f"cannot use storage {redact(storage)}: {str(e).rstrip('.')}. Install its "
-                              "driver (PostgreSQL: pip install 'psycopg[binary]').") from None
+            raise ConfigError(f"cannot use storage {redact(storage)}: {str(e).rstrip('.')}. "
+                              "Install its driver (PostgreSQL: pip install "
+                              "'psycopg[binary]').") from None
         except Exception as e:  # sqlalchemy's errors: a wrong host, user or database
             raise ConfigError(f"cannot open storage {redact(storage)}: "
                               f"{str(e).splitlines()[0]}. Check the URL and that the "

@@ -63,7 +63,8 @@ def install(app: FastAPI) -> None:
         if exc.status_code == 404:
             message = f"no route {request.url.path}. See /openapi.json for the routes."
         elif exc.status_code == 405:
-            message = f"{request.method} is not allowed on {request.url.path}."
+            method = request.scope.get("mlpkit.method", request.method)  # HEAD (HeadAsGet)
+            message = f"{method} is not allowed on {request.url.path}."
         else:
             message = str(exc.detail)
         return error_response(exc.status_code, message, getattr(exc, "headers", None))
@@ -95,7 +96,8 @@ class HeadAsGet:
                 message = {**message, "body": b""}
             await send(message)
 
-        await self.app({**scope, "method": "GET"}, receive, headers_only)
+        await self.app({**scope, "method": "GET", "mlpkit.method": "HEAD"}, receive,
+                       headers_only)
 
 
 class BodyLimit:
