@@ -126,13 +126,14 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
                 f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "
                 f"({ {k: v['rows'] for k, v in ds.split.summary().items()} }): the run keeps "
                 "its validation and test rows themselves (heldout.npz)")])
-    for line in [*ds.notes, *describe(ds)]:
+    described = describe(ds)
+    for line in [*ds.notes, *described]:
         log.info(line)
     # what is said from here to the model's compilation (the task's loss, class weights,
     # targets standardized, ...) is a note of the run too, in its manifest and report
     said = _Said()
     with said:
-        said.lines.append(describe(ds)[-1])
+        said.lines.append(described[-1])  # the task's loss and output layer
         if config.training.label_smoothing:
             log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
                      "(the test loss reported is the plain one)")

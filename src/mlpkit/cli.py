@@ -323,11 +323,6 @@ def predict(run_dir: Path, files: List[Path],
             raise
     for r in results:
         r["file"] = "-" if piped is not None and r["file"] == str(piped) else r["file"]
-    _print_predictions(results, as_json)
-
-
-def _print_predictions(results: list[dict], as_json: bool) -> None:
-    """``mlpkit predict``'s records, as JSON or one line each."""
     if as_json:
         typer.echo(json.dumps(results))
         return

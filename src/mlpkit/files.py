@@ -176,4 +176,3 @@ def load_npy(path: str | os.PathLike):
         raise DataError(f"{path} is not a readable .npy array ({e}).") from None
     except OSError as e:
         raise DataError(f"{path} is not a readable .npy array ({e}).") from None
-

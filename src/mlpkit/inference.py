@@ -96,7 +96,8 @@ def labels_of(outputs: np.ndarray, labels: dict) -> list:
     if task == "multilabel":
         return [[n for n, hit in zip(names, row) if hit] for row in
                 metrics.predicted_labels(outputs)]
-    return [label_values(labels)[i] for i in metrics.predicted_classes(outputs, task)]
+    values = label_values(labels)
+    return [values[i] for i in metrics.predicted_classes(outputs, task)]
 
 
 def label_values(labels: dict) -> list:

@@ -167,9 +167,9 @@ def _expand_folders(paths, image: bool, table: bool) -> tuple[list, set]:
         if not image:
             raise DataError(f"{p} is a folder; this model takes files of rows: pass them, "
                             f"e.g. {Path(p) / ('*.csv' if table else '*.npy')}.")
-        found = [f for f in sorted(Path(p).rglob("*")) if f.is_file()
-                 and f.suffix.lower() in IMAGE_SUFFIXES  # nothing hidden (.thumbnails/)
-                 and not any(s.startswith(".") for s in f.relative_to(p).parts)]
+        from mlpkit.data.images import visible_files
+
+        found = [f for f in visible_files(p) if f.suffix.lower() in IMAGE_SUFFIXES]
         if not found:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES))
             raise DataError(f"{p} is a folder without images ({kinds} files); pass image "
@@ -599,7 +599,7 @@ class Run:
             said = "; ".join(f"{f}: {error}" for f, error, _ in loaded[:3])
             raise DataError(f"no prediction: none of the {len(loaded)} files could be read "
                             f"({said}{'; ...' if len(loaded) > 3 else ''}).")
-        records = iter(self.records(self.predict(np.concatenate(good))) if good else [])
+        records = iter(self.records(self.predict(np.concatenate(good))))
         out = []
         for f, images, notes in loaded:
             if notes is None:  # images holds the error

@@ -64,10 +64,11 @@ def best_config(study) -> cfg.RunConfig | None:
     return cfg.merge(cfg.RunConfig(), best.user_attrs["config"])
 
 
-def _number(name: str) -> int:
-    """The number a parameter's name ends with (``units_3``: 3), else 0."""
-    m = re.search(r"_(\d+)$", name)
-    return int(m.group(1)) if m else 0
+def _numbered(name: str) -> tuple[str, int]:
+    """A parameter's name as its stem and the number it ends with (``units_3``:
+    ``("units", 3)``; ``("learning_rate", 0)``)."""
+    m = re.fullmatch(r"(.+)_(\d+)", name)
+    return (m.group(1), int(m.group(2))) if m else (name, 0)
 
 
 def write_tables(study, folder: Path, metric: str) -> None:
@@ -77,8 +78,9 @@ def write_tables(study, folder: Path, metric: str) -> None:
 
     from mlpkit import files
 
-    rows = []
+    rows, params = [], []  # params: every trial's (a deeper net's units_3 too)
     for t in study.get_trials(deepcopy=False):
+        params += [k for k in t.params if k not in params]
         worker = t.user_attrs.get("worker") or {}
         rows.append({"number": t.number, "state": t.state.name.lower(),
                      metric: "" if t.value is None else round(t.value, 6),
@@ -90,14 +92,12 @@ def write_tables(study, folder: Path, metric: str) -> None:
                      "retry_of": t.system_attrs.get("failed_trial", ""),
                      "started": t.datetime_start.isoformat(timespec="seconds")
                      if t.datetime_start else ""})
-    # the parameters of every trial (a deeper net's units_3 too) beside each other, in
-    # the order first seen, units_1, units_2, ... in number order
-    params: list[str] = []
-    for t in study.get_trials(deepcopy=False):
-        params += [k for k in t.params if k not in params]
-    stem = {k: re.sub(r"_\d+$", "", k) for k in params}
-    first = {s: i for i, s in reversed(list(enumerate(stem.values())))}
-    params.sort(key=lambda k: (first[stem[k]], _number(k)))
+    # the parameters beside each other, in the order first seen, units_1, units_2, ...
+    # in number order
+    first: dict[str, int] = {}
+    for k in params:
+        first.setdefault(_numbered(k)[0], len(first))
+    params.sort(key=lambda k: (first[_numbered(k)[0]], _numbered(k)[1]))
     fields = ["number", "state", metric, *params]
     for r in rows:
         fields += [k for k in r if k not in fields]

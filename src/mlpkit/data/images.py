@@ -193,6 +193,14 @@ def _check_memory(n: int, size, color: str, path: Path) -> None:
                         f"(e.g. 64x64){' or grayscale' if color == 'rgb' else ''}.")
 
 
+def visible_files(folder: Path) -> list[Path]:
+    """The files in ``folder`` and its subfolders, by name, none hidden and none in a
+    hidden folder (``.DS_Store``, ``.thumbnails/``)."""
+    folder = Path(folder)
+    return [f for f in sorted(folder.rglob("*")) if f.is_file()
+            and not any(p.startswith(".") for p in f.relative_to(folder).parts)]
+
+
 def read(path: Path, data, evaluation: bool = False) -> Source:
     """A folder with one subfolder per class, images of any size or mode inside.
 
@@ -214,9 +222,7 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
         raise DataError(f"{path} has {len(classes)} class folder(s); a classifier needs at "
                         "least two subfolders, one per class, with images inside.")
     size = parse_size(data.image_size)
-    found = {name: [f for f in sorted((path / name).rglob("*")) if f.is_file()
-                    and not any(p.startswith(".") for p in f.relative_to(path).parts)]
-             for name in classes}
+    found = {name: visible_files(path / name) for name in classes}
     _check_memory(sum(map(len, found.values())), size, data.color, path)
     images, labels, bad, sizes, read_paths = [], [], [], set(), []
     conversions: dict[str, int] = {}

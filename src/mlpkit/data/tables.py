@@ -275,9 +275,10 @@ def _true_false_as_numbers(name: str, values: np.ndarray) -> np.ndarray:
     if values.dtype.kind == "b":
         return values.astype(np.float64)
     words = np.array([str(v).strip().lower() for v in values])
-    if np.isin(words, list(TRUE | FALSE)).all():
+    known = np.isin(words, list(TRUE | FALSE))
+    if known.all():
         return np.isin(words, list(TRUE)).astype(np.float64)
-    odd = [str(v) for v in values[~np.isin(words, list(TRUE | FALSE))][:3]]
+    odd = [str(v) for v in values[~known][:3]]
     raise DataError(f"target column {name!r} holds text ({odd}); several target columns take "
                     "numbers (a multi-output regression) or 0/1, true/false labels "
                     "(multilabel: one column a label). Pass one target column for "

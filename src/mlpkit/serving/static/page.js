@@ -155,70 +155,64 @@ function setupImage() {
 
 // --- table models: one field per column -------------------------------------------
 
+// each field: the column's label, its control (id col-NAME) and what follows it
+function field(column, control, ...more) {
+  return element("div", { className: "field" },
+    [element("label", { htmlFor: control.id, textContent: column.name }), control, ...more]);
+}
+
+function hint(text) { return element("span", { className: "hint", textContent: text }); }
+
+function choice(column, values) {
+  const select = element("select", { id: `col-${column.name}`, name: column.name },
+    values.map((v) => element("option", { value: v, textContent: v })));
+  select.append(element("option", { value: "", textContent: "(missing)" }));
+  return select;
+}
+
 function numberField(column) {
-  const id = `col-${column.name}`;
-  const input = element("input", { type: "number", step: "any", id, name: column.name,
-                                   value: String(column.median) });
-  const children = [element("label", { htmlFor: id, textContent: column.name }), input];
-  if (column.min != null && column.max != null && column.min < column.max) {
-    const slider = element("input", { type: "range", min: String(column.min),
-                                      max: String(column.max), step: "any",
-                                      value: String(column.median) });
-    slider.setAttribute("aria-label", `${column.name} within the training range`);
-    slider.addEventListener("input", () => { input.value = slider.value; });
-    input.addEventListener("input", () => { slider.value = input.value; });
-    children.push(slider, element("span", { className: "hint",
-      textContent: `training range ${column.min} – ${column.max}, median ${column.median}` }));
+  const input = element("input", { type: "number", step: "any", id: `col-${column.name}`,
+                                   name: column.name, value: String(column.median) });
+  if (!(column.min != null && column.max != null && column.min < column.max)) {
+    return field(column, input);
   }
-  return element("div", { className: "field" }, children);
+  const slider = element("input", { type: "range", min: String(column.min),
+                                    max: String(column.max), step: "any",
+                                    value: String(column.median) });
+  slider.setAttribute("aria-label", `${column.name} within the training range`);
+  slider.addEventListener("input", () => { input.value = slider.value; });
+  input.addEventListener("input", () => { slider.value = input.value; });
+  return field(column, input, slider,
+    hint(`training range ${column.min} – ${column.max}, median ${column.median}`));
 }
 
 function categoryField(column) {
-  const id = `col-${column.name}`;
-  const select = element("select", { id, name: column.name },
-    column.categories.map((c) => element("option", { value: c, textContent: c })));
-  select.append(element("option", { value: "", textContent: "(missing)" }));
-  return element("div", { className: "field" }, [
-    element("label", { htmlFor: id, textContent: column.name }), select,
-    element("span", { className: "hint", textContent: `${column.categories.length} categories in training` }),
-  ]);
+  return field(column, choice(column, column.categories),
+    hint(`${column.categories.length} categories in training`));
+}
+
+function booleanField(column) {
+  return field(column, choice(column, column.values), hint("yes/no"));
 }
 
 function textField(column) {
   // free text: any words; the frequent training values are offered as suggestions
-  const id = `col-${column.name}`;
   const list = `values-${column.name}`;  // ("col-" ids cannot collide with it)
   const values = column.categories || [];
-  const input = element("input", { type: "text", id, name: column.name, value: values[0] ?? "" });
+  const input = element("input", { type: "text", id: `col-${column.name}`, name: column.name,
+                                   value: values[0] ?? "" });
   input.setAttribute("list", list);
-  return element("div", { className: "field" }, [
-    element("label", { htmlFor: id, textContent: column.name }), input,
+  return field(column, input,
     element("datalist", { id: list }, values.map((c) => element("option", { value: c }))),
-    element("span", { className: "hint", textContent:
-      `text; ${values.length} frequent values in training, others coded as unknown` }),
-  ]);
-}
-
-function booleanField(column) {
-  const id = `col-${column.name}`;
-  const select = element("select", { id, name: column.name },
-    column.values.map((v) => element("option", { value: v, textContent: v })));
-  select.append(element("option", { value: "", textContent: "(missing)" }));
-  return element("div", { className: "field" }, [
-    element("label", { htmlFor: id, textContent: column.name }), select,
-    element("span", { className: "hint", textContent: "yes/no" }),
-  ]);
+    hint(`text; ${values.length} frequent values in training, others coded as unknown`));
 }
 
 function dateField(column) {
-  const id = `col-${column.name}`;
-  const input = element("input", { type: column.time ? "datetime-local" : "date", id,
-                                   name: column.name, value: column.median });
-  return element("div", { className: "field" }, [
-    element("label", { htmlFor: id, textContent: column.name }), input,
-    element("span", { className: "hint", textContent:
-      `date${column.time ? " and time" : ""}; starts at the training medians of its parts` }),
-  ]);
+  const input = element("input", { type: column.time ? "datetime-local" : "date",
+                                   id: `col-${column.name}`, name: column.name,
+                                   value: column.median });
+  return field(column, input,
+    hint(`date${column.time ? " and time" : ""}; starts at the training medians of its parts`));
 }
 
 const FIELDS = { number: numberField, boolean: booleanField, datetime: dateField,
