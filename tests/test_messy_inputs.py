@@ -655,3 +655,45 @@ def test_integer_labels_given_as_text_keep_their_values():
     quality = Labels.fit(np.array([3, 5, 6, 8, 5]), "multiclass")
     assert quality.encode(np.array(["5", "8"], dtype=object)).tolist() == \
         quality.encode(np.array([5, 8])).tolist()
+
+
+def test_codes_with_leading_zeros_stay_codes(tmp_path):
+    """Zip codes 02134 and product codes 003 are codes, not quantities: a feature
+    column of them is a category, a target of them gives classes back as written, and
+    new rows give the same code whichever way they write it (10001 beside a missing
+    value, read as 10001.0; 10001 in JSON rows)."""
+    n = 120
+    df = base(n).assign(zip=np.array(["02134", "02139", "10001"])[np.arange(n) % 3])
+    df["label"] = np.array(["003", "017", "120"])[(df["x1"] > -0.3).astype(int)
+                                                  + (df["x1"] > 0.3).astype(int)]
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "target 'label' read as text: codes written with leading zeros (e.g. '017')" \
+        in r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["zip"]["kind"] == "category"
+    assert columns["zip"]["vocab"] == ["02134", "02139", "10001"]
+    run = mlpkit.load_run(tmp_path / "run")
+    assert sorted(run.class_names) == ["003", "017", "120"]
+    rows = df.drop(columns="label").head(3).copy()
+    rows.loc[1, "zip"] = None  # the file then reads 10001 as 10001.0
+    rows.loc[2, "zip"] = "10001"
+    r = run_cli("predict", tmp_path / "run", csv(tmp_path, rows, "new.csv"), "--json")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(r.stdout)
+    assert {rec["prediction"] for rec in records} <= {"003", "017", "120"}
+    assert records[0]["notes"] == [] and records[2]["notes"] == []
+    assert records[1]["notes"] == ["zip: missing (coded as unknown)"]
+    as_json = [{**rows.iloc[2].to_dict(), "zip": z} for z in (10001, 10001.0, "10001")]
+    assert run.table_encoder.unseen(pd.DataFrame(as_json)) == [[], [], []]
+    encoded = run.table_encoder.transform(pd.DataFrame(as_json))
+    assert (encoded == encoded[0]).all()
+    # told it is a number, the column is read as one
+    r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "1",
+                "--column-types", "zip=number", "--out", tmp_path / "numbers", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "numbers" / "preprocessing.json").read_text())["table"]["columns"]}
+    assert columns["zip"]["kind"] == "number" and columns["zip"]["min"] == 2134.0

@@ -60,6 +60,26 @@ def _text(series):
     return series.astype("string").str.strip()
 
 
+def category_text(series):
+    """A category's values as text, a whole number the same however it came: 10001 in
+    a column pandas read as floats (a missing value beside it) is "10001.0", in JSON
+    rows 10001; both are "10001"."""
+    return _text(series).str.replace(r"^([-+]?\d+)\.0+$", r"\1", regex=True)
+
+
+def leading_zero_codes(series) -> str | None:
+    """A value of ``series`` written with leading zeros when all its values are text of
+    digits (zip codes 02134, product codes 003: codes, not quantities), else None."""
+    if series.dtype.kind != "O":
+        return None
+    text = _text(series.dropna())
+    text = text[~text.str.lower().isin(PLACEHOLDERS)]
+    if not len(text) or not text.str.fullmatch(r"\d+").all():
+        return None
+    zeros = text[text.str.fullmatch(r"0\d+")]
+    return str(zeros.iloc[0]) if len(zeros) else None
+
+
 def _missing(text):
     """Where ``_text`` values are missing: NaN, or a placeholder ("?", "n/a", "")."""
     return text.isna() | text.str.lower().isin(PLACEHOLDERS)
@@ -295,6 +315,11 @@ def infer(series, name: str) -> tuple[str, str]:
         return "constant", f"one value ({str(values.iloc[0])[:20]!r})"
     if series.dtype.kind == "b":
         return "boolean", "true/false"
+    code = leading_zero_codes(values)
+    if code is not None:
+        if distinct >= 0.9 * n and n >= 20:
+            return "identifier", f"codes with leading zeros (e.g. {code!r}), {distinct} distinct"
+        return "category", f"codes written with leading zeros (e.g. {code!r})"
     numbers, _ = to_numbers(series)
     lowered = set(_text(values).str.lower().unique()) if series.dtype.kind not in "iuf" else {}
     if numbers is not None:
@@ -338,6 +363,14 @@ def _true_false(series) -> int | None:
         return None
     flags = series.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
     return int(np.argmax(flags)) if flags.any() else None
+
+
+def _vocabulary(column: dict) -> list[str]:
+    """A category column's vocabulary as ``category_text`` writes values (a run saved
+    before it may hold "10001.0")."""
+    import pandas as pd
+
+    return category_text(pd.Series(column["vocab"], dtype=object)).tolist()
 
 
 class TableEncoder:
@@ -446,7 +479,7 @@ class TableEncoder:
                               else 0.0 for p in col["parts"]}
             col["missing"] = int(dates.isna().sum())
         else:  # category, text; placeholders ("?", "n/a") are missing: "unknown"
-            text = _text(series)
+            text = category_text(series)
             missing = _missing(text)
             col["missing"] = int(missing.sum())
             counts = text[~missing].value_counts()
@@ -529,10 +562,12 @@ class TableEncoder:
                     getattr(dates.dt, p).astype(np.float64).fillna(c["medians"][p]).to_numpy()
                     for p in c["parts"]]))
             else:
-                index = {v: i for i, v in enumerate(c["vocab"])}
-                unknown = len(c["vocab"])
+                vocab = _vocabulary(c)
+                index = {v: i for i, v in enumerate(vocab)}
+                unknown = len(vocab)
                 parts.append(np.array([[unknown if pd.isna(v) else index.get(v, unknown)]
-                                       for v in _text(series)], np.float64).reshape(-1, 1))
+                                       for v in category_text(series)],
+                                      np.float64).reshape(-1, 1))
         return np.concatenate(parts, axis=1).astype(np.float32)
 
     def unseen(self, df) -> list[list[str]]:
@@ -553,7 +588,7 @@ class TableEncoder:
             text = _text(series)
             present = ~_missing(text).to_numpy()
             if "vocab" in c:
-                bad = ~text.isin(c["vocab"]).to_numpy()
+                bad = ~category_text(series).isin(_vocabulary(c)).to_numpy()
                 why = "not seen in training (coded as unknown)"
             elif kind == "boolean":
                 bad = ~text.str.lower().isin(BOOLEANS).to_numpy()

@@ -7,6 +7,7 @@ fitted on the training rows only). A missing target is refused with the lines.
 
 from __future__ import annotations
 
+import re
 import shlex
 from pathlib import Path
 
@@ -73,7 +74,29 @@ def read_table(path, notes: list | None = None):
                         f"{sorted({c for c in stripped if stripped.count(c) > 1})}; rename them.")
     if len(df) == 0:
         raise DataError(f"{path} has a header but no rows; add data rows.")
+    if "delimiter" in df.attrs:
+        _codes_as_written(df, path, df.attrs["delimiter"])
     return df
+
+
+_LEADING_ZERO = re.compile(rb'(?:^|[,;\t|])[ "]*0\d', re.MULTILINE)
+
+
+def _codes_as_written(df, path: Path, sep: str) -> None:
+    """Columns pandas read as numbers although the file writes some of their values
+    with leading zeros (zip codes 02134, product codes 003), as the text written: a
+    code, not a quantity (``columns.infer`` says so). Read again only when the file
+    holds a field starting 0 and a digit."""
+    import pandas as pd
+
+    numeric = [i for i, c in enumerate(df.columns) if df[c].dtype.kind in "iuf"]
+    if not numeric or not _LEADING_ZERO.search(path.read_bytes()):
+        return
+    text = pd.read_csv(path, sep=sep, usecols=numeric, dtype=str, encoding="utf-8")
+    for i, written in zip(numeric, text.columns):
+        values = text[written].str.strip()
+        if values.str.fullmatch(r"0\d+").any() and values.dropna().str.fullmatch(r"\d+").all():
+            df[df.columns[i]] = values.astype(object)
 
 
 _SEPS = {",": "commas", ";": "semicolons", "\t": "tabs", "|": "vertical bars"}
@@ -229,7 +252,7 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
     """The target column(s); text that is numbers (thousands separators, currency or
     percent signs) is parsed, and
     missing or non-finite targets are refused with their lines."""
-    from mlpkit.data.columns import within_float32, to_numbers
+    from mlpkit.data.columns import leading_zero_codes, to_numbers, within_float32
 
     out = []
     for name in targets:
@@ -237,7 +260,11 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         if y.dtype.kind == "f":
             bad = ~within_float32(y.to_numpy())  # 1e300: inf in the model's float32
         else:
-            numbers, info = to_numbers(y) if y.dtype.kind == "O" else (None, {})
+            code = leading_zero_codes(y)
+            numbers, info = to_numbers(y) if y.dtype.kind == "O" and not code else (None, {})
+            if code:
+                notes.append(f"target {name!r} read as text: codes written with leading "
+                             f"zeros (e.g. {code!r}), each a class")
             if numbers is not None:
                 changed = [f"{info[k]} {what} removed" for k, what in (
                     ("separators", "thousands separators"),
