@@ -42,6 +42,14 @@ def test_out_of_range_values(name, value, message):
         cfg.check_value(name, value)
 
 
+def test_one_layer_given_as_a_number():
+    from mlpkit.config import check_value
+
+    assert check_value("hidden", 32) == check_value("hidden", "32") == (32,)
+    with pytest.raises(ConfigError, match=r"Received: hidden=\[0\]"):
+        check_value("hidden", 0)
+
+
 def test_unknown_key_suggests(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('[training]\nlearning_rat = 0.1\n')

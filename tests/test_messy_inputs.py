@@ -7,8 +7,10 @@ real command line to pin the exit status and the one-line message.
 """
 
 import json
+import re
 import subprocess
 import sys
+import unicodedata
 
 import keras
 import numpy as np
@@ -66,7 +68,7 @@ def npz(**arrays):
 
 
 def folder(mode="L", per_class=8, classes=("a", "b"), empty=(), nested=False, alpha=False,
-           bad=False):
+           bad=False, unreadable=()):
     def make(tmp):
         root = tmp / "imgs"
         for c, name in enumerate(classes):
@@ -81,6 +83,11 @@ def folder(mode="L", per_class=8, classes=("a", "b"), empty=(), nested=False, al
                     arr = np.zeros((12, 12, 4), np.uint8)
                     arr[..., :3], arr[..., 3] = level, 128
                     Image.fromarray(arr, "RGBA").save(sub / f"{i}.png")
+                elif mode == "P":
+                    Image.fromarray(np.full((12, 12, 3), level, np.uint8)).convert(
+                        "P", palette=Image.Palette.ADAPTIVE).save(sub / f"{i}.png")
+                elif name in unreadable:
+                    (sub / f"{i}.png").write_bytes(b"not an image")
                 else:
                     Image.fromarray(np.full((12, 12), level, np.uint8)).save(sub / f"{i}.png")
         for name in empty:
@@ -176,6 +183,25 @@ TRAINS = [
      lambda r: r.dataset.x_train.max() <= 1.0),
     ("empty-class-folder", folder(classes=("a", "b"), empty=("c",)), {},
      "empty class folders ignored: c", lambda r: r.class_names == ["a", "b"]),
+    ("palette-images", folder("P"), {}, "images converted P (palette) to grayscale",
+     lambda r: abs(r.dataset.x_train.max() - 200 / 255) < 0.02),
+    ("class-folder-of-unreadable-files", folder(classes=("a", "b", "c"), unreadable=("c",)),
+     {}, "class folders without a readable image ignored: c",
+     lambda r: r.class_names == ["a", "b"]),
+    ("decomposed-unicode-class-names", folder(classes=(unicodedata.normalize("NFD", "café"),
+                                                       "thé")), {}, None,
+     lambda r: r.class_names == [unicodedata.normalize("NFC", "café"), "thé"]),
+    ("target-typos-far-from-the-rest", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.isin(np.arange(N), [4, 60]), 5e9, RNG.uniform(1e5, 7e5, N)))), {},
+     "target 'label': 2 values more than 50 median absolute deviations from the median",
+     lambda r: "lines 6: 5e+09, 62: 5e+09" in " ".join(r.manifest["notes"])),
+    ("labels-with-spaces-and-case", lambda tmp: csv(tmp, base().assign(
+        label=np.array(["yes ", "yes", " no", "no", "YES"])[np.arange(N) % 5])), {},
+     "labels that differ only in case are separate classes (YES / yes)",
+     lambda r: sorted(r.class_names) == ["YES", "no", "yes"]),
+    ("empty-rows-at-the-end", text_file("x1,x2,label\n" + "".join(
+        f"{i % 7},{i % 3},{'yes' if i % 7 > 3 else 'no'}\n" for i in range(N)) + ",,\n,,\n"),
+     {}, "t.csv: 2 empty rows at the end skipped", lambda r: sum(r.dataset.sizes.values()) == N),
     ("nested-folders", folder(nested=True), {}, "subfolders",
      lambda r: r.dataset.sizes["train"] > 0),
     ("unreadable-image", folder(bad=True), {}, "unreadable files skipped",
@@ -241,6 +267,12 @@ REFUSED = [
      "not yes/no"),
     ("only-identifiers", lambda tmp: csv(tmp, pd.DataFrame({
         "id": np.arange(N), "label": np.arange(N) % 2})), {}, "no usable feature column"),
+    ("repeated-column-names", text_file("score,score,label\n" + "1,2,yes\n3,4,no\n" * 60), {},
+     "has repeated column names: ['score']; rename them."),
+    ("target-in-another-case", lambda tmp: csv(tmp, base()), {"target": "Label"},
+     "target column 'Label' not found in t.csv. Did you mean 'label'?"),
+    ("regression-on-text-said-plainly", lambda tmp: csv(tmp, base()), {"task": "regression"},
+     "hold text (e.g. ['"),
     ("png-as-table", text_file(b"\x89PNG\r\n\x1a\n" + bytes(64), mode="b"), {},
      "is a PNG image, not a CSV table"),
     ("duplicate-headers", text_file("a, a,label\n1,2,yes\n3,4,no\n"), {},
@@ -686,6 +718,9 @@ def test_codes_with_leading_zeros_stay_codes(tmp_path):
     assert {rec["prediction"] for rec in records} <= {"003", "017", "120"}
     assert records[0]["notes"] == [] and records[2]["notes"] == []
     assert records[1]["notes"] == ["zip: missing (coded as unknown)"]
+    r = run_cli("predict", tmp_path / "run", csv(tmp_path, df.head(2), "labelled.csv"))
+    assert r.returncode == 0 and "labelled.csv: columns not used in training ignored: label" \
+        in r.stderr, r.stderr
     as_json = [{**rows.iloc[2].to_dict(), "zip": z} for z in (10001, 10001.0, "10001")]
     assert run.table_encoder.unseen(pd.DataFrame(as_json)) == [[], [], []]
     encoded = run.table_encoder.transform(pd.DataFrame(as_json))
@@ -697,3 +732,76 @@ def test_codes_with_leading_zeros_stay_codes(tmp_path):
     columns = {c["name"]: c for c in json.loads(
         (tmp_path / "numbers" / "preprocessing.json").read_text())["table"]["columns"]}
     assert columns["zip"]["kind"] == "number" and columns["zip"]["min"] == 2134.0
+
+
+def test_what_was_constant_in_training_cannot_blow_up_a_prediction(tmp_path):
+    """Dates all in one year: the year is left out of the features (said), so a row of
+    another year gets the answer of its month and day. A feature vector constant in
+    training passes its later values unscaled, not divided by Normalization's epsilon."""
+    n = 120
+    days = pd.Timestamp("2023-01-01") + pd.to_timedelta(np.arange(n) * 3 % 365, unit="D")
+    df = base(n).assign(signup=days.strftime("%Y-%m-%d"))
+    r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "column 'signup': year (2023) the same in every training row, left out" in r.stderr
+    run = mlpkit.load_run(tmp_path / "run")
+    assert "signup.year" not in run.table_encoder.features
+    row = df.drop(columns="label").iloc[:1]
+    later = row.assign(signup=row["signup"].str.replace("2023", "2034"))  # the same weekdays
+    np.testing.assert_allclose(run.predict(row), run.predict(later), rtol=1e-6)
+
+    x = RNG.normal(size=(N, 3)).astype("float32")
+    x[:, 1] = 2023.0  # one feature the same in every row
+    np.savez(tmp_path / "d.npz", x_train=x, y_train=(x[:, 0] > 0).astype(int))
+    r = run_cli("train", tmp_path / "d.npz", "--epochs", "1", "--out", tmp_path / "arrays",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "1 of 3 input features constant in the training rows: not scaled" in r.stderr
+    norm = next(layer for layer in mlpkit.load_run(tmp_path / "arrays").model.layers
+                if isinstance(layer, keras.layers.Normalization))
+    shifted = np.asarray(norm(np.array([[0.0, 2024.0, 0.0]], np.float32)))
+    assert abs(shifted[0, 1] - 1.0) < 1e-3  # its distance from 2023, not 1e7
+
+
+def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
+    """Accounting's parentheses for a negative, currency codes, spaces between thousands
+    and one unit after every number are numbers; a column of numbers and words says how
+    to read it as numbers, and told so, reads the words as missing, at predict time too."""
+    n = 120
+    v = np.round(RNG.uniform(-2000, 2000, n), 2)
+    df = base(n).assign(
+        spend=[f"({abs(x):,.2f})" if x < 0 else f"{x:,.2f}" for x in v],
+        price=[f"USD {x:.2f}" for x in v],
+        amount=[f"{x:,.2f}".replace(",", "\u00a0") for x in v],
+        weight=[f"{abs(x):.1f} kg" for x in v],
+        count=[["unknown", "lots"][i % 2] if i % 5 == 0 else str(i) for i in range(n)])
+    path = csv(tmp_path, df)
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--out", tmp_path / "run",
+                "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "column 'weight' read as numbers: unit 'kg' removed" in r.stderr
+    columns = {c["name"]: c for c in json.loads(
+        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    for name, low in (("spend", v.min()), ("price", v.min()), ("amount", v.min()),
+                      ("weight", np.round(abs(v), 1).min())):
+        assert columns[name]["kind"] == "number", columns[name]
+        assert columns[name]["min"] == pytest.approx(low)
+    assert columns["count"]["kind"] != "number"
+    assert re.search(r"; 8\d% of them numbers: --column-types count=number reads the others "
+                     "as missing$", columns["count"]["why"])
+
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "count=number", "--out", tmp_path / "told", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert re.search(r"column 'count' read as numbers: \d+ unreadable values as missing "
+                     r"\(e\.g\. \['(unknown|lots)', ", r.stderr), r.stderr
+    run = mlpkit.load_run(tmp_path / "told")
+    row = df.drop(columns="label").iloc[[1]]
+    records = run.predict_files(csv(tmp_path, pd.concat([row, row.assign(count="many")]),
+                                    "new.csv"))
+    assert records[0]["notes"] == []
+    assert records[1]["notes"] == ["count: 'many' is not a number (the training median is used)"]
+    with pytest.raises(MlpkitError, match=r"'weight' held numbers in training but holds text "
+                                          r"here \(e\.g\. \['3\.0 g'\]\)"):  # not kg
+        run.predict(row.assign(weight="3.0 g"))

@@ -190,6 +190,31 @@ def test_a_signal_during_the_imports_is_raised_after_them(monkeypatch):
         errors.stop(signal.SIGINT)
 
 
+def test_a_dropped_stop_prints_no_traceback(monkeypatch):
+    """Python prints "Exception ignored in ..." for an exception it drops; a stop it
+    dropped is kept in the requests, so the command's hook leaves it unsaid, and passes
+    on any other."""
+    import gc
+
+    from mlpkit import errors
+
+    said = []
+    monkeypatch.setattr(sys, "unraisablehook", said.append)
+
+    def drop(exception):
+        def callback(phase, info):
+            gc.callbacks.remove(callback)
+            raise exception
+        gc.callbacks.append(callback)
+        gc.collect()
+
+    with errors.stopping_on(signal.SIGUSR1):
+        drop(errors.Interrupted(signal.SIGTERM))
+        drop(ValueError("another"))
+    assert [type(info.exc_value) for info in said] == [ValueError]
+    assert sys.unraisablehook == said.append
+
+
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 def test_a_signal_whose_exception_python_dropped_still_stops_training(baseline, tmp_path,
                                                                      monkeypatch):
@@ -231,9 +256,22 @@ def test_a_signal_whose_exception_python_dropped_still_stops_training(baseline, 
     monkeypatch.undo()
     assert_same_run(baseline, mlpkit.resume(tmp_path / "run", dataset=toy(), verbose=0))
 
-    # Keras's fit (engine keras): at the epoch's end, once the epoch is checkpointed
-    from mlpkit import training
+    # lost after the last step, or while the report was written: not "completed"
+    from mlpkit import report, training
 
+    for module, name in ((training, "fit"), (report, "build")):
+        where = f"{module.__name__}.{name}"
+        monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
+        monkeypatch.setattr(module, name, lambda *a, f=getattr(module, name), **k: (
+            f(*a, **k), errors._STOP_REQUESTS.append(signal.SIGTERM))[0])
+        with pytest.raises(Interrupted, match="Resume with"):
+            mlpkit.train(toy(), out=tmp_path / where, **SETTINGS)
+        manifest = json.loads((tmp_path / where / "manifest.json").read_text())
+        assert manifest["status"] == "interrupted", where
+        monkeypatch.undo()
+        assert_same_run(baseline, mlpkit.resume(tmp_path / where, dataset=toy(), verbose=0))
+
+    # Keras's fit (engine keras): at the epoch's end, once the epoch is checkpointed
     monkeypatch.setattr(errors, "_STOP_REQUESTS", [])
     original_end = training.HistoryCSV.on_epoch_end
 

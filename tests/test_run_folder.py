@@ -137,7 +137,8 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
     assert loaded.predict(pd.DataFrame({"x1": pd.Series([1, None], dtype="Int64"), "x2": 0.0,
                                         "colour": "red"})).shape == (2, 1)
     # what it cannot take: one line that says what to pass instead
-    for wrong, words in ((str(tmp_path / "new.csv"), "not a path"),
+    for wrong, words in ((str(tmp_path / "new.csv"), "not paths"),
+                         ([str(tmp_path / "new.csv"), tmp_path / "x.csv"], "not paths"),
                          (np.array([[3.0, "red", 1.0]], dtype=object), "takes a DataFrame"),
                          (np.array([[np.nan, 0.0, 1.0, 0.0, 0.0]]), "1 NaN or infinite"),
                          (np.array([[1e300, 0.0, 1.0, 0.0, 0.0]]), "beyond float32's range")):
@@ -145,6 +146,9 @@ def test_report_and_predict_work_from_the_folder_alone(table_run, tmp_path):
             loaded.predict(wrong)
     with pytest.raises(DataError, match="evaluate takes a file path"):
         loaded.evaluate(frame)
+    # one path is one file, not its characters (as "/" would walk the whole disk)
+    for one in (str(tmp_path / "new.csv"), tmp_path / "new.csv"):
+        assert loaded.predict_files(one) == loaded.predict_files([tmp_path / "new.csv"])
 
 
 def test_a_data_set_cut_by_hand_keeps_its_own_rows(tmp_path):

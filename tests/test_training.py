@@ -226,3 +226,19 @@ def test_a_constant_target_weighs_as_variance_one_not_as_a_rounding_error(caplog
     assert "SGD may not survive" not in caplog.text  # standardized: nothing to warn of
     one = Dataset("t", "regression", x, price, x[:5], price[:5], x[:5], price[:5], None)
     assert training.target_loss_scale(one) is None  # one target: the plain MSE
+
+
+def test_report_images_are_drawn_as_the_model_sees_them(tmp_path):
+    """The lecture draws Fashion-MNIST dark on light (cmap "binary"); the user's grayscale
+    images are drawn as they are: a black image is black, not white."""
+    from PIL import Image
+
+    from mlpkit import plots
+
+    black = np.zeros((1, 28, 28), np.float32)
+    shades = {}
+    for negative in (False, True):
+        path = plots.image_grid(black, [""], tmp_path / f"{negative}.png", negative=negative)
+        shades[negative] = np.asarray(Image.open(path).convert("L"))
+    assert shades[False].min() < 30 and shades[False].mean() < shades[True].mean()
+    assert shades[True].min() > 200  # all white: the lecture's look

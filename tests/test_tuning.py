@@ -294,6 +294,20 @@ def test_a_seeded_study_continued_draws_new_trials_and_keeps_only_its_own_final(
     assert not (tmp_path / "never").exists()
 
 
+def test_a_study_continued_with_other_settings_says_so(tmp_path, caplog):
+    """Trials of other fixed settings (epochs, layer sizes) are ranked together with
+    the new ones: said once, with the settings that changed; the same again: nothing."""
+    data = blobs(tmp_path / "b.npz")
+    study = tmp_path / "study"
+    api.tune(data, trials=1, epochs=1, out=study, final=False)
+    caplog.set_level("WARNING", logger="mlpkit")
+    api.tune(data, trials=2, epochs=1, out=study, final=False)
+    assert "other settings" not in caplog.text
+    api.tune(data, trials=3, epochs=2, out=study, final=False)
+    said = [r.getMessage() for r in caplog.records if "other settings" in r.getMessage()]
+    assert len(said) == 1 and "(epochs: 1 then, 2 now): they are ranked together" in said[0]
+
+
 def test_a_refused_tune_leaves_no_study_folder(tmp_path):
     data = blobs(tmp_path / "b.npz")
     for flags, message in ((["--class-weight", "9:3"], "class_weight names a class"),

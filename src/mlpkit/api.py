@@ -206,6 +206,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         with timer("fit"):
             history = training.fit(model, ds, fitting, path / "history.csv", verbose,
                                    class_weight, checkpointer)
+        errors.check_stop()  # a signal at the last step whose exception Python dropped
         with timer("evaluate"):
             figures = evaluation.evaluate(model, ds.x_test, ds.y_test, ds.preprocessing(),
                                           target=config.data.target)
@@ -216,6 +217,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         run = Run(path, model=model, dataset=ds, history=history.history)
         with timer("report"):
             report.build(run)
+        errors.check_stop()  # ... or while the model and report were written
         timings = timer.total()
         if resume is not None and history.history:  # the fit of every session, not this one's
             timings["fit_seconds_this_session"] = timings["fit_seconds"]

@@ -17,6 +17,7 @@ print the same message.
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import os
 import tomllib
 from dataclasses import dataclass, field
@@ -286,6 +287,8 @@ def check_value(name: str, value: Any) -> Any:
         elif kind is tuple:
             if isinstance(value, str):
                 value = [v for v in value.replace(" ", "").split(",") if v]
+            elif isinstance(value, numbers.Integral) and not isinstance(value, bool):
+                value = [value]  # hidden=32: one layer of 32, as scikit-learn takes it
             value = tuple(_whole(v) for v in value)
         elif kind in (int, float):
             value = _number(kind, value)

@@ -71,16 +71,25 @@ def stopping_on(*signums: int):
     """Within the block, these signals stop as Ctrl-C does (``stop``); afterwards the
     previous handlers are back and no request is left over (a command run in-process)."""
     import signal
+    import sys
 
     previous = {s: signal.getsignal(s) for s in signums}
+    hook = sys.unraisablehook
     _STOP_REQUESTS.clear()
+
+    def unraisable(info):  # the lost exception is kept in _STOP_REQUESTS: no traceback
+        if not isinstance(info.exc_value, Interrupted):
+            hook(info)
+
     try:
+        sys.unraisablehook = unraisable
         for s in signums:
             signal.signal(s, stop)
         yield
     finally:
         for s, handler in previous.items():
             signal.signal(s, handler)
+        sys.unraisablehook = hook
         _STOP_REQUESTS.clear()
 
 

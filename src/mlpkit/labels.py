@@ -223,7 +223,7 @@ class Labels:
             try:
                 return y.astype(np.float32)
             except ValueError:
-                text = [v for v in y.reshape(-1)[:1000] if not _is_number(v)][:3]
+                text = [str(v) for v in y.reshape(-1)[:1000] if not _is_number(v)][:3]
                 raise DataError(f"{where} hold text (e.g. {text}), but the task is "
                                 "regression: make them numbers (or, in training, pass --task "
                                 "multiclass for classes).") from None

@@ -14,6 +14,21 @@ import numpy as np
 from mlpkit.errors import ModelError
 
 
+def _not_flat(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
+    """``var`` with 1 for the features that were constant in the training rows (up to
+    float rounding): Normalization divides by max(sqrt(variance), 1e-7), so another value
+    there at predict time (a year the training dates never left) would reach the model
+    multiplied by ten million; with variance 1 it passes as its distance from the mean."""
+    flat = np.asarray(var) <= (1e-6 * np.abs(mean)) ** 2
+    if flat.any():
+        import logging
+
+        logging.getLogger("mlpkit").info(
+            f"{int(flat.sum())} of {flat.size} input features constant in the training rows: "
+            "not scaled (a value seen later passes as its distance from theirs)")
+    return np.where(flat, 1.0, var).astype(np.asarray(var).dtype)
+
+
 def build_mlp(
     input_shape: Sequence[int],
     hidden: Sequence[int] = (300, 100),
@@ -98,11 +113,16 @@ def build_mlp(
         var = normalize.var(axis=0)
         cols = sorted(categorical)
         mean[cols], var[cols] = 0.0, 1.0
-        layers.append(keras.layers.Normalization(mean=mean, variance=var))
+        layers.append(keras.layers.Normalization(mean=mean, variance=_not_flat(mean, var)))
         layers.append(OneHotColumns(cols, [categorical[c] for c in cols]))
     elif normalize is not None:
         norm = keras.layers.Normalization()
         norm.adapt(normalize)
+        var = np.asarray(norm.adapt_variance)
+        kept = _not_flat(np.asarray(norm.adapt_mean), var)
+        if (kept != var).any():
+            norm.adapt_variance.assign(kept)
+            norm.finalize_state()
         layers.append(norm)
     elif len(input_shape) > 1:
         # an ensemble's members each draw their own flips and shifts (see member() below)

@@ -65,8 +65,11 @@ def confusion_matrix(cm: np.ndarray, class_names: list[str], dest: Path) -> Path
     return _save(fig, dest)
 
 
-def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
-    """Images with a caption each (misclassified or sample predictions).
+def image_grid(images, titles: list[str], dest: Path, cols: int = 6,
+               negative: bool = False) -> Path:
+    """Images with a caption each (misclassified or sample predictions). Grayscale ones
+    as they are (0 black), or, ``negative``, dark on light as the lecture draws
+    Fashion-MNIST (``cmap="binary"``).
 
     Drawn as one mosaic on one axes: a subplot per image costs about 20 ms each.
     """
@@ -77,9 +80,9 @@ def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
     h, w = images.shape[1:3] if len(images) else (28, 28)
     pad_top, gap = int(h * 0.6), int(w * 0.15)
     cell_h, cell_w = h + pad_top, w + gap
-    # background: white in both cases (RGB 1.0; grayscale 0.0 under the "binary" colormap)
+    # background: white in every case (RGB and gray 1.0; 0.0 under the "binary" colormap)
     mosaic = np.full((rows * cell_h, cols * cell_w, *images.shape[3:]),
-                     1.0 if images.ndim == 4 else 0.0, np.float32)
+                     0.0 if images.ndim == 3 and negative else 1.0, np.float32)
     fig, ax = plt.subplots(figsize=(cols * 1.8, rows * 2.1))
     for i, (img, title) in enumerate(zip(images, titles)):
         r, c = divmod(i, cols)
@@ -89,7 +92,7 @@ def image_grid(images, titles: list[str], dest: Path, cols: int = 6) -> Path:
     if images.ndim == 4:
         ax.imshow(mosaic.clip(0, 1))
     else:
-        ax.imshow(mosaic, cmap="binary", vmin=0, vmax=1)
+        ax.imshow(mosaic, cmap="binary" if negative else "gray", vmin=0, vmax=1)
     ax.axis("off")
     return _save(fig, dest)
 

@@ -56,6 +56,7 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
         parts += ["<h2>Most frequent confusions</h2>", _table(top_confusions(
             d["confusion_matrix"], names))]
     images = ds.x_test.ndim >= 3
+    negative = ds.name == "fashion-mnist"  # the lecture's look; the user's images as they are
     wrong = np.flatnonzero(y_pred != y_true)[:MISCLASSIFIED]
     if images and not wrong.size:
         parts += ["<h2>Misclassified test images</h2>",
@@ -64,7 +65,7 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
         mis_png = plots.image_grid(
             ds.x_test[wrong],
             [f"true: {names[y_true[i]]}\npred: {names[y_pred[i]]}" for i in wrong],
-            plot_dir / "misclassified.png")
+            plot_dir / "misclassified.png", negative=negative)
         parts += [f"<h2>Misclassified test images (first {len(wrong)})</h2>",
                   _img(mis_png, "misclassified test images")]
     samples = []
@@ -77,7 +78,8 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
     parts += ["<h2>Sample predictions</h2>", _table(samples)]
     if images:
         sample_png = plots.image_grid(ds.x_test[:SAMPLES], [s["predicted class"] for s in samples],
-                                      plot_dir / "sample_predictions.png", cols=SAMPLES)
+                                      plot_dir / "sample_predictions.png", cols=SAMPLES,
+                                      negative=negative)
         parts.append(_img(sample_png, "sample predictions"))
     return parts
 

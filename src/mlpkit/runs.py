@@ -519,9 +519,17 @@ class Run:
             x = pd.DataFrame([x] if isinstance(x, dict) else list(x))
         elif isinstance(x, (list, tuple)) and not x:  # no rows: no predictions, of any model
             x = np.zeros((0, *self.preprocessing["input_shape"]), np.float32)
-        if isinstance(x, (str, os.PathLike)):
-            raise DataError(f"run.predict takes arrays or rows, not a path ({str(x)[:100]}); "
-                            "for files use run.predict_files([...]) (or mlpkit predict).")
+        paths = [x] if isinstance(x, (str, os.PathLike)) else list(x) if (
+            isinstance(x, (list, tuple)) and x
+            and all(isinstance(v, (str, os.PathLike)) for v in x)) else []
+        if paths:
+            raise DataError(f"run.predict takes arrays or rows, not paths ({str(paths[0])[:100]}"
+                            f"{', ...' if len(paths) > 1 else ''}); for files use "
+                            "run.predict_files(paths) (or mlpkit predict).")
+        if type(x).__module__.startswith("PIL."):
+            raise DataError("run.predict takes arrays, not a PIL image: pass "
+                            "run.predict_files([path]) to have it converted as in training "
+                            "(size, color), or np.asarray(image) already converted.")
         if hasattr(x, "columns"):
             x = self.encode_rows(x)
         elif self.preprocessing.get("table"):
@@ -556,20 +564,28 @@ class Run:
         return self.predict_labels(x)
 
     def predict_files(self, paths) -> list[dict]:
-        """Predictions for files: PNG/JPEG/.npy for image models, CSV/Parquet rows for
-        table models. One record per image or row: ``{"file", "row"?, "prediction",
+        """Predictions for files (a path or a list of them): PNG/JPEG/.npy for image
+        models, CSV/Parquet rows for table models. One record per image or row: ``{"file", "row"?, "prediction",
         "probability"?, "predictions"? (several regression targets, named), "notes"}``,
         the shape ``mlpkit predict --json`` prints. A folder, for an image model, stands
         for the images in it and its subfolders (by name)."""
         prep = self.preprocessing
+        if isinstance(paths, (str, os.PathLike)):  # one path, not its characters
+            paths = [paths]
         paths, found_in = _expand_folders(paths, bool(prep.get("image")),
                                           bool(prep.get("table")))
         if prep.get("table"):
             from mlpkit.data.tables import read_table
+            from mlpkit.labels import listing
 
             out = []
             for f in paths:
                 frame = read_table(f)  # as written: the encoder reads decimal commas
+                known = {c["name"] for c in self.table_encoder.columns}
+                extra = [str(c) for c in frame.columns if str(c).strip() not in known]
+                if extra:  # a target column, notes: as the server says it on each row
+                    log.info(f"{Path(f).name}: columns not used in training ignored: "
+                             f"{listing(extra)}")
                 unseen = self.table_encoder.unseen(frame)
                 for i, record in enumerate(self.records(self.predict(frame))):
                     out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})

@@ -204,6 +204,35 @@ def sampler_for(seed: int | None, existing: int, startup: int):
     return optuna.samplers.TPESampler(seed=seed, constant_liar=True, n_startup_trials=startup)
 
 
+def trial_settings(base: cfg.RunConfig, space: dict) -> dict:
+    """What a study's trials share besides their drawn values: the space, and the data,
+    model and training settings it does not search (no paths, no data-set name: those
+    the study checks apart); JSON-shaped, to keep in the study."""
+    import json
+
+    from mlpkit.search_space import space_toml
+
+    drawn = set(space) | ({"hidden"} if {"layers", "units"} & set(space) else set())
+    whole = cfg.to_dict(base)
+    out = {"space": space_toml(space)["tune"]}
+    for section in ("data", "model", "training"):
+        out[section] = {k: v for k, v in whole[section].items() if k not in drawn
+                        and k not in ("name", "data_dir", "target", "validation_data")}
+    return json.loads(json.dumps(out))  # as the storage gives it back: lists, not tuples
+
+
+def settings_changed(earlier: dict, now: dict) -> list[str]:
+    """``key: was, now`` for each setting that differs between two ``trial_settings``."""
+    out = []
+    for section in sorted(set(earlier) | set(now)):
+        a, b = earlier.get(section) or {}, now.get(section) or {}
+        for key in sorted(set(a) | set(b)):
+            if a.get(key) != b.get(key):
+                name = key if section != "space" else f"searched {key}"
+                out.append(f"{name}: {a.get(key, 'unset')} then, {b.get(key, 'unset')} now")
+    return out
+
+
 def check_budget(trials: int, timeout: float | None,
                  sampler_seed: int | None = None) -> None:
     """Refuse a study budget that cannot run a trial, or a sampler seed NumPy cannot
@@ -265,6 +294,15 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                               f"{study.user_attrs[key]!r}, not {value!r}: its trials would "
                               "be ranked with these. Pass another --study (or --out).")
         study.set_user_attr(key, value)
+    settings = trial_settings(base, space)
+    earlier = study.user_attrs.get("settings")
+    if earlier is not None and earlier != settings:
+        changed = settings_changed(earlier, settings)
+        log.warning(f"study {study_name!r} has trials made with other settings "
+                    f"({'; '.join(changed[:4])}{'; ...' if len(changed) > 4 else ''}): they are "
+                    "ranked together with these. Pass another --study (or --out) to keep "
+                    "them apart.")
+    study.set_user_attr("settings", settings)
     folder.mkdir(parents=True, exist_ok=True)
     if sampler_seed is not None:
         existing = study.get_trials(deepcopy=False)

@@ -28,12 +28,13 @@ or force a column's type. The fitted encoder is plain JSON in the run folder
 from __future__ import annotations
 
 import re
+import shlex
 import warnings
 
 import numpy as np
 
-from mlpkit.errors import ConfigError, DataError
-from mlpkit.labels import listing
+from mlpkit.errors import ConfigError, DataError, did_you_mean
+from mlpkit.labels import join_names, listing
 
 KINDS = ("number", "boolean", "datetime", "category", "text", "identifier", "constant",
          "empty")
@@ -54,6 +55,16 @@ THOUSANDS = re.compile(r"(?:(?<=[1-9])|(?<=\d\d)),(?=\d{3}(?:[^\d]|$))")
 # "5 €", "12.5 %"
 SYMBOLS = re.compile(r"^([-+]?)\s*[$€£¥]\s*(?=[-+]?[\d.])|(?<=[\d.])\s*[%$€£¥]$")
 DATE_PARTS = ("year", "month", "day", "day_of_week")
+# accounting's negative: (1,200.00), ($365.14)
+PARENTHESES = re.compile(r"^\(\s*([$€£¥]?\s*[\d.,\s]+?)\s*\)$")
+# a currency code before or after a number: "USD -365.14", "365.14 EUR"
+CODES = ("USD|EUR|GBP|JPY|CHF|CAD|AUD|NZD|CNY|HKD|SGD|INR|KRW|SEK|NOK|DKK|PLN|CZK|HUF|RUB|"
+         "BRL|MXN|ZAR|TRY|ILS|AED|SAR|THB|IDR|MYR|PHP|TWD")
+CURRENCY_CODE = re.compile(rf"^({CODES})\s*(?=[-+(]?\s*[$€£¥]?\s*[\d.])|(?<=[\d.)])\s*({CODES})$")
+# a space between thousands: 1 465.23, and the no-break spaces French software writes
+SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?:[^\d]|$))")
+# one unit after every number: "365.1 kg", "12 m²", "3.5 km/h"
+UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*([^\W\d_][^\d]{0,9})$")
 
 
 def _text(series):
@@ -85,13 +96,22 @@ def _missing(text):
     return text.isna() | text.str.lower().isin(PLACEHOLDERS)
 
 
-def to_numbers(series):
-    """A column's values as float64, parsing text with thousands separators; placeholders
-    ("?", "n/a", "", ...) and non-finite values become NaN (a column of nothing else too).
+def to_numbers(series, least: float = NUMBER_SHARE, unit: str | None = ""):
+    """A column's values as float64, parsing text with thousands separators (commas,
+    spaces), currency signs or codes, percent signs, accounting's parentheses for a
+    negative and one unit written after every number; placeholders ("?", "n/a", "",
+    ...) and non-finite values become NaN (a column of nothing else too).
+
+    Args:
+        least: the share of the values that must be numbers; the others become NaN
+            (said in ``info["unparsed"]``).
+        unit: "": find the unit written after the numbers, if one is; else the unit the
+            training rows had (a value with another is no number), None for none.
 
     Returns:
         ``(values, info)``: info counts what was changed ("separators", "placeholders",
-        "unparsed" with examples), or ``(None, info)`` when the column is not numbers.
+        "unparsed" with examples, "unit"), or ``(None, info)`` when the column is not
+        numbers.
     """
     import pandas as pd
 
@@ -105,11 +125,19 @@ def to_numbers(series):
     if not present.any():  # nothing but missing values: missing numbers
         return pd.Series(np.nan, index=series.index, dtype=np.float64), {
             "placeholders": int((placeholder & series.notna()).sum())}
-    unsigned = text.str.replace(SYMBOLS, r"\1", regex=True)
-    cleaned = unsigned.str.replace(THOUSANDS, "", regex=True)
+    found = text.str.extract(UNIT)
+    if unit == "":  # one unit after (nearly) every number, and no other: kg, m², km/h
+        common = found[1].where(present).value_counts()
+        unit = (str(common.index[0]) if len(common) == 1 and not re.fullmatch(CODES, common.index[0])
+                and common.iloc[0] >= NUMBER_SHARE * present.sum() else None)
+    bare = text.where(found[1] != unit, found[0]) if unit else text
+    signed = (bare.str.replace(CURRENCY_CODE, "", regex=True).str.strip()
+              .str.replace(PARENTHESES, r"-\1", regex=True))
+    unsigned = signed.str.replace(SYMBOLS, r"\1", regex=True)
+    cleaned = unsigned.str.replace(THOUSANDS, "", regex=True).str.replace(SPACES, "", regex=True)
     values = pd.to_numeric(cleaned.where(present), errors="coerce").astype(np.float64)
     parsed = values.notna() & present
-    if parsed[present].mean() < NUMBER_SHARE:
+    if not parsed.any() or parsed[present].mean() < least:
         return None, {}
     unparsed = present & ~parsed
     beyond = parsed & ~within_float32(values.to_numpy())  # 1e300: inf to the model
@@ -117,10 +145,11 @@ def to_numbers(series):
     return values.where(parsed), {
         "nonfinite": int(beyond.sum()),
         "separators": int((cleaned != unsigned)[parsed].sum()),
-        "symbols": int((unsigned != text)[parsed].sum()),
+        "symbols": int((unsigned != bare)[parsed].sum()),
         "placeholders": int((placeholder & series.notna()).sum()),
         "unparsed": int(unparsed.sum()),
-        "examples": text[unparsed].head(3).tolist()}
+        "examples": text[unparsed].head(3).tolist(),
+        "unit": unit}
 
 
 def within_float32(values: np.ndarray) -> np.ndarray:
@@ -201,13 +230,15 @@ def _only_decimal_commas(series):
             & ~text.str.fullmatch(_GROUPED).fillna(False)).astype(bool)
 
 
-def _non_numbers(series, n: int = 2) -> list[str]:
-    """Up to ``n`` distinct values of ``series`` that are neither numbers nor placeholders."""
+def _non_numbers(series, n: int = 2, unit: str | None = "") -> list[str]:
+    """Up to ``n`` distinct values of ``series`` that are neither numbers (with ``unit``,
+    as ``to_numbers`` takes it) nor placeholders."""
     import pandas as pd
 
     out = []
     for v in _text(series).dropna().unique():
-        if v.lower() not in PLACEHOLDERS and to_numbers(pd.Series([v], dtype=object))[0] is None:
+        if v.lower() not in PLACEHOLDERS and to_numbers(pd.Series([v], dtype=object),
+                                                        unit=unit)[0] is None:
             out.append(v)
             if len(out) == n:
                 break
@@ -343,9 +374,13 @@ def infer(series, name: str) -> tuple[str, str]:
     words = _text(values).str.split().str.len().mean()
     if words >= 3 and distinct > 0.5 * n:
         return "text", f"free text ({words:.1f} words a value on average)"
+    mostly, _ = to_numbers(values, least=0.5)  # not all numbers: say how to read them so
+    hint = ("" if mostly is None else f"; {mostly.notna().mean():.0%} of them numbers: "
+            f"--column-types {shlex.quote(join_names([str(name)]) + '=number')} reads the "
+            "others as missing")
     if (distinct >= 0.9 * n and n >= 20) or (ID_NAME.search(str(name)) and distinct >= 0.95 * n):
-        return "identifier", f"{distinct} distinct values in {n} rows"
-    return "category", f"{distinct} values"
+        return "identifier", f"{distinct} distinct values in {n} rows{hint}"
+    return "category", f"{distinct} values{hint}"
 
 
 def _true_false(series) -> int | None:
@@ -363,6 +398,12 @@ def _true_false(series) -> int | None:
         return None
     flags = series.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
     return int(np.argmax(flags)) if flags.any() else None
+
+
+def _number_rules(column: dict) -> tuple[float, str | None]:
+    """``to_numbers``'s ``least`` and ``unit`` for a number column's later rows: as
+    its training rows were read (told it is numbers, text is missing; the same unit)."""
+    return (0.0 if column.get("text_as_missing") else NUMBER_SHARE), column.get("unit")
 
 
 def _vocabulary(column: dict) -> list[str]:
@@ -396,7 +437,8 @@ class TableEncoder:
         types = dict(types or {})
         unknown = sorted(set(types) - set(map(str, df.columns)))
         if unknown:
-            raise ConfigError(f"column_types names columns that are not features: {unknown}. "
+            raise ConfigError(f"column_types names columns that are not features: {unknown}."
+                              f"{did_you_mean(unknown[0], map(str, df.columns))} "
                               f"Columns: {listing(df.columns)}")
         columns = []
         for name in df.columns:
@@ -435,10 +477,15 @@ class TableEncoder:
             return col
         if kind == "number":
             values, info = to_numbers(series)
+            if values is None and why == "set by column_types":  # told: others missing
+                values, info = to_numbers(series, least=0.0)
+                col["text_as_missing"] = True
             if values is None:
-                raise DataError(f"column {name!r} was set to number but its values are not "
-                                f"numbers (e.g. {_text(series).dropna().head(3).tolist()}).")
-            said = []
+                raise DataError(f"column {name!r} was set to number but none of its values is "
+                                f"a number (e.g. {_non_numbers(series, 3)}).")
+            if info.get("unit"):
+                col["unit"] = info["unit"]
+            said = [f"unit {info['unit']!r} removed"] if info.get("unit") else []
             if info.get("separators"):
                 said.append(f"{info['separators']} thousands separators removed")
             if info.get("symbols"):
@@ -473,8 +520,18 @@ class TableEncoder:
             if dates is None:
                 raise DataError(f"column {name!r} was set to datetime but its values are not "
                                 "dates.")
-            col["parts"] = list(DATE_PARTS) + (["hour"] if (dates.dt.hour.fillna(0) != 0).any()
-                                               else [])
+            parts = list(DATE_PARTS) + (["hour"] if (dates.dt.hour.fillna(0) != 0).any()
+                                        else [])
+            # a part with one value in every training row (dates all in 2023) is left out:
+            # the model could learn nothing of it, and another value later would be noise
+            flat = {p: getattr(dates.dt, p).dropna() for p in parts}
+            flat = {p: int(v.iloc[0]) for p, v in flat.items() if v.nunique() == 1}
+            if flat and len(flat) < len(parts):
+                notes.append(f"column {name!r}: " + ", ".join(
+                    f"{p} ({v})" for p, v in flat.items()) + " the same in every training "
+                    "row, left out")
+                parts = [p for p in parts if p not in flat]
+            col["parts"] = parts
             col["medians"] = {p: float(getattr(dates.dt, p).median()) if dates.notna().any()
                               else 0.0 for p in col["parts"]}
             col["missing"] = int(dates.isna().sum())
@@ -547,10 +604,10 @@ class TableEncoder:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
                                     f"true/false here (row {flag + 1}). Pass numbers (1 or "
                                     "0), or leave a value empty (None) for a missing one.")
-                values, _ = to_numbers(series)
+                values, _ = to_numbers(series, *_number_rules(c))
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. {_non_numbers(series)}). Pass numbers "
+                                    f"text here (e.g. {_non_numbers(series, unit=c.get('unit'))}). Pass numbers "
                                     "(or leave a value empty: it is then the training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
             elif kind == "boolean":
@@ -594,7 +651,7 @@ class TableEncoder:
                 bad = ~text.str.lower().isin(BOOLEANS).to_numpy()
                 why = "is not yes/no or true/false (read as false)"
             elif kind == "number":
-                values, _ = to_numbers(series)
+                values, _ = to_numbers(series, *_number_rules(c))
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"

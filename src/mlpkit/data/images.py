@@ -9,6 +9,7 @@ backgrounds are inverted to Fashion-MNIST's light-on-dark look).
 
 from __future__ import annotations
 
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
                 img = img.resize((size[1], size[0]), Image.Resampling.LANCZOS)
             out = np.clip(np.asarray(img, dtype=np.float32), 0, 1)
             return (np.repeat(out[..., None], 3, axis=-1) if color == "rgb" else out), notes
+        original = img.mode
         if img.mode in ("RGBA", "LA", "PA") or "transparency" in img.info:
             rgba = img.convert("RGBA")
             if rgba.getextrema()[3][0] < 255:
@@ -80,8 +82,12 @@ def read_image(path: Path, size: tuple[int, int] | None, color: str) -> tuple[np
             img = Image.alpha_composite(white, rgba)
         mode = "L" if color == "grayscale" else "RGB"
         if img.mode != mode:
-            if img.mode not in ("RGBA", "P"):
-                notes.append(f"converted {img.mode} to {color}")
+            # a change of colors is said; a palette's or an alpha channel's own colors
+            # (P, RGBA, LA: composited above) as RGB or gray are the same picture
+            same = {"RGB": ("RGB", "RGBA", "P", "PA"), "L": ("L", "LA", "1")}[mode]
+            if original not in same:
+                notes.append(f"converted {original}{' (palette)' * original.startswith('P')} "
+                             f"to {color}")
             img = img.convert(mode)
         if size is not None and img.size != (size[1], size[0]):
             notes.append(_resized(img, size))
@@ -238,7 +244,7 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
                     conversions[note] = conversions.get(note, 0) + 1
             sizes.add(img.shape[:2])
             images.append(img)
-            labels.append(name)
+            labels.append(unicodedata.normalize("NFC", name))  # as macOS names may differ
             read_paths.append(f)
     if not images:
         raise DataError(f"no readable image in {path} ({len(bad)} unreadable files, e.g. "
@@ -254,6 +260,11 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
     empty = [name for name in classes if not found[name]]
     if empty:
         notes.append(f"empty class folders ignored: {', '.join(empty)}")
+    named = set(labels)
+    unread = [name for name in classes if found[name]
+              and unicodedata.normalize("NFC", name) not in named]
+    if unread:
+        notes.append(f"class folders without a readable image ignored: {', '.join(unread)}")
     nested = sorted({str(f.parent.relative_to(path)) for fs in found.values() for f in fs
                      if f.parent.parent != path})
     if nested:

@@ -16,7 +16,7 @@ import numpy as np
 from mlpkit import files, labels
 from mlpkit.data.columns import TableEncoder, decimal_commas, decimal_points
 from mlpkit.data.dataset import Rows, Source
-from mlpkit.errors import ConfigError, DataError
+from mlpkit.errors import ConfigError, DataError, did_you_mean
 
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
@@ -64,6 +64,13 @@ def read_table(path, notes: list | None = None):
         raise DataError(f"reading {path} needs pyarrow: pip install pyarrow ({e}).") from None
     except (pd.errors.ParserError, ValueError, OSError) as e:
         raise DataError(f"{path} is not a readable table: {str(e).splitlines()[0]}") from None
+    if "delimiter" in df.attrs and any(re.fullmatch(r".+\.\d+", str(c)) for c in df.columns):
+        # pandas renames a repeated name ("score", "score.1"): the header as written
+        header = pd.read_csv(path, sep=df.attrs["delimiter"], header=None, nrows=1, dtype=str,
+                             encoding="utf-8").iloc[0].tolist()
+        if len(header) == len(df.columns):
+            df.columns = [c if isinstance(c, str) else str(df.columns[i])
+                          for i, c in enumerate(header)]
     stripped = [str(c).strip() for c in df.columns]
     if stripped != [str(c) for c in df.columns]:
         if notes is not None:
@@ -72,6 +79,13 @@ def read_table(path, notes: list | None = None):
     if len(set(stripped)) != len(stripped):
         raise DataError(f"{path} has repeated column names: "
                         f"{sorted({c for c in stripped if stripped.count(c) > 1})}; rename them.")
+    filled = np.flatnonzero(df.notna().any(axis=1).to_numpy())
+    if len(df) and (not filled.size or filled[-1] < len(df) - 1):  # ",,,," lines at the end
+        kept = int(filled[-1]) + 1 if filled.size else 0
+        if notes is not None and kept:
+            notes.append(f"{path.name}: {len(df) - kept} empty rows at the end skipped")
+        attrs, df = dict(df.attrs), df.iloc[:kept].copy()
+        df.attrs.update(attrs)
     if len(df) == 0:
         raise DataError(f"{path} has a header but no rows; add data rows.")
     if "delimiter" in df.attrs:
@@ -147,7 +161,8 @@ def read(path: Path, data) -> Source:
                               "--sample-weight.")
         if data.sample_weight not in df.columns:
             raise DataError(f"sample_weight column {data.sample_weight!r} not found in "
-                            f"{path.name}. Columns: {labels.listing(df.columns)}")
+                            f"{path.name}.{did_you_mean(data.sample_weight, df.columns)} "
+                            f"Columns: {labels.listing(df.columns)}")
         import pandas as pd
 
         w = pd.to_numeric(df[data.sample_weight], errors="coerce").to_numpy(np.float64)
@@ -218,8 +233,8 @@ def _targets(df, target, path) -> list[str]:
                         f"{columns}")
     for name in names:
         if name not in df.columns:
-            raise DataError(f"target column {name!r} not found in {path.name}. Columns: "
-                            f"{columns}")
+            raise DataError(f"target column {name!r} not found in {path.name}."
+                            f"{did_you_mean(name, df.columns)} Columns: {columns}")
     if len(set(names)) < len(names):
         raise DataError(f"target names a column twice ({target}); name each column once.")
     return names
@@ -231,7 +246,8 @@ def _features(x, data, path):
         absent = [c for c in getattr(data, key) if c not in x.columns]
         if absent:
             raise DataError(f"{key} names columns that are not features of {path.name}: "
-                            f"{absent}. Features: {labels.listing(x.columns)}")
+                            f"{absent}.{did_you_mean(absent[0], x.columns)} Features: "
+                            f"{labels.listing(x.columns)}")
     if data.columns:
         x = x[list(data.columns)]
     x = x.drop(columns=[c for c in data.drop if c in x.columns])  # (columns may leave it out)
@@ -275,6 +291,8 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
                 bad = y.isna().to_numpy()
             else:
                 bad = y.isna().to_numpy() | _text_placeholder(y)
+                if y.dtype.kind == "O":
+                    y = _label_text(name, y, notes)
         if bad.any():
             text = Path(path).suffix.lower() not in (".parquet", ".pq")
             # a CSV's lines (+2: the header, 1-based); a Parquet file's rows (1-based)
@@ -284,12 +302,62 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
                             f"missing or non-finite values, or values beyond float32's "
                             f"range ({'lines' if text else 'rows'} {rows}{more}); fill or "
                             "drop those rows.")
+        if y.dtype.kind in "iuf":
+            _far_values(name, y.to_numpy(np.float64), path, notes)
         out.append(y.to_numpy())
     if len(out) == 1:
         return out[0]
     for i, (name, v) in enumerate(zip(targets, out)):  # true/false labels: 1/0
         out[i] = _true_false_as_numbers(name, np.asarray(v))
     return np.column_stack(out).astype(np.float64)
+
+
+FAR = 50  # median absolute deviations from the median: a value that far is said
+
+
+def _far_values(name: str, y: np.ndarray, path, notes: list) -> None:
+    """Say the numeric target values far from all the others (a price of 5e9 among
+    hundreds of thousands: a typo, or a unit slip), which would dominate a squared error;
+    with their lines. Far: more than ``FAR`` median absolute deviations from the median
+    and ten times further than any other value (a long tail, as of incomes, is not far).
+    Targets of 20 values or fewer (classes, most likely) are left."""
+    if len(np.unique(y)) <= 20:
+        return
+    median = np.median(y)
+    distance = np.abs(y - median)
+    spread = np.median(distance)
+    order = np.argsort(distance)
+    far = []  # the most values (5, or 1% of them) set apart by a gap of 10x from the rest
+    for k in range(1, min(max(5, len(y) // 100), len(y) // 4) + 1):
+        inner, outer = distance[order[-k - 1]], distance[order[-k]]
+        if outer > FAR * spread and outer > 10 * inner:
+            far = np.sort(order[-k:])
+    if len(far):
+        text = Path(path).suffix.lower() not in (".parquet", ".pq")
+        rows = ", ".join(f"{i + (2 if text else 1)}: {y[i]:g}" for i in far[:5])
+        notes.append(f"target {name!r}: {len(far)} values more than {FAR} median absolute "
+                     f"deviations from the median {median:g} ({'lines' if text else 'rows'} "
+                     f"{rows}{', ...' if len(far) > 5 else ''}); a regression's squared error "
+                     "is ruled by them: fix or drop them if they are typos")
+
+
+def _label_text(name: str, y, notes: list):
+    """Text labels without the spaces around them ("yes " is "yes"), said; labels that
+    differ only in case are said, and stay apart (a code may be "a" and "A")."""
+    text = y.map(lambda v: v.strip() if isinstance(v, str) else v)
+    spaced = (text != y) & y.notna()
+    if spaced.any():
+        notes.append(f"target {name!r}: spaces around {int(spaced.sum())} labels removed "
+                     f"(e.g. {y[spaced].iloc[0]!r})")
+    groups: dict[str, set] = {}
+    for v in text.dropna().unique():
+        groups.setdefault(str(v).lower(), set()).add(str(v))
+    alike = [sorted(g) for g in groups.values() if len(g) > 1]
+    if alike:
+        notes.append(f"target {name!r}: labels that differ only in case are separate classes "
+                     f"({', '.join(' / '.join(g) for g in alike[:3])}); write them alike if "
+                     "each pair is one class")
+    return text
 
 
 def _true_false_as_numbers(name: str, values: np.ndarray) -> np.ndarray:
