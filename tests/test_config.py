@@ -50,6 +50,14 @@ def test_one_layer_given_as_a_number():
         check_value("hidden", 0)
 
 
+def test_a_square_image_size_given_once():
+    from mlpkit.config import check_value
+
+    assert check_value("image_size", "28") == check_value("image_size", 28) == "28x28"
+    with pytest.raises(ConfigError, match=r"image_size must be HxW \(e\.g\. 28x28; 28 for a"):
+        check_value("image_size", "28x")
+
+
 def test_unknown_key_suggests(tmp_path):
     f = tmp_path / "c.toml"
     f.write_text('[training]\nlearning_rat = 0.1\n')

@@ -92,8 +92,12 @@ def test_holdout_stratifies_classes():
     y = np.array([0] * 90 + [1] * 10)  # sorted labels: a tail split would hold out only 1s
     kept, held, note = sp.holdout(np.arange(100), 0.2, "shuffle", 0, y)
     assert np.bincount(y[held]).tolist() == [18, 2] and "stratified by class" in note
-    rare = np.array([0] * 50 + [1])  # one row of class 1: cannot stratify
-    _, _, note = sp.holdout(np.arange(51), 0.2, "shuffle", 0, rare)
+    rare = np.array([0] * 30 + [1] * 20 + [2])  # one row of class 2: kept for training
+    kept, held, note = sp.holdout(np.arange(51), 0.2, "shuffle", 0, rare)
+    assert 50 in kept and np.bincount(rare[held]).tolist() == [6, 4]
+    assert "stratified by class, shuffled with seed 0 (1 class of one row kept for " \
+        "training)" in note
+    _, _, note = sp.holdout(np.arange(10), 0.2, "shuffle", 0, np.arange(10))  # all alone
     assert "not stratified: the rarest class has 1 row)" in note
 
 
@@ -121,15 +125,15 @@ def test_assemble_notes_the_split_and_the_task():
 
 
 def test_held_out_rows_of_a_class_unseen_in_training_are_dropped_with_a_note():
-    y = np.array(["a", "b"] * 20 + ["c"])  # "c" once: lands in training or is dropped
+    y = np.array(["a", "b"] * 20 + ["c"])  # "c" once, last: held out in file order
     x = np.random.rand(len(y), 2)
-    for seed in range(6):
+    ds = assemble(source(x, y), cfg.DataConfig(name="x", split_order="keep"), seed=0)
+    assert "c" not in ds.class_names
+    assert any("1 row dropped, their classes never appear" in n for n in ds.notes)
+    assert sum(ds.sizes.values()) == len(y) - 1
+    for seed in range(3):  # shuffled: a class of one row stays in training
         ds = assemble(source(x, y), cfg.DataConfig(name="x"), seed=seed)
-        if "c" not in ds.class_names:
-            assert any("1 row dropped, their classes never appear" in n for n in ds.notes)
-            assert sum(ds.sizes.values()) == len(y) - 1
-            return
-    pytest.fail("no seed put the single 'c' row in a held-out split")
+        assert "c" in ds.class_names and sum(ds.sizes.values()) == len(y)
 
 
 def test_given_test_rows_with_unknown_labels_are_refused():

@@ -202,6 +202,15 @@ TRAINS = [
     ("empty-rows-at-the-end", text_file("x1,x2,label\n" + "".join(
         f"{i % 7},{i % 3},{'yes' if i % 7 > 3 else 'no'}\n" for i in range(N)) + ",,\n,,\n"),
      {}, "t.csv: 2 empty rows at the end skipped", lambda r: sum(r.dataset.sizes.values()) == N),
+    ("a-class-the-split-leaves-out-of-training", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.arange(N) == N - 1, "rare", base()["label"]))),
+     {"split_order": "keep"}, "task: multiclass (3 text labels; 2 of them in the training "
+     "rows, the model's classes (not ['rare'])); --task changes it",
+     lambda r: sorted(r.class_names) == ["no", "yes"]),
+    ("a-class-of-one-row", lambda tmp: csv(tmp, base().assign(
+        label=np.where(np.arange(N) == 7, "rare", base()["label"]))), {},
+     "stratified by class, shuffled with seed 42 (1 class of one row kept for training)",
+     lambda r: sorted(r.class_names) == ["no", "rare", "yes"]),
     ("nested-folders", folder(nested=True), {}, "subfolders",
      lambda r: r.dataset.sizes["train"] > 0),
     ("unreadable-image", folder(bad=True), {}, "unreadable files skipped",

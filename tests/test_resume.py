@@ -493,7 +493,7 @@ def test_killed_at_random_moments_resumes_to_the_same_run(tmp_path):
         stopped.append(rc)
         if signum == signal.SIGTERM and rc == 143:
             assert "Interrupted: checkpoint saved" in err
-            assert f"Resume with: mlpkit train --resume {run}" in err
+            assert f"Resume with: mlpkit train --resume {run} (in Python: mlpkit.resume(" in err
             assert json.loads((run / "manifest.json").read_text())["status"] == "interrupted"
         else:
             assert rc == -signal.SIGKILL, err

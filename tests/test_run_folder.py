@@ -184,8 +184,8 @@ def test_a_run_whose_data_has_moved_still_opens(tmp_path):
     r = run_cli("evaluate", tmp_path / "run")
     assert r.returncode == 2 and r.stderr.strip() == (
         f"Error: this run's data, {tmp_path / 't.csv'}, is not found (moved or deleted): its "
-        "test rows come from it. Put it back, or evaluate on another file: mlpkit evaluate RUN "
-        "--data FILE")
+        f"test rows come from it. Put it back, or evaluate on another file: mlpkit evaluate "
+        f"{tmp_path / 'run'} --data FILE")
     r = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "elsewhere.csv")
     assert r.returncode == 0, r.stderr
     assert r.stdout.startswith(f"on every row of {tmp_path / 'elsewhere.csv'}\n")

@@ -335,6 +335,10 @@ def test_an_interrupted_study_lists_its_failed_trial(tmp_path, monkeypatch):
         api.tune(blobs(tmp_path / "b.npz"), trials=3, epochs=1, out=tmp_path / "study")
     rows = list(csv.DictReader(open(tmp_path / "study" / "trials.csv")))
     assert [r["state"] for r in rows] == ["complete", "fail"]
+    # the trial that finished is the best so far: its settings, ready to train
+    assert "trial 0 of 2 (1 complete, 0 pruned, 1 failed)" in (
+        tmp_path / "study" / "best.toml").read_text()
+    assert json.loads((tmp_path / "study" / "study.json").read_text())["best"]["number"] == 0
 
 
 def test_a_journal_study_fails_the_trials_of_dead_local_workers(tmp_path):

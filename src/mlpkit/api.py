@@ -238,7 +238,8 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             files.write_json(path / runs.MANIFEST, manifest)
         except OSError:  # a full disk: the error below says so
             pass
-        resume_cmd = (f"mlpkit train --resume {shlex.quote(str(path))}" if ds.split is not None
+        resume_cmd = (f"mlpkit train --resume {shlex.quote(str(path))} (in Python: "
+                      f"mlpkit.resume({str(path)!r}))" if ds.split is not None
                       else f"mlpkit.resume({str(path)!r}, dataset=ds)")
         if interrupted:
             from mlpkit.errors import Interrupted

@@ -190,7 +190,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
                    "must be above 0 and below 1 (a share of the rows, e.g. 0.2)"),
     "color": (str, lambda v: v in ("grayscale", "rgb"), "must be grayscale or rgb"),
     "image_size": (str, lambda v: v == "native" or _is_size(v),
-                   "must be HxW (e.g. 28x28) or native"),
+                   "must be HxW (e.g. 28x28; 28 for a square) or native"),
     "one_hot": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     # a column name, or several ("a,b,c" or a list): kept as one comma-separated string
     "target": (lambda v: _names(v), lambda v: bool(v),
@@ -274,6 +274,8 @@ def check_value(name: str, value: Any) -> Any:
     received = value
     if name == "image_size" and isinstance(value, (tuple, list)) and len(value) == 2:
         value = "x".join(map(str, value))  # (height, width), as "HxW"
+    elif name == "image_size" and not isinstance(value, bool) and str(value).strip().isdigit():
+        value = f"{str(value).strip()}x{str(value).strip()}"  # 28: a square, 28x28
     try:
         if kind is list:  # names: "a,b" (a name holding a comma quoted: '"a, b",c') or a list
             if isinstance(value, str):

@@ -25,6 +25,7 @@ import csv
 import functools
 import logging
 import os
+import shlex
 from datetime import datetime
 from pathlib import Path
 
@@ -379,7 +380,8 @@ class Run:
             if name not in DATASETS and not Path(name).exists():
                 raise RunError(f"this run's data, {name}, is not found (moved or deleted): "
                                "its test rows come from it. Put it back, or evaluate on "
-                               "another file: mlpkit evaluate RUN --data FILE")
+                               f"another file: mlpkit evaluate {shlex.quote(str(self.path))} "
+                               "--data FILE")
             ds = data.load_for(config, stored)
             recorded = self.manifest.get("data", {}).get("sha256", {})
             changed = [f"{name} (sha256 now {ds.source['sha256'].get(name, 'missing')[:12]}..., "

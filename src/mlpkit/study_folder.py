@@ -109,8 +109,9 @@ def write_tables(study, folder: Path, metric: str) -> None:
 
 
 def write_folder(study, folder: Path, base: cfg.RunConfig, space: dict[str, Param],
-                 metric: str, storage: str | None, pruner: str = "") -> dict:
-    """Write the study folder (see the module's docstring); returns ``study.json``'s dict."""
+                 metric: str, storage: str | None, pruner: str = "", plots: bool = True) -> dict:
+    """Write the study folder (see the module's docstring); returns ``study.json``'s dict.
+    ``plots=False``: all but the plots (a study stopped by Ctrl-C, on its way out)."""
     import tomli_w
 
     from mlpkit import files, system
@@ -146,7 +147,8 @@ def write_folder(study, folder: Path, base: cfg.RunConfig, space: dict[str, Para
             and old["final"].get("trial") == summary.get("best", {}).get("number")):
         summary["final"] = old["final"]  # still the best config's (another study's is not)
     files.write_json(summary_path, summary)
-    plot_study(study, folder / "plots", metric)
+    if plots:
+        plot_study(study, folder / "plots", metric)
     return summary
 
 

@@ -280,6 +280,7 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
     # early epochs say little under a decaying schedule: judge from a quarter of the way on
     warmup = max(2, base.training.epochs // 4)
     pruner = optuna.pruners.MedianPruner(n_startup_trials=5, n_warmup_steps=warmup)
+    pruner_said = f"median (after 5 trials, from epoch {warmup})"
     study = optuna.create_study(storage=storage_obj, study_name=study_name,
                                 sampler=sampler_for(None, 0, startup),
                                 pruner=pruner, direction=direction, load_if_exists=True)
@@ -366,15 +367,16 @@ def run(base: cfg.RunConfig, ds, space: dict[str, Param], *, trials: int, folder
                 study.optimize(objective, n_trials=trials, timeout=timeout,
                                gc_after_trial=True,
                                callbacks=[MaxTrialsCallback(trials, states=finished), after])
-            except BaseException:  # Ctrl-C: the trial it ended, failed, in the table too
-                try:
-                    study_folder.write_tables(study, folder, metric)
+            except BaseException:  # Ctrl-C: the trial it ended, failed, in the table too,
+                try:  # and the best trial so far in best.toml
+                    study_folder.write_folder(study, folder, base, space, metric, storage,
+                                              pruner_said, plots=False)
                 except Exception as e:  # (a storage gone): the first error is the one said
-                    log.debug(f"trials.csv not written: {e}")
+                    log.debug(f"the study folder not written: {e}")
                 raise
             finally:
                 log.removeFilter(once)
     if not heartbeats:
         fail_dead_local_trials(study)
     return study_folder.write_folder(study, folder, base, space, metric, storage,
-                                     f"median (after 5 trials, from epoch {warmup})")
+                                     pruner_said)

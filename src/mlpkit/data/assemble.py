@@ -92,6 +92,11 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
                                 f"class only ({left[:1].tolist()}) of the {len(distinct)} in "
                                 f"{src.name}; {fix}.")
         labels = lb.Labels.fit(train_y, task, src.class_names, data.target)
+        if task in ("multiclass", "binary") and np.asarray(rows.y).ndim == 1:
+            absent = sorted(set(map(str, distinct)) - set(map(str, labels.class_names or [])))
+            if absent:  # a class too rare for the split: the model has one output fewer
+                why += (f"; {len(distinct) - len(absent)} of them in the training rows, the "
+                        f"model's classes (not {absent[:5]}{', ...' if len(absent) > 5 else ''})")
         if not src.task:
             notes.append(f"task: {task} ({why}); --task changes it")
         split = _drop_unknown(src, split, labels, notes)

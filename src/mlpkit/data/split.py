@@ -80,14 +80,27 @@ def holdout(idx: np.ndarray, fraction: float, order: str, seed: int, labels=None
         labels = np.asarray(labels)
         key = labels.argmax(axis=1) if labels.ndim == 2 and labels.shape[1] > 1 else labels
         key = key.reshape(n) if key.ndim > 1 else key
-        _, counts = np.unique(key.astype(str), return_counts=True)
-        if counts.min() >= 2 and min(held, n - held) >= len(counts):
+        names, inverse, counts = np.unique(key.astype(str), return_inverse=True,
+                                           return_counts=True)
+        # a class of one row cannot be on both sides: it stays in training (the model
+        # learns it; it could not be scored anyway), and the others are stratified
+        single = counts[inverse.reshape(n)] == 1
+        others = counts[counts >= 2]
+        if others.size and min(held, n - single.sum() - held) >= len(others):
             stratify = key
+            if single.any():
+                why = (f" ({int(single.sum())} class{'es' * bool(single.sum() > 1)} of one row "
+                       "kept for training)")
         else:
             rows = "1 row" if counts.min() == 1 else f"{counts.min()} rows"
             why = (f" (not stratified: the rarest class has {rows})"
                    if counts.min() < 2 else " (not stratified: too few rows for the classes)")
-    kept, out = train_test_split(idx, test_size=held, random_state=seed, stratify=stratify)
+    if stratify is not None and why:
+        kept, out = train_test_split(idx[~single], test_size=held, random_state=seed,
+                                     stratify=stratify[~single])
+        kept = np.concatenate([kept, idx[single]])
+    else:
+        kept, out = train_test_split(idx, test_size=held, random_state=seed, stratify=stratify)
     how = "stratified by class, " if stratify is not None else ""
     note = (f"{what}: {held} of {n} rows ({fraction:g}), {how}shuffled with seed {seed}{why} "
             "(--split-order keep takes the last rows in file order, as Keras does)")
