@@ -451,6 +451,12 @@ def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
         "signup: 'not a date' is not a date (the training medians are used)",
         "city: 'zz' not seen in training (coded as unknown)",
         "rooms: 'four' is not a number (the training median is used)"]
+    # a number far outside the training rows' range (0 to 4 rooms): the answer is a guess
+    run = mlpkit.load_run(tmp_path / "run")
+    far = df.drop(columns="label").head(3).assign(rooms=[4, 8, -40])  # 8: 4 + the span
+    assert run.table_encoder.unseen(far) == [
+        [], [], ["rooms: -40 is far outside the training rows' 0 to 4 (the answer is a guess "
+                 "there)"]]
 
 
 def _strict_json(text):
@@ -814,3 +820,39 @@ def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
     with pytest.raises(MlpkitError, match=r"'weight' held numbers in training but holds text "
                                           r"here \(e\.g\. \['3\.0 g'\]\)"):  # not kg
         run.predict(row.assign(weight="3.0 g"))
+
+
+@pytest.mark.parametrize("values, expected", [
+    (["(1,200.00)", "($365.14)", "189.41"], [-1200.0, -365.14, 189.41]),  # accounting
+    (["(1,234)", "(56)", "(7)"], None),  # all in parentheses: footnotes, counts
+    (["USD -365.14", "USD 12"], [-365.14, 12.0]),
+    (["5 USD", "6 EUR", "7 JPY"], None),  # several currencies are not one quantity
+    (["1 465.23", "-2\u00a0000", "12"], [1465.23, -2000.0, 12.0]),
+    (["12.5 100", "3.5 200"], None),  # two numbers, not thousands
+    (["5 kg"] * 24 + ["7"], [5.0] * 24 + [7.0]),  # a number without the unit is one
+    (["2 bedrooms", "3 Bedrooms", "1 bedroom"], [2.0, 3.0, 1.0]),
+    (["10 M", "12 M"], None), (["1A", "2A"], None), (["10 am", "11 am"], None),  # no units
+    (["12 kg", "500 g"], None),  # two units
+])
+def test_numbers_written_with_units_signs_and_spaces(values, expected):
+    from mlpkit.data.columns import to_numbers
+
+    numbers, _ = to_numbers(pd.Series(values, dtype=object))
+    assert (None if numbers is None else numbers.tolist()) == expected
+
+
+def test_zero_padded_numbers_are_numbers_and_a_few_codes_are_codes():
+    from mlpkit.data.columns import infer
+
+    padded = pd.Series([f"{i:03d}" for i in range(7, 120)] * 2, dtype=object)
+    assert infer(padded, "minutes")[0] == "number"
+    assert "--column-types minutes=category keeps them as codes" in infer(padded, "minutes")[1]
+    assert infer(padded, "zip")[0] == "category"  # named as codes are
+    assert infer(pd.Series(["003", "017", "120"] * 10, dtype=object), "product")[0] == \
+        "category"
+    from mlpkit.data.tables import _labels
+
+    notes = []
+    frame = pd.DataFrame({"minutes": padded, "label": ["003", "017"] * (len(padded) // 2)})
+    assert _labels(frame, ["minutes"], "t.csv", notes).tolist()[:2] == [7.0, 8.0]
+    assert _labels(frame, ["label"], "t.csv", notes).tolist()[:2] == ["003", "017"]

@@ -217,7 +217,10 @@ def trial_settings(base: cfg.RunConfig, space: dict) -> dict:
     out = {"space": space_toml(space)["tune"]}
     for section in ("data", "model", "training"):
         out[section] = {k: v for k, v in whole[section].items() if k not in drawn
-                        and k not in ("name", "data_dir", "target", "validation_data")}
+                        and k not in ("name", "data_dir", "target", "validation_data",
+                                      # how it runs, not what it learns
+                                      "devices", "steps_per_execution", "checkpoint_steps",
+                                      "engine")}
     return json.loads(json.dumps(out))  # as the storage gives it back: lists, not tuples
 
 

@@ -48,6 +48,10 @@ BOOLEANS = TRUE | FALSE | {"1", "0", "1.0", "0.0"}  # what a yes/no column may h
 MAX_CATEGORIES = 50
 NUMBER_SHARE = 0.95  # of the non-placeholder values, to call a text column numbers
 DATE_SHARE = 0.9
+# whole numbers with leading zeros are codes (zip 02134, product 003) when there are few
+# of them, or the column is named as codes are; else zero-padded numbers (minutes 007)
+CODES_AT_MOST = 20
+CODE_NAME = re.compile(r"zip|postal|post_?code|plz|code|sku|\bean\b|upc|isbn|fips", re.I)
 ID_NAME = re.compile(r"^(id|uuid|guid|key|index)$|(_|\b)id$|^id_", re.IGNORECASE)
 # a comma between thousands: 1,234 and 12,345,678 (not 0,125, a decimal comma's number)
 THOUSANDS = re.compile(r"(?:(?<=[1-9])|(?<=\d\d)),(?=\d{3}(?:[^\d]|$))")
@@ -59,12 +63,21 @@ DATE_PARTS = ("year", "month", "day", "day_of_week")
 PARENTHESES = re.compile(r"^\(\s*([$€£¥]?\s*[\d.,\s]+?)\s*\)$")
 # a currency code before or after a number: "USD -365.14", "365.14 EUR"
 CODES = ("USD|EUR|GBP|JPY|CHF|CAD|AUD|NZD|CNY|HKD|SGD|INR|KRW|SEK|NOK|DKK|PLN|CZK|HUF|RUB|"
-         "BRL|MXN|ZAR|TRY|ILS|AED|SAR|THB|IDR|MYR|PHP|TWD")
+         "BRL|MXN|ZAR|TRY|ILS|AED|SAR|THB|IDR|MYR|TWD")
 CURRENCY_CODE = re.compile(rf"^({CODES})\s*(?=[-+(]?\s*[$€£¥]?\s*[\d.])|(?<=[\d.)])\s*({CODES})$")
-# a space between thousands: 1 465.23, and the no-break spaces French software writes
-SPACES = re.compile(r"(?<=\d)[ \u00a0\u202f](?=\d{3}(?:[^\d]|$))")
-# one unit after every number: "365.1 kg", "12 m²", "3.5 km/h"
-UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*([^\W\d_][^\d]{0,9})$")
+# spaces between thousands: 1 465.23, and the no-break spaces French software writes
+SPACED = r"[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?"
+# a unit after a number: "365.1 kg", "12 m²", "3.5 km/h", "3 bedrooms"
+UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*([^\W\d_][^\d]{0,9}?)\.?$")
+# the units known as such (a plural's "s" and the case of a word aside): "10 M" is a
+# size and "1A" a class, not numbers
+UNITS = {"g", "t", "m", "h", "s", "l", "L", "W", "V", "x", "°", "kg", "mg", "lb", "oz", "km",
+         "cm", "mm", "mi", "ft", "in", "sqft", "sq ft", "m²", "m2", "km²", "ha", "acre",
+         "km/h", "mph", "m/s", "hr", "hour", "min", "minute", "sec", "second", "ms", "day",
+         "week", "month", "yr", "year", "ml", "cl", "gal", "kwh", "wh", "kw", "mw", "mah",
+         "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "px", "°c", "°f", "bedroom",
+         "room", "bed", "bath", "bathroom", "floor", "pc", "piece", "item", "unit",
+         "people", "person", "time", "star", "point", "pt", "km/l", "mpg", "l/100km"}
 
 
 def _text(series):
@@ -73,14 +86,22 @@ def _text(series):
 
 def category_text(series):
     """A category's values as text, a whole number the same however it came: 10001 in
-    a column pandas read as floats (a missing value beside it) is "10001.0", in JSON
-    rows 10001; both are "10001"."""
-    return _text(series).str.replace(r"^([-+]?\d+)\.0+$", r"\1", regex=True)
+    a column pandas read as floats (a missing value beside it) is 10001.0, in JSON rows
+    10001; both are "10001". Text stays as written ("2.0" is not "2")."""
+    import pandas as pd
+
+    def whole(v) -> bool:
+        return isinstance(v, (float, np.floating)) and abs(v) < 1e15 and v == int(v)
+
+    if series.dtype.kind in "fO" and any(map(whole, series)):
+        series = pd.Series([int(v) if whole(v) else v for v in series], index=series.index,
+                           dtype=object)
+    return _text(series)
 
 
 def leading_zero_codes(series) -> str | None:
     """A value of ``series`` written with leading zeros when all its values are text of
-    digits (zip codes 02134, product codes 003: codes, not quantities), else None."""
+    digits (zip codes 02134, product codes 003, or zero-padded numbers), else None."""
     if series.dtype.kind != "O":
         return None
     text = _text(series.dropna())
@@ -96,22 +117,38 @@ def _missing(text):
     return text.isna() | text.str.lower().isin(PLACEHOLDERS)
 
 
-def to_numbers(series, least: float = NUMBER_SHARE, unit: str | None = ""):
+def _unit(token) -> str | None:
+    """A unit's one spelling: "Bedrooms" and "bedroom" alike, "KG" as "kg"; None for a
+    word that is no known unit (``UNITS``)."""
+    if not isinstance(token, str):
+        return None
+    if len(token) == 1:
+        return token if token in UNITS else None
+    word = token.lower()
+    if word not in UNITS and len(word) > 3 and word.endswith("s"):
+        word = word[:-1]
+    return word if word in UNITS else None
+
+
+def to_numbers(series, least: float = NUMBER_SHARE, rules: dict | None = None):
     """A column's values as float64, parsing text with thousands separators (commas,
-    spaces), currency signs or codes, percent signs, accounting's parentheses for a
-    negative and one unit written after every number; placeholders ("?", "n/a", "",
-    ...) and non-finite values become NaN (a column of nothing else too).
+    spaces), currency signs, percent signs, and, found in the column: one currency code
+    ("USD 5"), one unit after the numbers ("5 kg", a known one), accounting's
+    parentheses for a negative ("(1,200.00)", beside values without them or with
+    cents); placeholders ("?", "n/a", "", ...) and non-finite values become NaN (a
+    column of nothing else too).
 
     Args:
         least: the share of the values that must be numbers; the others become NaN
             (said in ``info["unparsed"]``).
-        unit: "": find the unit written after the numbers, if one is; else the unit the
-            training rows had (a value with another is no number), None for none.
+        rules: how the training rows wrote the numbers (``info["rules"]``: "unit",
+            "code", "parentheses"), for later rows: a value written otherwise is no
+            number. None: found in ``series`` itself.
 
     Returns:
         ``(values, info)``: info counts what was changed ("separators", "placeholders",
-        "unparsed" with examples, "unit"), or ``(None, info)`` when the column is not
-        numbers.
+        "unparsed" with examples) and the ``rules`` found, or ``(None, info)`` when
+        the column is not numbers.
     """
     import pandas as pd
 
@@ -126,15 +163,29 @@ def to_numbers(series, least: float = NUMBER_SHARE, unit: str | None = ""):
         return pd.Series(np.nan, index=series.index, dtype=np.float64), {
             "placeholders": int((placeholder & series.notna()).sum())}
     found = text.str.extract(UNIT)
-    if unit == "":  # one unit after (nearly) every number, and no other: kg, m², km/h
-        common = found[1].where(present).value_counts()
-        unit = (str(common.index[0]) if len(common) == 1 and not re.fullmatch(CODES, common.index[0])
-                and common.iloc[0] >= NUMBER_SHARE * present.sum() else None)
-    bare = text.where(found[1] != unit, found[0]) if unit else text
-    signed = (bare.str.replace(CURRENCY_CODE, "", regex=True).str.strip()
-              .str.replace(PARENTHESES, r"-\1", regex=True))
-    unsigned = signed.str.replace(SYMBOLS, r"\1", regex=True)
-    cleaned = unsigned.str.replace(THOUSANDS, "", regex=True).str.replace(SPACES, "", regex=True)
+    units = found[1].map(_unit).where(present)
+    codes = text.str.extract(CURRENCY_CODE).bfill(axis=1)[0].where(present)
+    if rules is None:  # each the column's only one, on most values: kg, m², USD
+        share = min(NUMBER_SHARE, max(least, 0.5)) * present.sum()
+        rules = {}
+        for key, seen in (("unit", units), ("code", codes)):
+            counts = seen.value_counts()
+            if len(counts) == 1 and counts.iloc[0] >= share:
+                rules[key] = str(counts.index[0])
+        bracketed = text.str.fullmatch(PARENTHESES).fillna(False) & present
+        if bracketed.any() and ((~bracketed & present).any() or text[bracketed].str.contains(
+                r"[$€£¥]|\.\d\d\)$", regex=True).any()):
+            rules["parentheses"] = True
+    bare = text.where((units != rules.get("unit")).fillna(True), found[0])
+    if rules.get("code"):
+        bare = bare.where((codes != rules["code"]).fillna(True),
+                          bare.str.replace(CURRENCY_CODE, "", regex=True).str.strip())
+    if rules.get("parentheses"):
+        bare = bare.str.replace(PARENTHESES, r"-\1", regex=True)
+    unsigned = bare.str.replace(SYMBOLS, r"\1", regex=True)
+    cleaned = unsigned.str.replace(THOUSANDS, "", regex=True)
+    spaced = cleaned.str.fullmatch(SPACED).fillna(False)
+    cleaned = cleaned.where(~spaced, cleaned.str.replace(r"[ \u00a0\u202f]", "", regex=True))
     values = pd.to_numeric(cleaned.where(present), errors="coerce").astype(np.float64)
     parsed = values.notna() & present
     if not parsed.any() or parsed[present].mean() < least:
@@ -149,7 +200,7 @@ def to_numbers(series, least: float = NUMBER_SHARE, unit: str | None = ""):
         "placeholders": int((placeholder & series.notna()).sum()),
         "unparsed": int(unparsed.sum()),
         "examples": text[unparsed].head(3).tolist(),
-        "unit": unit}
+        "rules": rules}
 
 
 def within_float32(values: np.ndarray) -> np.ndarray:
@@ -230,15 +281,15 @@ def _only_decimal_commas(series):
             & ~text.str.fullmatch(_GROUPED).fillna(False)).astype(bool)
 
 
-def _non_numbers(series, n: int = 2, unit: str | None = "") -> list[str]:
-    """Up to ``n`` distinct values of ``series`` that are neither numbers (with ``unit``,
-    as ``to_numbers`` takes it) nor placeholders."""
+def _non_numbers(series, n: int = 2, rules: dict | None = None) -> list[str]:
+    """Up to ``n`` distinct values of ``series`` that are neither numbers (written as
+    ``rules`` say, as ``to_numbers`` takes them) nor placeholders."""
     import pandas as pd
 
     out = []
     for v in _text(series).dropna().unique():
         if v.lower() not in PLACEHOLDERS and to_numbers(pd.Series([v], dtype=object),
-                                                        unit=unit)[0] is None:
+                                                        rules=rules)[0] is None:
             out.append(v)
             if len(out) == n:
                 break
@@ -347,7 +398,7 @@ def infer(series, name: str) -> tuple[str, str]:
     if series.dtype.kind == "b":
         return "boolean", "true/false"
     code = leading_zero_codes(values)
-    if code is not None:
+    if code is not None and (distinct <= CODES_AT_MOST or CODE_NAME.search(str(name))):
         if distinct >= 0.9 * n and n >= 20:
             return "identifier", f"codes with leading zeros (e.g. {code!r}), {distinct} distinct"
         return "category", f"codes written with leading zeros (e.g. {code!r})"
@@ -366,6 +417,10 @@ def infer(series, name: str) -> tuple[str, str]:
             return "identifier", "a row number (distinct, counting from 0 or 1)"
         if ID_NAME.search(str(name)) and distinct >= 0.95 * n and n >= 20:
             return "identifier", f"named like an identifier, {distinct} distinct values"
+        if code is not None:  # zero-padded numbers (007, 119): many values, no code's name
+            return "number", (f"numbers, some written with leading zeros (e.g. {code!r}); "
+                              f"--column-types {shlex.quote(join_names([str(name)]) + '=category')}"
+                              " keeps them as codes")
         return "number", "numbers"
     if lowered and lowered <= TRUE | FALSE and len(lowered) == 2:
         return "boolean", f"two values ({', '.join(sorted(lowered))})"
@@ -400,18 +455,20 @@ def _true_false(series) -> int | None:
     return int(np.argmax(flags)) if flags.any() else None
 
 
-def _number_rules(column: dict) -> tuple[float, str | None]:
-    """``to_numbers``'s ``least`` and ``unit`` for a number column's later rows: as
-    its training rows were read (told it is numbers, text is missing; the same unit)."""
-    return (0.0 if column.get("text_as_missing") else NUMBER_SHARE), column.get("unit")
+def _number_rules(column: dict) -> tuple[float, dict]:
+    """``to_numbers``'s ``least`` and ``rules`` for a number column's later rows: as
+    its training rows were read (told it is numbers, text is missing; the same unit,
+    currency code, parentheses; none for a run saved before them)."""
+    return (0.0 if column.get("text_as_missing") else NUMBER_SHARE), column.get("rules", {})
 
 
 def _vocabulary(column: dict) -> list[str]:
-    """A category column's vocabulary as ``category_text`` writes values (a run saved
-    before it may hold "10001.0")."""
-    import pandas as pd
-
-    return category_text(pd.Series(column["vocab"], dtype=object)).tolist()
+    """A category column's vocabulary as ``category_text`` writes values: a run saved
+    before it holds "10001.0" for a column of whole numbers pandas read as floats."""
+    vocab = [str(v) for v in column["vocab"]]
+    if vocab and all(re.fullmatch(r"[-+]?\d+\.0", v) for v in vocab):
+        return [v[:-2] for v in vocab]
+    return vocab
 
 
 class TableEncoder:
@@ -483,9 +540,13 @@ class TableEncoder:
             if values is None:
                 raise DataError(f"column {name!r} was set to number but none of its values is "
                                 f"a number (e.g. {_non_numbers(series, 3)}).")
-            if info.get("unit"):
-                col["unit"] = info["unit"]
-            said = [f"unit {info['unit']!r} removed"] if info.get("unit") else []
+            rules = info.get("rules") or {}
+            if rules:
+                col["rules"] = rules
+            said = [f"{what} {rules[key]!r} removed" for key, what in (
+                ("unit", "unit"), ("code", "currency code")) if rules.get(key)]
+            if rules.get("parentheses"):
+                said.append("values in parentheses read as negative")
             if info.get("separators"):
                 said.append(f"{info['separators']} thousands separators removed")
             if info.get("symbols"):
@@ -607,7 +668,7 @@ class TableEncoder:
                 values, _ = to_numbers(series, *_number_rules(c))
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. {_non_numbers(series, unit=c.get('unit'))}). Pass numbers "
+                                    f"text here (e.g. {_non_numbers(series, rules=c.get('rules', {}))}). Pass numbers "
                                     "(or leave a value empty: it is then the training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
             elif kind == "boolean":
@@ -667,6 +728,15 @@ class TableEncoder:
                                     "float32's range (the training median is used)")
                 bad = bad.copy()
                 bad[suspects[number]] = False
+                if "min" in c and c["max"] > c["min"]:  # far outside what training saw
+                    span = c["max"] - c["min"]
+                    with np.errstate(invalid="ignore"):
+                        v = values.to_numpy(np.float64)
+                        far = (v < c["min"] - span) | (v > c["max"] + span)
+                    for i in np.flatnonzero(far):
+                        notes[i].append(f"{c['name']}: {v[i]:g} is far outside the training "
+                                        f"rows' {c['min']:g} to {c['max']:g} (the answer is "
+                                        "a guess there)")
             elif kind == "datetime":
                 dates = parse_dates(text, c.get("dayfirst", False))
                 bad = dates.isna().to_numpy()

@@ -93,7 +93,7 @@ def read_table(path, notes: list | None = None):
     return df
 
 
-_LEADING_ZERO = re.compile(rb'(?:^|[,;\t|])[ "]*0\d', re.MULTILINE)
+_LEADING_ZERO = re.compile(rb'(?:^|[,;\t|])[ "]*0\d+[ "]*(?:[,;\t|\r]|$)', re.MULTILINE)
 
 
 def _codes_as_written(df, path: Path, sep: str) -> None:
@@ -104,7 +104,8 @@ def _codes_as_written(df, path: Path, sep: str) -> None:
     import pandas as pd
 
     numeric = [i for i, c in enumerate(df.columns) if df[c].dtype.kind in "iuf"]
-    if not numeric or not _LEADING_ZERO.search(path.read_bytes()):
+    if (not numeric or not isinstance(df.index, pd.RangeIndex)  # (a first column as index)
+            or not _LEADING_ZERO.search(path.read_bytes())):
         return
     text = pd.read_csv(path, sep=sep, usecols=numeric, dtype=str, encoding="utf-8")
     for i, written in zip(numeric, text.columns):
@@ -268,7 +269,8 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
     """The target column(s); text that is numbers (thousands separators, currency or
     percent signs) is parsed, and
     missing or non-finite targets are refused with their lines."""
-    from mlpkit.data.columns import leading_zero_codes, to_numbers, within_float32
+    from mlpkit.data.columns import (CODES_AT_MOST, leading_zero_codes, to_numbers,
+                                     within_float32)
 
     out = []
     for name in targets:
@@ -276,7 +278,8 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         if y.dtype.kind == "f":
             bad = ~within_float32(y.to_numpy())  # 1e300: inf in the model's float32
         else:
-            code = leading_zero_codes(y)
+            code = leading_zero_codes(y)  # a few codes: classes; many: zero-padded numbers
+            code = code if code and y.nunique() <= CODES_AT_MOST else None
             numbers, info = to_numbers(y) if y.dtype.kind == "O" and not code else (None, {})
             if code:
                 notes.append(f"target {name!r} read as text: codes written with leading "
@@ -335,10 +338,11 @@ def _far_values(name: str, y: np.ndarray, path, notes: list) -> None:
     if len(far):
         text = Path(path).suffix.lower() not in (".parquet", ".pq")
         rows = ", ".join(f"{i + (2 if text else 1)}: {y[i]:g}" for i in far[:5])
-        notes.append(f"target {name!r}: {len(far)} values more than {FAR} median absolute "
-                     f"deviations from the median {median:g} ({'lines' if text else 'rows'} "
-                     f"{rows}{', ...' if len(far) > 5 else ''}); a regression's squared error "
-                     "is ruled by them: fix or drop them if they are typos")
+        notes.append(f"target {name!r}: {len(far)} value{'s' * (len(far) > 1)} more than {FAR} "
+                     f"median absolute deviations from the median {median:g} "
+                     f"({'lines' if text else 'rows'} {rows}{', ...' if len(far) > 5 else ''}); "
+                     "a regression's squared error is ruled by them: fix or drop them if they "
+                     "are typos")
 
 
 def _label_text(name: str, y, notes: list):
