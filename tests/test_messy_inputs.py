@@ -211,6 +211,10 @@ TRAINS = [
         label=np.where(np.arange(N) == 7, "rare", base()["label"]))), {},
      "stratified by class, shuffled with seed 42 (1 class of one row kept for training)",
      lambda r: sorted(r.class_names) == ["no", "rare", "yes"]),
+    ("french-amounts", lambda tmp: csv(tmp, base().assign(montant=[
+        f"{v:,.2f}".replace(",", "\u202f").replace(".", ",") for v in RNG.uniform(0, 9e4, N)]),
+        sep=";"), {}, "numbers with decimal commas (82,5) read as numbers",
+     lambda r: kind(r, "montant") == "number"),
     ("nested-folders", folder(nested=True), {}, "subfolders",
      lambda r: r.dataset.sizes["train"] > 0),
     ("unreadable-image", folder(bad=True), {}, "unreadable files skipped",

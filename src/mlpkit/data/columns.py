@@ -234,8 +234,9 @@ def decimal_commas(series, thousands: bool = False) -> bool:
 
 
 # a decimal comma, with or without points between thousands: 82,5  -0,25  4.230,62
-_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d*),\d+([eE][+-]?\d+)?"
-_WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d+)"  # beside them: 82, 4.230 (four thousand)
+# 82,5 4.230,62 and, as French software groups thousands, 1 465,23 (a space or no-break one)
+_COMMA = r"[+-]?(\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+|\d*),\d+([eE][+-]?\d+)?"
+_WHOLE = r"[+-]?(\d{1,3}(\.\d{3})+|\d{1,3}([ \u00a0\u202f]\d{3})+|\d+)"  # beside: 82, 4.230
 # the signs beside numbers written with a decimal comma (a $ amount is US: 1,234 thousands)
 _EURO = re.compile(r"^([-+]?)\s*€\s*(?=[-+]?[\d.])|(?<=\d)\s*[%€]$")
 _GROUPED = r"[+-]?[1-9]\d{0,2}(,\d{3})+"  # 1,234 and 12,345,678: thousands (THOUSANDS)
