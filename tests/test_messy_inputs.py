@@ -860,3 +860,35 @@ def test_zero_padded_numbers_are_numbers_and_a_few_codes_are_codes():
     frame = pd.DataFrame({"minutes": padded, "label": ["003", "017"] * (len(padded) // 2)})
     assert _labels(frame, ["minutes"], "t.csv", notes).tolist()[:2] == [7.0, 8.0]
     assert _labels(frame, ["label"], "t.csv", notes).tolist()[:2] == ["003", "017"]
+
+
+def test_na_is_a_value_in_a_column_told_it_is_a_category(tmp_path):
+    """pandas reads "NA" as missing; in a column the user says is a category, it is a
+    value as written (North America), in training and at predict time; only an empty
+    value is missing there."""
+    n = 120
+    region = np.array(["EU", "NA", "APAC", ""], dtype=object)[np.arange(n) % 4]
+    df = base(n).assign(region=region)
+    path = csv(tmp_path, df)
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "region=category", "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    column = next(c for c in json.loads((tmp_path / "run" / "preprocessing.json").read_text())
+                  ["table"]["columns"] if c["name"] == "region")
+    assert column["vocab"] == ["APAC", "EU", "NA"]
+    assert 0 < column["missing"] < 40  # the empty values of the training rows only
+    run = mlpkit.load_run(tmp_path / "run")
+    records = run.predict_files(csv(tmp_path, df.drop(columns="label").head(4), "new.csv"))
+    assert [rec["notes"] for rec in records] == [
+        [], [], [], ["region: missing (coded as unknown)"]]
+    rows = df.drop(columns="label").head(2).assign(region=["NA", None])  # as JSON sends them
+    assert run.table_encoder.unseen(rows) == [[], ["region: missing (coded as unknown)"]]
+    codes = run.table_encoder.transform(rows)[:, run.table_encoder.features.index("region")]
+    assert codes.tolist() == [2.0, 3.0]  # "NA" its own code; None the unknown one
+    # not told: "NA" is missing, as pandas and most tools read it
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "default", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    column = next(c for c in json.loads((tmp_path / "default" / "preprocessing.json")
+                                        .read_text())["table"]["columns"] if c["name"] == "region")
+    assert column["vocab"] == ["APAC", "EU"]

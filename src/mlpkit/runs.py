@@ -582,7 +582,8 @@ class Run:
 
             out = []
             for f in paths:
-                frame = read_table(f)  # as written: the encoder reads decimal commas
+                frame = read_table(f, literal=[  # as written: the encoder reads "82,5"
+                    c["name"] for c in self.table_encoder.columns if c.get("literal")])
                 known = {c["name"] for c in self.table_encoder.columns}
                 extra = [str(c) for c in frame.columns if str(c).strip() not in known]
                 if extra:  # a target column, notes: as the server says it on each row

@@ -112,6 +112,14 @@ def leading_zero_codes(series) -> str | None:
     return str(zeros.iloc[0]) if len(zeros) else None
 
 
+def _absent(column: dict, text):
+    """Where a column's ``_text`` values are missing: in a column the user said is
+    category or text, only an empty value ("NA" may be North America); else ``_missing``."""
+    if column.get("literal"):
+        return text.isna() | (text == "")
+    return _missing(text)
+
+
 def _missing(text):
     """Where ``_text`` values are missing: NaN, or a placeholder ("?", "n/a", "")."""
     return text.isna() | text.str.lower().isin(PLACEHOLDERS)
@@ -599,7 +607,9 @@ class TableEncoder:
             col["missing"] = int(dates.isna().sum())
         else:  # category, text; placeholders ("?", "n/a") are missing: "unknown"
             text = category_text(series)
-            missing = _missing(text)
+            if why == "set by column_types":  # told it is text: "NA" is a value (the file's)
+                col["literal"] = True
+            missing = _absent(col, text)
             col["missing"] = int(missing.sum())
             counts = text[~missing].value_counts()
             vocab = sorted(counts.index[:MAX_CATEGORIES].tolist())
@@ -705,7 +715,7 @@ class TableEncoder:
             kind = c["kind"]
             series = _written(c, df[c["name"]])
             text = _text(series)
-            present = ~_missing(text).to_numpy()
+            present = ~_absent(c, text).to_numpy()
             if "vocab" in c:
                 bad = ~category_text(series).isin(_vocabulary(c)).to_numpy()
                 why = "not seen in training (coded as unknown)"

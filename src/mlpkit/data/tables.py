@@ -21,8 +21,11 @@ from mlpkit.errors import ConfigError, DataError, did_you_mean
 SUFFIXES = (".csv", ".tsv", ".txt", ".parquet", ".pq")
 
 
-def read_table(path, notes: list | None = None):
+def read_table(path, notes: list | None = None, literal=()):
     """A DataFrame from a CSV, TSV or Parquet file, with clear errors.
+
+    ``literal``: columns of text kept as written, "NA" (North America) and "null"
+    included (pandas reads those as missing); only an empty value is missing there.
 
     The delimiter of a text table is sniffed among , ; tab and |, and header names are
     stripped of surrounding spaces; ``notes`` (if given) says when either mattered.
@@ -90,7 +93,22 @@ def read_table(path, notes: list | None = None):
         raise DataError(f"{path} has a header but no rows; add data rows.")
     if "delimiter" in df.attrs:
         _codes_as_written(df, path, df.attrs["delimiter"])
+        _as_written(df, path, df.attrs["delimiter"], literal)
     return df
+
+
+def _as_written(df, path: Path, sep: str, names) -> None:
+    """The columns ``names`` of ``df`` as the file writes them: "NA" is a value."""
+    import pandas as pd
+
+    where = [i for i, c in enumerate(df.columns) if str(c).strip() in set(names)]
+    if not where or not isinstance(df.index, pd.RangeIndex):
+        return
+    text = pd.read_csv(path, sep=sep, usecols=where, dtype=str, keep_default_na=False,
+                       encoding="utf-8")
+    for i, written in zip(where, text.columns):
+        values = text[written].iloc[:len(df)]
+        df[df.columns[i]] = values.where(values.str.strip() != "").astype(object)
 
 
 _LEADING_ZERO = re.compile(rb'(?:^|[,;\t|])[ "]*0\d+[ "]*(?:[,;\t|\r]|$)', re.MULTILINE)
@@ -148,7 +166,8 @@ def read(path: Path, data) -> Source:
     """The table at ``path``; ``data.target`` names the label column (or columns,
     comma-separated, for a multi-output regression)."""
     notes: list[str] = []
-    df = read_table(path, notes)
+    df = read_table(path, notes, literal=[c for c, kind in (data.column_types or {}).items()
+                                         if kind in ("category", "text")])
     comma = _decimal_comma_columns(df, data.column_types, path.name, notes)
     targets = _targets(df, data.target, path)
     for name in {*targets, data.sample_weight} & set(comma):  # read here, not by the encoder
@@ -184,7 +203,8 @@ def read(path: Path, data) -> Source:
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
-        vdf = read_table(vpath)
+        vdf = read_table(vpath, literal=[c for c, kind in (data.column_types or {}).items()
+                                         if kind in ("category", "text")])
         _targets(vdf, data.target, vpath)
         for name in set(targets) & set(comma):  # as the training file's (features: the encoder)
             vdf[name] = decimal_points(vdf[name])
