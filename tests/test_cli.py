@@ -238,6 +238,18 @@ def test_compare_california_housing(housing_dir):
     assert 0.45 < keras_row["test_rmse"] < 0.6
     r = run_cli("compare", "california-housing", "--data-dir", housing_dir, "--epochs", "1")
     assert "valid_rmse" in r.stdout.splitlines()[0] and "MLPRegressor" in r.stdout
+    # --max-iter caps the regressor too; a cap below 1 is one line, before any data
+    r = run_cli("compare", "california-housing", "--data-dir", housing_dir, "--epochs", "1",
+                "--max-iter", "3", "--json")
+    assert r.returncode == 0, r.stderr
+    baseline = json.loads(r.stdout)[0]
+    assert baseline["epochs"] == 3 and baseline["model"].endswith("max_iter=3")
+    for wrong in ("0", "-2"):
+        r = run_cli("compare", "california-housing", "--data-dir", housing_dir,
+                    "--max-iter", wrong)
+        assert r.returncode == 2 and r.stderr.strip() == (
+            f"Error: max_iter must be a whole number >= 1 (the scikit-learn MLP's "
+            f"iterations). Received: max_iter={wrong}")
 
 
 def test_compare_fashion_mnist_short():

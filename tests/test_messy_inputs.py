@@ -769,6 +769,13 @@ def test_what_was_constant_in_training_cannot_blow_up_a_prediction(tmp_path):
     row = df.drop(columns="label").iloc[:1]
     later = row.assign(signup=row["signup"].str.replace("2023", "2034"))  # the same weekdays
     np.testing.assert_allclose(run.predict(row), run.predict(later), rtol=1e-6)
+    assert run.table_encoder.unseen(row) == [[]]
+    assert run.table_encoder.unseen(later)[0][0].startswith(
+        "signup: '2034-01-01' is far outside the training rows' 2023-")
+    from mlpkit.serving.model import table_columns  # the page's date field starts in 2023
+
+    signup = next(c for c in table_columns(run.preprocessing["table"]) if c["name"] == "signup")
+    assert signup["median"].startswith("2023-")
 
     x = RNG.normal(size=(N, 3)).astype("float32")
     x[:, 1] = 2023.0  # one feature the same in every row
@@ -802,10 +809,11 @@ def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
     assert "column 'weight' read as numbers: unit 'kg' removed" in r.stderr
     columns = {c["name"]: c for c in json.loads(
         (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
-    for name, low in (("spend", v.min()), ("price", v.min()), ("amount", v.min()),
-                      ("weight", np.round(abs(v), 1).min())):
+    for name, written in (("spend", v), ("price", v), ("amount", v),
+                          ("weight", np.round(abs(v), 1))):  # the training rows' least
         assert columns[name]["kind"] == "number", columns[name]
-        assert columns[name]["min"] == pytest.approx(low)
+        assert np.isclose(written, columns[name]["min"]).any(), (name, columns[name]["min"])
+        assert (columns[name]["min"] < -100) == (name != "weight")  # negatives read as such
     assert columns["count"]["kind"] != "number"
     assert re.search(r"; 8\d% of them numbers: --column-types count=number reads the others "
                      "as missing$", columns["count"]["why"])
@@ -892,3 +900,18 @@ def test_na_is_a_value_in_a_column_told_it_is_a_category(tmp_path):
     column = next(c for c in json.loads((tmp_path / "default" / "preprocessing.json")
                                         .read_text())["table"]["columns"] if c["name"] == "region")
     assert column["vocab"] == ["APAC", "EU"]
+
+
+def test_a_word_in_unicodes_decomposed_form_is_the_same_category_and_label():
+    """ "café" typed on a Mac (e + a combining accent) is the word of the training rows."""
+    from mlpkit.data.columns import TableEncoder
+    from mlpkit.data.tables import _label_text
+
+    composed, decomposed = "café", unicodedata.normalize("NFD", "café")
+    encoder = TableEncoder.fit(pd.DataFrame({"drink": [composed, "tea", "tea", composed]}), [])
+    rows = pd.DataFrame({"drink": [composed, decomposed, "mate"]})
+    codes = encoder.transform(rows).ravel().tolist()
+    assert codes[0] == codes[1] != codes[2]
+    assert encoder.unseen(rows)[:2] == [[], []]
+    labels = _label_text("t", pd.Series([composed, decomposed], dtype=object), [])
+    assert labels.nunique() == 1

@@ -84,7 +84,8 @@ def trained(kind: str) -> Path:
         df["built"] = (pd.Timestamp("1990-01-01")
                        + pd.to_timedelta(rng.integers(0, 12000, n), "D")).strftime("%Y-%m-%d")
         words = ["quiet", "sunny", "street", "near", "park", "old", "new", "roof", "view"]
-        df["notes"] = [" ".join(rng.choice(words, 4)) + f" {i}" for i in range(n)]
+        # free text under a name a JavaScript object keeps as its prototype if assigned
+        df["__proto__"] = [" ".join(rng.choice(words, 4)) + f" {i}" for i in range(n)]
         df["price"] += np.where(df.garden == "yes", 15, 0)
         path = WORK / f"{kind}.csv"
         df.to_csv(path, index=False)
@@ -520,6 +521,14 @@ def test_predict_table_rows_as_the_cli_does(band_server, price_server, tmp_path)
     url = f"{band_server.url}/predict"
     assert_error(httpx.post(url, json={"rows": [{"rooms": 3, "city": "Lyon"}]}), 400,
                  "lacks the columns ['area']")
+    assert_error(httpx.post(url, json={"rows": [{"rooms": 3, "Area": 70, "city": "Lyon"}]}),
+                 400, "'Area' was sent: is it 'area'? Names are case-sensitive.")
+    spaced = httpx.post(url, json={"rows": [{" rooms ": 3, "area": 70, "city": "Lyon"}]})
+    assert spaced.status_code == 200 and spaced.json()[0]["notes"] == []  # as CSV headers
+    marked = httpx.post(url, content=b"\xef\xbb\xbf" + json.dumps(  # a byte order mark
+        {"rows": [{"rooms": 3, "area": 70, "city": "Lyon"}]}).encode(),
+        headers={"Content-Type": "application/json"})
+    assert marked.status_code == 200 and marked.json() == spaced.json()
     # text in a number column reads as in a CSV: numbers with signs, placeholders noted
     texts = [{"rooms": "2", "area": "$55.0", "city": "Lyon"},
              {"rooms": "7", "area": "180", "city": "Paris"},
@@ -610,6 +619,17 @@ def test_bodies_over_the_limit_get_413_and_the_server_goes_on():
         assert_error(httpx.post(f"{server.url}/predict", files={"file": ("a.png", big)}), 413)
         bomb = gzip.compress(b" " * (1024 * 1024))  # small on the wire, 1 MiB inflated
         assert_error(httpx.post(url, content=bomb, headers={"Content-Encoding": "gzip"}), 413)
+        # a client that sends its whole body before it reads (urllib) gets the 413 too,
+        # not a connection reset: the server reads the body it refuses
+        import urllib.error
+        import urllib.request
+
+        for _ in range(3):
+            with pytest.raises(urllib.error.HTTPError) as e:
+                urllib.request.urlopen(urllib.request.Request(
+                    url, data=b"{" + b" " * (5 * 1024 * 1024) + b"}",
+                    headers={"Content-Type": "application/json"}), timeout=30)
+            assert e.value.code == 413 and b"limit of 65536 bytes" in e.value.read()
         assert infer_json(server, np.zeros((1, 28, 28), np.float32)).status_code == 200
 
 
@@ -766,3 +786,19 @@ def test_an_output_that_is_not_finite_is_said_never_sent_as_nan(band_server):
     assert bad["error"].startswith("the model's output is not finite")
     body = json_response([good, bad]).body.decode()
     json.loads(body, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
+
+
+def test_a_client_that_leaves_mid_body_is_no_server_error(caplog):
+    """A client that closes its connection before sending the body it announced is
+    normal traffic: a line at INFO, no traceback, and the server goes on."""
+    with Server(trained("arrays"), name="leaving") as server:
+        host, port = server.url.removeprefix("http://").split(":")
+        caplog.set_level("INFO", logger="mlpkit")
+        for _ in range(3):
+            with socket.create_connection((host, int(port))) as s:
+                s.sendall(b"POST /predict HTTP/1.1\r\nHost: x\r\nContent-Type: application/json"
+                          b"\r\nContent-Length: 5000\r\n\r\n{\"rows\": [[0.1,")
+            time.sleep(0.2)
+        assert httpx.get(f"{server.url}/v2/health/ready").status_code == 200
+    assert "unexpected error" not in caplog.text and "Traceback" not in caplog.text
+    assert "the client went away before sending its whole body" in caplog.text

@@ -188,7 +188,7 @@ def test_the_form_has_a_field_for_every_kind_of_column(page):
     run = trained("visits")
     with Server(run, name="visits") as server:
         columns = {c["name"]: c for c in httpx.get(f"{server.url}/model").json()["columns"]}
-        assert [columns[c]["type"] for c in ("garden", "built", "notes")] == [
+        assert [columns[c]["type"] for c in ("garden", "built", "__proto__")] == [
             "boolean", "datetime", "text"]
         # the training rows' medians of year, month and day, as one day
         spec = {c["name"]: c for c in mlpkit.load_run(run).preprocessing["table"]["columns"]}
@@ -200,16 +200,16 @@ def test_the_form_has_a_field_for_every_kind_of_column(page):
         assert page.input_value("#col-built") == columns["built"]["median"]
         assert page.eval_on_selector_all("#col-garden option", "o => o.map(x => x.value)") == [
             "true", "false", ""]
-        assert page.get_attribute("#col-notes", "list") == "values-notes"
+        assert page.get_attribute("#col-__proto__", "list") == "values-__proto__"
         rows = [{"rooms": 5, "area": 120.0, "city": "Paris", "garden": "true",
-                 "built": "2001-04-30", "notes": "sunny roof with a view"},
+                 "built": "2001-04-30", "__proto__": "sunny roof with a view"},
                 {"rooms": 5, "area": 120.0, "city": "Paris", "garden": "false",
-                 "built": "1992-11-02", "notes": "quiet street near park 7"}]
+                 "built": "1992-11-02", "__proto__": "quiet street near park 7"}]
         shown = []
         for row in rows:
             page.select_option("#col-garden", row["garden"])
             page.fill("#col-built", row["built"])
-            page.fill("#col-notes", row["notes"])
+            page.fill("#col-__proto__", row["__proto__"])  # sent as a column
             shown.append(float(predict_row(page, row)["prediction"]))
     expected = mlpkit.load_run(run).predict(pd.DataFrame(rows))[:, 0]
     assert shown == pytest.approx(expected.tolist(), rel=1e-4)

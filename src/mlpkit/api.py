@@ -505,7 +505,7 @@ def rebuild_report(path: str | Path) -> Path:
     return report.build(run)
 
 
-def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 20,
+def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int | None = None,
             **settings) -> list[dict]:
     """The lecture's scikit-learn baseline and the Keras MLP on one split (see ``baselines``)."""
     from mlpkit import baselines

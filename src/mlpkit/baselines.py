@@ -5,7 +5,8 @@ Both models train on the same split. California housing: the lecture's
 random_state=42))`` against ``seed_regressor``. Fashion-MNIST: an
 ``MLPClassifier`` of the same shape (300, 100) with its iterations capped
 (``max_iter``, default 20; scikit-learn's defaults otherwise: Adam, batch 200)
-against the lecture's Keras classifier.
+against the lecture's Keras classifier. ``max_iter`` caps the regressor too when given
+(else scikit-learn's 200, as the lecture's pipeline has it).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import warnings
 
 from mlpkit import config as cfg
 from mlpkit import metrics
+from mlpkit.errors import ConfigError
 
 log = logging.getLogger("mlpkit")
 
@@ -24,7 +26,14 @@ def _sklearn_params(mlp) -> int:
     return int(sum(w.size for w in mlp.coefs_) + sum(b.size for b in mlp.intercepts_))
 
 
-def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42,
+def _check_max_iter(max_iter) -> None:
+    if max_iter is not None and (isinstance(max_iter, bool) or not isinstance(max_iter, int)
+                                 or max_iter < 1):
+        raise ConfigError(f"max_iter must be a whole number >= 1 (the scikit-learn MLP's "
+                          f"iterations). Received: max_iter={max_iter!r}")
+
+
+def sklearn_baseline(ds, max_iter: int | None = None, seed: int = 42,
                      standardize_targets: bool = False,
                      class_weight: dict | None = None) -> dict:
     """Fit the scikit-learn baseline; return its row of the comparison table.
@@ -45,15 +54,19 @@ def sklearn_baseline(ds, max_iter: int = 20, seed: int = 42,
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    _check_max_iter(max_iter)
     if ds.task == "regression":
-        mlp = MLPRegressor(hidden_layer_sizes=[50, 50, 50], random_state=seed)
+        mlp = MLPRegressor(hidden_layer_sizes=[50, 50, 50], random_state=seed,
+                           max_iter=max_iter or 200)
         model = make_pipeline(StandardScaler(), mlp)
         x = lambda a: a  # noqa: E731
-        name = "scikit-learn MLPRegressor [50, 50, 50]"
+        name = "scikit-learn MLPRegressor [50, 50, 50]" + (
+            f", max_iter={max_iter}" if max_iter else "")
         if standardize_targets:
             model = TransformedTargetRegressor(model, transformer=StandardScaler())
             name += ", targets standardized"
     else:
+        max_iter = max_iter or 20
         mlp = MLPClassifier(hidden_layer_sizes=(300, 100), max_iter=max_iter, random_state=seed)
         # images as the lecture's pixels in 0-1; a table's columns standardized, as for
         # the regressor (the Keras model normalizes them too)
@@ -127,7 +140,7 @@ def keras_model(ds, config: cfg.RunConfig, class_weight: dict | None = None) -> 
             "epochs": len(history.epoch)}
 
 
-def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 20,
+def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int | None = None,
             **settings) -> list[dict]:
     """Train the baseline and the Keras model on the same split; one row each.
 
@@ -136,6 +149,7 @@ def compare(dataset: str, preset: str = "seed", data_dir=None, max_iter: int = 2
     """
     from mlpkit import data, labels
 
+    _check_max_iter(max_iter)
     config = cfg.resolve(dataset, preset, data_dir=data_dir, **settings)
     ds = data.load_for(config)
     for line in ds.notes:  # what was done to the data, as mlpkit train says it

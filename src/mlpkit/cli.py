@@ -371,7 +371,9 @@ def compare(
                                             "as for mlpkit train (with --target ...)."),
     preset: str = typer.Option("seed", help="Preset of the Keras model."),
     epochs: Optional[int] = typer.Option(None, help="Epochs of the Keras model."),
-    max_iter: int = typer.Option(20, help="Iteration cap of the scikit-learn classifier."),
+    max_iter: Optional[int] = typer.Option(
+        None, help="Iteration cap of the scikit-learn MLP (default: 20 for a classifier, "
+                   "scikit-learn's 200 for the regressor)."),
     data_dir: Optional[Path] = typer.Option(None, help="Folder to look for the data in first."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON."),
 ):

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 import warnings
 
 import numpy as np
@@ -87,7 +88,8 @@ def _text(series):
 def category_text(series):
     """A category's values as text, a whole number the same however it came: 10001 in
     a column pandas read as floats (a missing value beside it) is 10001.0, in JSON rows
-    10001; both are "10001". Text stays as written ("2.0" is not "2")."""
+    10001; both are "10001". Text stays as written ("2.0" is not "2"), in Unicode's
+    composed form (NFC)."""
     import pandas as pd
 
     def whole(v) -> bool:
@@ -96,7 +98,7 @@ def category_text(series):
     if series.dtype.kind in "fO" and any(map(whole, series)):
         series = pd.Series([int(v) if whole(v) else v for v in series], index=series.index,
                            dtype=object)
-    return _text(series)
+    return _text(series).str.normalize("NFC")  # "café" typed on a Mac is the same word
 
 
 def leading_zero_codes(series) -> str | None:
@@ -474,7 +476,7 @@ def _number_rules(column: dict) -> tuple[float, dict]:
 def _vocabulary(column: dict) -> list[str]:
     """A category column's vocabulary as ``category_text`` writes values: a run saved
     before it holds "10001.0" for a column of whole numbers pandas read as floats."""
-    vocab = [str(v) for v in column["vocab"]]
+    vocab = [unicodedata.normalize("NFC", str(v)) for v in column["vocab"]]
     if vocab and all(re.fullmatch(r"[-+]?\d+\.0", v) for v in vocab):
         return [v[:-2] for v in vocab]
     return vocab
@@ -604,7 +606,11 @@ class TableEncoder:
             col["parts"] = parts
             col["medians"] = {p: float(getattr(dates.dt, p).median()) if dates.notna().any()
                               else 0.0 for p in col["parts"]}
+            # a part left out keeps its one value (the page's date field starts in 2023)
+            col["medians"].update({p: float(v) for p, v in flat.items() if p != "hour"})
             col["missing"] = int(dates.isna().sum())
+            if dates.notna().any():  # the training rows' first and last day
+                col["span"] = [dates.min().strftime("%Y-%m-%d"), dates.max().strftime("%Y-%m-%d")]
         else:  # category, text; placeholders ("?", "n/a") are missing: "unknown"
             text = category_text(series)
             if why == "set by column_types":  # told it is text: "NA" is a value (the file's)
@@ -752,6 +758,18 @@ class TableEncoder:
                 dates = parse_dates(text, c.get("dayfirst", False))
                 bad = dates.isna().to_numpy()
                 why = "is not a date (the training medians are used)"
+                if c.get("span") and c["span"][0] != c["span"][1]:
+                    first, last = (pd.Timestamp(d) for d in c["span"])
+                    days = (dates.dt.tz_localize(None) if dates.dt.tz is not None
+                            else dates).to_numpy("datetime64[ns]")
+                    width = (last - first).to_timedelta64()
+                    with np.errstate(invalid="ignore"):
+                        far = ((days < (first.to_datetime64() - width))
+                               | (days > (last.to_datetime64() + width)))
+                    for i in np.flatnonzero(far):
+                        notes[i].append(f"{c['name']}: {str(text.iloc[i])[:30]!r} is far "
+                                        f"outside the training rows' {c['span'][0]} to "
+                                        f"{c['span'][1]} (the answer is a guess there)")
             else:
                 continue
             for i in np.flatnonzero(bad & present):

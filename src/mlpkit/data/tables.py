@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import shlex
+import unicodedata
 from pathlib import Path
 
 import numpy as np
@@ -366,10 +367,12 @@ def _far_values(name: str, y: np.ndarray, path, notes: list) -> None:
 
 
 def _label_text(name: str, y, notes: list):
-    """Text labels without the spaces around them ("yes " is "yes"), said; labels that
-    differ only in case are said, and stay apart (a code may be "a" and "A")."""
-    text = y.map(lambda v: v.strip() if isinstance(v, str) else v)
-    spaced = (text != y) & y.notna()
+    """Text labels without the spaces around them ("yes " is "yes"), said, in Unicode's
+    composed form (NFC: "café" typed on a Mac is the same label); labels that differ
+    only in case are said, and stay apart (a code may be "a" and "A")."""
+    stripped = y.map(lambda v: v.strip() if isinstance(v, str) else v)
+    spaced = (stripped != y) & y.notna()
+    text = stripped.map(lambda v: unicodedata.normalize("NFC", v) if isinstance(v, str) else v)
     if spaced.any():
         notes.append(f"target {name!r}: spaces around {int(spaced.sum())} labels removed "
                      f"(e.g. {y[spaced].iloc[0]!r})")

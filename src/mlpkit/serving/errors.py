@@ -71,6 +71,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
+        from starlette.requests import ClientDisconnect
+
+        if isinstance(exc, ClientDisconnect):  # the client left mid-body: nobody to answer
+            log.info("%s %s: the client went away before sending its whole body",
+                     request.method, request.url.path)
+            return error_response(400, "the request body ended early.")
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, f"internal error ({type(exc).__name__}); see the "
                                    "server's log.")
@@ -102,10 +108,24 @@ class HeadAsGet:
 
 class BodyLimit:
     """ASGI middleware: 413 for a body over ``limit`` bytes, by its Content-Length
-    before reading it, or while it streams in (chunked bodies)."""
+    before reading it, or while it streams in (chunked bodies). The refused body is read
+    and dropped first (up to ``DRAIN`` bytes): a client that sends it all before it
+    reads the answer (Python's urllib) would otherwise see the connection reset."""
+
+    DRAIN = 64 * 1024 * 1024
 
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
+
+    async def _drain(self, receive) -> None:
+        read = 0
+        while read < self.DRAIN:
+            message = await receive()
+            if message["type"] != "http.request":
+                return  # the client went away
+            read += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                return
 
     def _refuse(self) -> Response:
         return error_response(413, f"request body over the limit of {self.limit} bytes. "
@@ -122,6 +142,7 @@ class BodyLimit:
                 except ValueError:
                     too_large = False  # the server itself refuses a malformed length
                 if too_large:
+                    await self._drain(receive)
                     return await self._refuse()(scope, receive, send)
         received, started = 0, False
 
@@ -143,4 +164,5 @@ class BodyLimit:
             await self.app(scope, counted_receive, tracked_send)
         except BodyTooLarge:
             if not started:
+                await self._drain(receive)
                 await self._refuse()(scope, receive, send)

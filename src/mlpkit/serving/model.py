@@ -8,6 +8,7 @@ to be checked against this one's name, never to load anything.
 from __future__ import annotations
 
 import asyncio
+import difflib
 import io
 import json
 import math
@@ -18,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import Run, load_run
-from mlpkit.errors import MlpkitError, did_you_mean
+from mlpkit.errors import MlpkitError
 from mlpkit.serving.batching import MicroBatcher
 from mlpkit.serving.errors import ApiError
 from mlpkit.serving.settings import ServeSettings
@@ -183,9 +184,15 @@ class ServedModel:
             if not isinstance(row, dict):
                 raise ApiError(400, f"row {i} must be an object of column values, e.g. "
                                     f"{{{names[0]!r}: ...}}. Received: {type(row).__name__}")
+            if any(isinstance(k, str) and k != k.strip() for k in row):  # as CSV headers
+                row = rows[i - 1] = {k.strip() if isinstance(k, str) else k: v
+                                     for k, v in row.items()}
             missing = [c for c in names if c not in row]
             if missing:
-                hint = did_you_mean(missing[0], [k for k in row if k not in kinds])
+                sent = difflib.get_close_matches(missing[0], [str(k) for k in row
+                                                              if k not in kinds], n=1)
+                hint = (f" {sent[0]!r} was sent: is it {missing[0]!r}? Names are "
+                        "case-sensitive." if sent else "")
                 raise ApiError(400, f"row {i} lacks the columns {missing[:20]} (send null for "
                                     f"a missing value).{hint} Received: columns="
                                     f"{list(row)[:20]}"[:500])

@@ -221,8 +221,8 @@ def v1_request(served, body: bytes) -> tuple[object, int, list, str]:
 
 def predict_rows(body: bytes) -> list:
     """``POST /predict``'s JSON: ``{"rows": [...]}``, or the list of rows itself."""
-    try:
-        value = pydantic_core.from_json(body)
+    try:  # a byte order mark (Windows tools write one) is ignored, as RFC 8259 allows
+        value = pydantic_core.from_json(body.removeprefix(b"\xef\xbb\xbf"))
     except ValueError as e:
         raise ApiError(400, f"the body is not valid JSON ({str(e)[:100]}).") from None
     if isinstance(value, list):

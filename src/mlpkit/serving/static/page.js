@@ -224,11 +224,11 @@ function setupTable() {
     (c) => (FIELDS[c.type] || textField)(c)));  // a kind this page does not know: text
   $("#row-form").addEventListener("submit", (event) => {
     event.preventDefault();
-    const row = {};
-    for (const c of model.columns) {
+    // entries, not assignments: a column may be named "__proto__"
+    const row = Object.fromEntries(model.columns.map((c) => {
       const value = $(`#col-${CSS.escape(c.name)}`).value;
-      row[c.name] = value === "" ? null : c.type === "number" ? Number(value) : value;
-    }
+      return [c.name, value === "" ? null : c.type === "number" ? Number(value) : value];
+    }));
     predictRows([row]);
   });
 }
