@@ -34,6 +34,12 @@ def base(n=N, seed=0):
                          "label": np.where(x1 > 0, "yes", "no")})
 
 
+def columns_of(run_folder) -> dict:
+    """A table run's fitted columns by name, as preprocessing.json keeps them."""
+    spec = json.loads((run_folder / "preprocessing.json").read_text())["table"]
+    return {c["name"]: c for c in spec["columns"]}
+
+
 def csv(tmp, df, name="t.csv", **kw):
     path = tmp / name
     df.to_csv(path, index=False, **kw)
@@ -444,8 +450,7 @@ def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
     assert r.returncode == 0, r.stderr
     records = json.loads(r.stdout)
     assert len(records) == 21 and all(rec["notes"] == [] for rec in records[2:])
-    columns = json.loads((tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]
-    median = next(c["median"] for c in columns if c["name"] == "rooms")  # the training rows'
+    median = columns_of(tmp_path / "run")["rooms"]["median"]  # the training rows'
     assert records[1]["notes"] == [
         "member: missing (read as false)", "signup: missing (the training medians are used)",
         "city: missing (coded as unknown)",
@@ -530,8 +535,7 @@ def test_decimal_commas_beside_placeholders_and_a_code_column_kept_as_text(tmp_p
                 "code=category", "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
     assert "decimal commas (82,5) read as numbers (sniffed; columns price, rate)" in r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "run")
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["code"]["kind"] == "category"
     assert columns["price"]["kind"] == "number" and columns["price"]["min"] == 1000.0
@@ -567,8 +571,7 @@ def test_day_first_dates_are_read_one_way_in_every_row(tmp_path):
                 tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
     assert "(read day first)" in r.stderr
-    when = next(c for c in json.loads((tmp_path / "run" / "preprocessing.json").read_text())[
-        "table"]["columns"] if c["name"] == "when")
+    when = columns_of(tmp_path / "run")["when"]
     assert when["dayfirst"] and when["medians"]["month"] == 2.0  # months 1-3, not 1-28
     run = mlpkit.load_run(tmp_path / "run")
     rows = df.drop(columns="label").head(2).assign(when=["02.01.2023", "02.03.2023"])
@@ -587,8 +590,7 @@ def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart
                 "--verbose", "0")
     assert r.returncode == 0, r.stderr
     assert "decimal commas (82,5) read as numbers (sniffed; columns rate)" in r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "run")
     assert columns["rate"]["kind"] == "number" and columns["rate"]["max"] == pytest.approx(6.35)
     assert columns["count"]["kind"] == "number" and columns["count"]["min"] == 1000.0
     assert "decimal_comma" not in columns["count"]
@@ -602,8 +604,7 @@ def test_quoted_decimal_commas_beside_a_comma_delimiter_and_thousands_kept_apart
     df["count"] = df["count"].where(np.arange(len(df)) != 7, "12,5")  # a stray typo
     r = run_cli("train", csv(tmp_path, df), "--target", "label", "--epochs", "1", "--out",
                 tmp_path / "typo", "--verbose", "0")
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "typo" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "typo")
     assert columns["count"]["min"] >= 1000.0 and "decimal_comma" not in columns["count"]
 
 
@@ -670,8 +671,7 @@ def test_european_amounts_with_signs_and_a_stray_decimal_comma(tmp_path):
     r = run_cli("train", csv(tmp_path, df, sep=";"), "--target", "label", "--epochs", "1",
                 "--drop", "x2", "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "run")
     assert columns["price"]["kind"] == "number" and columns["price"]["min"] == 1000.0
     assert columns["discount"]["kind"] == "number" and columns["discount"]["max"] == 6.9
     assert "columns left out as asked (--drop, --columns): x2" in r.stderr
@@ -680,8 +680,7 @@ def test_european_amounts_with_signs_and_a_stray_decimal_comma(tmp_path):
     r = run_cli("train", csv(tmp_path, us, "us.csv"), "--target", "label", "--epochs", "1",
                 "--out", tmp_path / "us", "--verbose", "0")
     assert r.returncode == 0 and "'area': 1 value read with a decimal comma" in r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "us" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "us")
     assert columns["area"]["min"] == 12.5 and "decimal_comma" not in columns["area"]
 
 
@@ -722,8 +721,7 @@ def test_codes_with_leading_zeros_stay_codes(tmp_path):
     assert r.returncode == 0, r.stderr
     assert "target 'label' read as text: codes written with leading zeros (e.g. '017')" \
         in r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "run")
     assert columns["zip"]["kind"] == "category"
     assert columns["zip"]["vocab"] == ["02134", "02139", "10001"]
     run = mlpkit.load_run(tmp_path / "run")
@@ -748,8 +746,7 @@ def test_codes_with_leading_zeros_stay_codes(tmp_path):
     r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "1",
                 "--column-types", "zip=number", "--out", tmp_path / "numbers", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "numbers" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "numbers")
     assert columns["zip"]["kind"] == "number" and columns["zip"]["min"] == 2134.0
 
 
@@ -807,8 +804,7 @@ def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
                 "--verbose", "0")
     assert r.returncode == 0, r.stderr
     assert "column 'weight' read as numbers: unit 'kg' removed" in r.stderr
-    columns = {c["name"]: c for c in json.loads(
-        (tmp_path / "run" / "preprocessing.json").read_text())["table"]["columns"]}
+    columns = columns_of(tmp_path / "run")
     for name, written in (("spend", v), ("price", v), ("amount", v),
                           ("weight", np.round(abs(v), 1))):  # the training rows' least
         assert columns[name]["kind"] == "number", columns[name]
@@ -881,8 +877,7 @@ def test_na_is_a_value_in_a_column_told_it_is_a_category(tmp_path):
     r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
                 "region=category", "--out", tmp_path / "run", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    column = next(c for c in json.loads((tmp_path / "run" / "preprocessing.json").read_text())
-                  ["table"]["columns"] if c["name"] == "region")
+    column = columns_of(tmp_path / "run")["region"]
     assert column["vocab"] == ["APAC", "EU", "NA"]
     assert 0 < column["missing"] < 40  # the empty values of the training rows only
     run = mlpkit.load_run(tmp_path / "run")
@@ -897,8 +892,7 @@ def test_na_is_a_value_in_a_column_told_it_is_a_category(tmp_path):
     r = run_cli("train", path, "--target", "label", "--epochs", "1", "--out",
                 tmp_path / "default", "--verbose", "0")
     assert r.returncode == 0, r.stderr
-    column = next(c for c in json.loads((tmp_path / "default" / "preprocessing.json")
-                                        .read_text())["table"]["columns"] if c["name"] == "region")
+    column = columns_of(tmp_path / "default")["region"]
     assert column["vocab"] == ["APAC", "EU"]
 
 
