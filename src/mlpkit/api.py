@@ -61,6 +61,12 @@ def _loaded(dataset, function: str):
     return dataset
 
 
+# the [data] settings that say how a file is read and split: nothing for a Dataset
+READING = ("validation_split", "test_split", "split_order", "task", "one_hot", "image_size",
+           "color", "target", "sample_weight", "validation_data", "drop", "columns",
+           "column_types", "data_dir")
+
+
 def train(dataset=None, preset: str | None = None, config_file=None,
           verbose="auto", **settings) -> Run:
     """Train an MLP and write its run folder.
@@ -81,6 +87,14 @@ def train(dataset=None, preset: str | None = None, config_file=None,
         >>> run = mlpkit.train("fashion-mnist", preset="seed", epochs=5)
     """
     loaded = _loaded(dataset, "train")
+    if loaded is not None:  # read and split already: a reading or split setting would be lost
+        given = sorted(set(settings) & set(READING))
+        if given:
+            raise errors.ConfigError(
+                f"{given[0]} applies when mlpkit reads and splits the data; this Dataset is "
+                f"read and split already. Pass the data's name or path instead, e.g. "
+                f"mlpkit.train({loaded.name!r}, {given[0]}=...). Received: {given[0]}="
+                f"{settings[given[0]]!r}")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
     family = None if loaded is None else loaded.preset_family()  # a name of its own
     return train_config(resolve_config(name, preset, config_file, family=family, **settings),
@@ -121,6 +135,17 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         if dataset is None:
             dataset = Run(resume).dataset if resume else data.load_for(config)
         ds = dataset
+        import numpy as np
+
+        from mlpkit.data.arrays import pixels_0_255
+
+        if pixels_0_255(np.asarray(ds.x_train)):  # raw pixels put in a Dataset by hand
+            low, high = float(np.min(ds.x_train)), float(np.max(ds.x_train))
+            ds = dataclasses.replace(ds, notes=[*ds.notes, (
+                f"pixels of 0-255 divided by 255 (x_train held {low:g} to {high:g}), as the "
+                "lecture scales them")], **{f"x_{part}": np.asarray(getattr(ds, f"x_{part}"),
+                                                                     np.float32) / np.float32(255)
+                                            for part in ("train", "valid", "test")})
         if not ds.split_matches():  # changed by hand: its split no longer says which rows
             ds = dataclasses.replace(ds, split=None, notes=[*ds.notes, (
                 f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "
@@ -428,11 +453,13 @@ def within_budget(t: cfg.TrainingConfig, n_train: int) -> cfg.TrainingConfig:
 
 
 def format_table(rows: list[dict]) -> list[str]:
-    """Rows of dicts as aligned text lines (floats to 4 decimals)."""
+    """Rows of dicts as aligned text lines (floats to 4 decimals, ``labels.figure``)."""
+    from mlpkit.labels import figure
+
     if not rows:
         return []
     cols = list(rows[0])
-    cells = [[f"{r[c]:.4f}" if isinstance(r[c], float) else str(r[c]) for c in cols]
+    cells = [[figure(r[c]) if isinstance(r[c], float) else str(r[c]) for c in cols]
              for r in rows]
     widths = [max(len(c), *(len(row[i]) for row in cells)) for i, c in enumerate(cols)]
     return ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip()

@@ -48,6 +48,12 @@ def listing(names) -> str:
     return ", ".join(shown(str(n)) for n in names)
 
 
+def figure(v: float) -> str:
+    """A figure for a table (the command line's, the report's): 4 decimals, or 4
+    significant digits where decimals would hide it (an RMSE of 2.5e-07 is not 0.0000)."""
+    return f"{v:.4g}" if v and not 1e-3 <= abs(v) < 1e7 else f"{v:.4f}"
+
+
 def target_names(target: str | None, count: int, spec: dict | None = None) -> list[str]:
     """The names of ``count`` regression targets: those a run's label ``spec`` saved,
     else the configured columns (``target``, "price,rooms"), else "target 1",

@@ -64,7 +64,8 @@ def scaled_mean_squared_error(y, y_pred, scale):
     each one's squared error divided by ``scale[j] ** 2``."""
     ops = keras.ops
     scale = ops.convert_to_tensor(scale, dtype=y_pred.dtype)
-    return ops.mean(ops.square((y_pred - ops.cast(y, y_pred.dtype)) / scale), axis=-1)
+    y = ops.reshape(ops.cast(y, y_pred.dtype), ops.shape(y_pred))  # (n,) beside (n, 1)
+    return ops.mean(ops.square((y_pred - y) / scale), axis=-1)
 
 
 @keras.saving.register_keras_serializable(package="mlpkit")

@@ -30,13 +30,14 @@ def _img(path: Path, alt: str) -> str:
     return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{data}">'
 
 
-def _table(rows: list[dict], floats: str = "{:.4f}") -> str:
+def _table(rows: list[dict]) -> str:
+    """Rows of dicts as an HTML table, floats as the command line prints them."""
     if not rows:
         return ""
     head = "".join(f"<th>{html.escape(str(k))}</th>" for k in rows[0])
     body = "".join(
         "<tr>" + "".join(
-            f"<td>{floats.format(v) if isinstance(v, float) else html.escape(str(v))}</td>"
+            f"<td>{labels.figure(v) if isinstance(v, float) else html.escape(str(v))}</td>"
             for v in r.values()) + "</tr>"
         for r in rows)
     return f"<table><tr>{head}</tr>{body}</table>"

@@ -179,15 +179,27 @@ def _spread(y) -> tuple:
     return mean, np.where(constant, 1.0, std)
 
 
+SMALL_SPREAD = 1e-2  # a target's standard deviation below which its loss is scaled
+
+
 def target_loss_scale(ds: Dataset, m: cfg.ModelConfig | None = None) -> list[float] | None:
-    """Several regression targets: each one's standard deviation over the training rows
-    (1 for a constant one), the ``scale`` of their loss (``compile_model``); else None.
+    """Several regression targets, or one of a small spread (below ``SMALL_SPREAD``): each
+    one's standard deviation over the training rows (1 for a constant one), the
+    ``scale`` of their loss (``compile_model``); else None.
     ``m``: the model's settings, to warn when its targets are not standardized."""
     import numpy as np
 
     y = np.asarray(ds.y_train, np.float64)
-    if ds.task != "regression" or y.ndim != 2 or y.shape[1] < 2:
+    if ds.task != "regression":
         return None
+    if y.ndim == 1 or y.shape[1] == 1:  # one target: its loss as it is, unless too small
+        std = float(_spread(y.reshape(len(y), 1))[1][0])
+        if std >= SMALL_SPREAD:
+            return None
+        log.info("a regression target of small spread (standard deviation %.3g): the loss "
+                 "divides its squared error by its training variance, or the optimizer's "
+                 "steps would vanish (below Adam's epsilon); the RMSE stays in its units", std)
+        return [std]
     scale = [float(v) for v in _spread(y)[1]]
     names = labels.target_names(None, len(scale),
                                 ds.labels.spec() if ds.labels is not None else None)

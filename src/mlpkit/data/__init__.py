@@ -34,10 +34,17 @@ def read(name: str, data, evaluation: bool = False) -> Source:
     ``evaluation``: rows to evaluate a trained model on (an image folder of one class,
     an ``.npz`` of ``x_test``, ``y_test`` alone will do)."""
     if name in BUILT_IN:
-        for key in ("test_split", "validation_data", "target", "sample_weight"):
+        for key in ("test_split", "validation_data", "target", "sample_weight", "drop",
+                    "columns", "column_types"):
             if getattr(data, key):
                 raise ConfigError(f"{key} applies to your own data; {name} has its own "
                                   f"columns and test set. Received: {key}={getattr(data, key)!r}")
+        defaults = type(data)()  # what its own files fix: its task, its images' size, color
+        for key in ("task", "image_size", "color"):
+            if getattr(data, key) != getattr(defaults, key):
+                raise ConfigError(f"{key} applies to your own data; {name} has its own "
+                                  f"({'its task' if key == 'task' else 'its images'}). Drop "
+                                  f"it. Received: {key}={getattr(data, key)!r}")
         return _module(name).read(data.data_dir)
     path = Path(name)
     suffix = path.suffix.lower()

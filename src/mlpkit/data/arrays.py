@@ -57,6 +57,11 @@ def read(path: Path, data=None, evaluation: bool = False) -> Source:
             if parts[part].x.shape[1:] != x.shape[1:]:
                 raise DataError(f"{path}: x_{part} rows have shape {parts[part].x.shape[1:]}, "
                                 f"x_train rows {x.shape[1:]}; they must match.")
+    if pixels_0_255(parts["rows"].x):  # float pixels 0-255: as predict takes them, 0-1
+        for part in parts.values():
+            part.x = part.x / np.float32(255)
+        notes.append(f"pixels of 0-255 divided by 255 (x_train held {x.min():g} to "
+                     f"{x.max():g}), as the lecture scales them")
     image = None
     if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3):  # images: predict takes PNG/JPEG
         image = {"size": list(x.shape[1:3]), "color": "grayscale" if x.ndim == 3 else "rgb",
@@ -77,6 +82,15 @@ def _rows(arrays: dict, part: str, where: str, path: Path, notes: list) -> Rows:
 def _file_source(path: Path) -> dict:
     return {"location": "file", "folder": str(path.parent),
             "sha256": {path.name: files.sha256_file(path)}}
+
+
+def pixels_0_255(x: np.ndarray) -> bool:
+    """Whether images ``x`` hold pixels of 0-255 rather than 0-1: none below 0, some above
+    2 (above 1, whole numbers), none above 255. The lecture divides them by 255; left so, they train
+    to chance (a loss of 14 after an epoch), and predict would scale them anyway."""
+    if x.dtype.kind not in "fiu" or x.ndim < 3 or not x.size:
+        return False
+    return float(x.min()) >= 0 and (2 if x.dtype.kind == "f" else 1) < float(x.max()) <= 255
 
 
 def floats(x: np.ndarray) -> np.ndarray:
