@@ -963,3 +963,26 @@ def test_reading_settings_on_data_read_already_are_refused():
         with pytest.raises(MlpkitError, match=f"^{key} applies to your own data; "
                                               "california-housing has its own"):
             mlpkit.train("california-housing", epochs=1, **{key: value})
+
+
+def test_features_of_any_magnitude_train_alike(tmp_path):
+    """A feature of values near 1e20 or 1e-20 (or 5e-8 +- 1e-8) learns as the same
+    feature near 1 does: rescaled by a power of ten before the Normalization, whose
+    float32 statistics overflow and whose epsilon (1e-7) swallows them."""
+    rng = np.random.default_rng(0)
+    u, v = rng.normal(size=600), rng.normal(size=600)
+    y = 3 * u + 0.1 * rng.normal(size=600)
+    figures = {}
+    for name, factor, shift in (("one", 1.0, 0), ("huge", 1e20, 0), ("tiny", 1e-20, 0),
+                                ("molar", 1e-8, 5e-8)):
+        path = csv(tmp_path, pd.DataFrame({"x": u * factor + shift, "v": v, "y": y}),
+                   f"{name}.csv")
+        r = run_cli("train", path, "--target", "y", "--epochs", "5", "--out",
+                    tmp_path / name, "--verbose", "0")
+        assert r.returncode == 0 and "overflow" not in r.stderr, r.stderr
+        assert ("1 input feature of very small or large spread rescaled" in r.stderr) == (
+            name != "one")
+        figures[name] = json.loads((tmp_path / name / "metrics.json").read_text())["test_rmse"]
+    assert figures["huge"] == pytest.approx(figures["one"], rel=0.02)
+    assert figures["tiny"] == pytest.approx(figures["one"], rel=0.02)
+    assert figures["molar"] == pytest.approx(figures["one"], rel=0.02)

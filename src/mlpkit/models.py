@@ -14,6 +14,32 @@ import numpy as np
 from mlpkit.errors import ModelError
 
 
+def _powers_of_ten(x: np.ndarray, skip: list[int]) -> np.ndarray | None:
+    """A power of ten for each feature whose spread is far from 1 (a standard deviation
+    below about 3e-6 or above 3e5, 1 elsewhere and on the ``skip`` columns), to rescale it
+    before the Normalization: float32 statistics overflow above 1e19 and Normalization
+    divides by at least its epsilon, 1e-7, so a concentration of 5e-8 +- 1e-8 would reach
+    the model shrunk tenfold and a column of 1e-20s as zeros. None where none is."""
+    x = x.reshape(len(x), -1).astype(np.float64)
+    with np.errstate(all="ignore"):
+        std = x.std(axis=0)
+    power = np.zeros(x.shape[1])
+    usable = np.isfinite(std) & (std > 0)
+    power[usable] = np.round(np.log10(std[usable]))
+    power[skip] = 0
+    power[np.abs(power) < 6] = 0
+    if not power.any():
+        return None
+    import logging
+
+    n = int((power != 0).sum())
+    logging.getLogger("mlpkit").info(
+        f"{n} input feature{'s' * (n > 1)} of very small or large spread rescaled by powers "
+        "of ten before the normalization (float32 statistics and its epsilon could not hold "
+        f"{'them' if n > 1 else 'it'})")
+    return (10.0 ** -power).astype(np.float32)
+
+
 def _not_flat(mean: np.ndarray, var: np.ndarray) -> np.ndarray:
     """``var`` with 1 for the features that were constant in the training rows (up to
     float rounding): Normalization divides by max(sqrt(variance), 1e-7), so another value
@@ -105,6 +131,11 @@ def build_mlp(
                                     RotatedCoordinates.angles_for(coordinates[1]))
         layers.append(rotate)
         normalize = np.asarray(rotate(np.asarray(normalize, np.float32)))
+    if normalize is not None:
+        factors = _powers_of_ten(np.asarray(normalize), sorted(categorical or {}))
+        if factors is not None:
+            layers.append(keras.layers.Rescaling(scale=factors, name="powers_of_ten"))
+            normalize = np.asarray(normalize, np.float64) * factors
     if normalize is not None and categorical:
         from mlpkit.layers import OneHotColumns
 
