@@ -124,9 +124,15 @@ TRAINS = [
     ("dates", with_column("when", pd.date_range("2024-01-01", periods=N, freq="7h")
                           .astype(str)), {}, None,
      lambda r: kind(r, "when") == "datetime" and "when.hour" in features(r)),
-    ("free-text", with_column("notes", [f"item {i} was {'red' if i % 2 else 'blue'} and big"
-                                        for i in range(N)]), {}, None,
+    ("free-text", with_column("notes", [f"item {i % 80} was {'red' if i % 2 else 'blue'} and "
+                                        "big" for i in range(N)]), {}, None,
      lambda r: kind(r, "notes") == "text"),
+    ("free-text-never-twice", with_column("notes", [f"item {i} was here" for i in range(N)]),
+     {}, "column 'notes' dropped: identifier (free text (4.0 words a value on average) of "
+     "which no value comes twice)", lambda r: "notes" not in features(r)),
+    ("yes-no-written-many-ways", with_column("flag", np.array(
+        ["yes", "no", "1", "0", "TRUE", "FALSE", "Y", "N"])[np.arange(N) % 8]), {},
+     "yes/no written 8 ways", lambda r: kind(r, "flag") == "boolean"),
     ("constant", with_column("site", ["paris"] * N), {}, "dropped: constant",
      lambda r: "site" not in features(r)),
     ("empty-column", with_column("blank", [np.nan] * N), {}, "dropped: empty",
@@ -295,6 +301,8 @@ REFUSED = [
      "target column 'Label' not found in t.csv. Did you mean 'label'?"),
     ("regression-on-text-said-plainly", lambda tmp: csv(tmp, base()), {"task": "regression"},
      "hold text (e.g. ['"),
+    ("utf-16-table", text_file("x1,x2,label\n1,2,yes\n".encode("utf-16"), mode="b"), {},
+     "t.csv is UTF-16 text; save it as UTF-8 (Excel: CSV UTF-8)"),
     ("png-as-table", text_file(b"\x89PNG\r\n\x1a\n" + bytes(64), mode="b"), {},
      "is a PNG image, not a CSV table"),
     ("duplicate-headers", text_file("a, a,label\n1,2,yes\n3,4,no\n"), {},
@@ -986,3 +994,30 @@ def test_features_of_any_magnitude_train_alike(tmp_path):
     assert figures["huge"] == pytest.approx(figures["one"], rel=0.02)
     assert figures["tiny"] == pytest.approx(figures["one"], rel=0.02)
     assert figures["molar"] == pytest.approx(figures["one"], rel=0.02)
+
+
+def test_dates_as_unix_timestamps_and_in_an_order_no_date_tells(tmp_path):
+    """Unix timestamps are numbers until told they are dates; dates such as 03/04/2023
+    whose days never pass 12 are read in the order guessed, said, and the other when told."""
+    n = 120
+    stamps = 1_672_531_200 + np.arange(n) * 86_400 * 3  # from 2023-01-01, every 3 days
+    df = base(n).assign(seen=stamps, d=pd.to_datetime(stamps, unit="s").strftime("%d/%m/%Y"))
+    df = df[pd.to_datetime(df["seen"], unit="s").dt.day <= 12]  # no day tells the order
+    path = csv(tmp_path, df)
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "seen=datetime", "--out", tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    assert "column 'seen': Unix timestamps (seconds since 1970) read as dates" in r.stderr
+    assert ("column 'd': no date tells whether the day or the month comes first (as in "
+            "03/04/2023); read month first, --column-types d=datetime_dayfirst reads it the "
+            "other way") in r.stderr
+    run = mlpkit.load_run(tmp_path / "run")
+    assert "seen.year" in run.table_encoder.features or "seen.month" in run.table_encoder.features
+    assert run.table_encoder.unseen(df.drop(columns="label").head(2)) == [[], []]
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "d=datetime_dayfirst", "--out", tmp_path / "dayfirst", "--verbose", "0")
+    assert r.returncode == 0 and "no date tells" not in r.stderr, r.stderr
+    assert columns_of(tmp_path / "dayfirst")["d"]["dayfirst"] is True
+    r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
+                "x1=datetime", "--out", tmp_path / "never", "--verbose", "0")
+    assert r.returncode == 2 and "numbers are dates only as Unix timestamps" in r.stderr

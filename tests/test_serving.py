@@ -85,7 +85,7 @@ def trained(kind: str) -> Path:
                        + pd.to_timedelta(rng.integers(0, 12000, n), "D")).strftime("%Y-%m-%d")
         words = ["quiet", "sunny", "street", "near", "park", "old", "new", "roof", "view"]
         # free text under a name a JavaScript object keeps as its prototype if assigned
-        df["__proto__"] = [" ".join(rng.choice(words, 4)) + f" {i}" for i in range(n)]
+        df["__proto__"] = [" ".join(rng.choice(words, 3)) for i in range(n)]
         df["price"] += np.where(df.garden == "yes", 15, 0)
         path = WORK / f"{kind}.csv"
         df.to_csv(path, index=False)

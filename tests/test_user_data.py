@@ -209,6 +209,16 @@ def test_sample_weight_column_through_the_cli(tmp_path):
     assert r.returncode == 0, r.stderr
     prep = json.loads((tmp_path / "run" / "preprocessing.json").read_text())
     assert "weight" not in prep["table"]["features"]  # a weight, not a feature
+    assert "sample weights: column 'weight' (0.5" in r.stderr
+    # evaluated on other rows: unweighted figures, so the weights need not be there; what
+    # predict would say of a row (a colour never seen) is said once for the file
+    other = make_table(tmp_path / "other.csv", n=40, seed=1).drop(columns="weight")
+    other.loc[:2, "colour"] = "purple"
+    other.to_csv(tmp_path / "other.csv", index=False)
+    r = run_cli("evaluate", tmp_path / "run", "--data", tmp_path / "other.csv")
+    assert r.returncode == 0, r.stderr
+    assert ("other.csv: 3 values not taken as they are: colour: 'purple' not seen in "
+            "training (coded as unknown)") in r.stderr
 
 
 # ---- one-hot, binary, multilabel -------------------------------------------------------

@@ -206,10 +206,12 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "drop": (list, lambda v: all(v), "must be column names, e.g. id,notes"),
     "columns": (list, lambda v: all(v), "must be column names, e.g. age,income"),
     "column_types": (dict, lambda v: all(t in COLUMN_TYPES for t in v.values()),
-                     "must map columns to one of number, boolean, datetime, category, text, "
-                     "drop, e.g. zip=category"),
+                     "must map columns to one of number, boolean, datetime (or "
+                     "datetime_dayfirst, datetime_monthfirst), category, text, drop, e.g. "
+                     "zip=category"),
 }
-COLUMN_TYPES = ("number", "boolean", "datetime", "category", "text", "drop")
+COLUMN_TYPES = ("number", "boolean", "datetime", "datetime_dayfirst", "datetime_monthfirst",
+                "category", "text", "drop")
 
 
 def _names(value) -> str | None:

@@ -439,10 +439,19 @@ class Run:
                             f"was trained on {trained}. Evaluate it on data of that kind, "
                             "with the same columns or shape.")
         config = self.config
-        d = dataclasses.replace(config.data, name=str(path), validation_data=None)
+        # no weights: the figures are unweighted (a file without the column will do)
+        d = dataclasses.replace(config.data, name=str(path), validation_data=None,
+                                sample_weight=None)
         source = data.read(str(path), d, evaluation=True)
         for line in source.notes:  # files skipped, a delimiter other than a comma, ...
             log.info(line)
+        if is_table:  # what predict says row by row, said once for the file
+            said = [n for part in source.parts.values()
+                    for row in self.table_encoder.unseen(part.x) for n in row]
+            if said:
+                shown = list(dict.fromkeys(said))
+                log.info(f"{Path(path).name}: {len(said)} values not taken as they are: "
+                         + "; ".join(shown[:3]) + ("; ..." if len(shown) > 3 else ""))
         return encode_all(source, self.preprocessing)
 
     @functools.cached_property

@@ -39,7 +39,8 @@ from mlpkit.labels import join_names, listing
 
 KINDS = ("number", "boolean", "datetime", "category", "text", "identifier", "constant",
          "empty")
-FORCIBLE = ("number", "boolean", "datetime", "category", "text", "drop")
+FORCIBLE = ("number", "boolean", "datetime", "datetime_dayfirst", "datetime_monthfirst",
+            "category", "text", "drop")
 DROPPED = ("identifier", "constant", "empty", "drop")
 PLACEHOLDERS = {"", "?", "-", "--", ".", "n/a", "na", "nan", "null", "none", "missing",
                 "#n/a", "#na", "nil", "undefined", "inf", "-inf", "infinity"}
@@ -396,6 +397,37 @@ def to_dates(series, dayfirst: bool | None = None):
     return dates
 
 
+def ambiguous_order(series) -> bool:
+    """Whether a column's dates such as 03/04/2023 say nothing of their order: none has
+    a first or second number above 12 (day_first guessed from the separator)."""
+    parts = _text(series).dropna().str.extract(_DAY_MONTH).dropna().astype(int)
+    return not parts.empty and not (parts > 12).any().any()
+
+
+def _epoch_unit(series) -> str | None:
+    """"s" or "ms" when a column's values are Unix timestamps of the years 1973 to
+    2096 (seconds, or milliseconds), else None."""
+    import pandas as pd
+
+    values = pd.to_numeric(series, errors="coerce").dropna()
+    if not len(values) or len(values) < 0.9 * series.notna().sum():
+        return None
+    for unit, low, high in (("s", 1e8, 4e9), ("ms", 1e11, 4e12)):
+        if values.between(low, high).all():
+            return unit
+    return None
+
+
+def _dates(column: dict, series):
+    """A datetime column's values as dates, as its training rows were read."""
+    import pandas as pd
+
+    if column.get("epoch"):
+        numbers = pd.to_numeric(series, errors="coerce")
+        return pd.to_datetime(numbers, unit=column["epoch"], errors="coerce")
+    return parse_dates(_text(series), column.get("dayfirst", False))
+
+
 def infer(series, name: str) -> tuple[str, str]:
     """A column's type and the reason, in words."""
     values = series.dropna()
@@ -435,9 +467,15 @@ def infer(series, name: str) -> tuple[str, str]:
         return "number", "numbers"
     if lowered and lowered <= TRUE | FALSE and len(lowered) == 2:
         return "boolean", f"two values ({', '.join(sorted(lowered))})"
+    if (lowered and lowered <= BOOLEANS and lowered & (TRUE | FALSE)
+            and lowered & (TRUE | {"1", "1.0"}) and lowered & (FALSE | {"0", "0.0"})):
+        return "boolean", f"yes/no written {len(lowered)} ways ({', '.join(sorted(lowered))})"
     if to_dates(series) is not None:
         return "datetime", "dates"
     words = _text(values).str.split().str.len().mean()
+    if words >= 3 and distinct == n and n >= 20:  # no value twice: nothing to learn from
+        return "identifier", (f"free text ({words:.1f} words a value on average) of which no "
+                              "value comes twice")
     if words >= 3 and distinct > 0.5 * n:
         return "text", f"free text ({words:.1f} words a value on average)"
     mostly, _ = to_numbers(values, least=0.5)  # not all numbers: say how to read them so
@@ -528,7 +566,10 @@ class TableEncoder:
                     notes.append(f"column {name!r}: {k} value{'s' * (k != 1)} read with a "
                                  f"decimal comma (e.g. {_text(series[single]).head(2).tolist()})")
                     series = _written({"kind": "number"}, series)
-            columns.append(cls._fit_column(str(name), kind, why, series, notes))
+            order = None  # told which comes first in 03/04/2023: the day, or the month
+            if kind in ("datetime_dayfirst", "datetime_monthfirst"):
+                kind, order = "datetime", kind == "datetime_dayfirst"
+            columns.append(cls._fit_column(str(name), kind, why, series, notes, order))
             if comma and kind == "number":
                 columns[-1]["decimal_comma"] = True
         if all(c["kind"] in DROPPED for c in columns):
@@ -538,7 +579,7 @@ class TableEncoder:
         return cls(columns)
 
     @staticmethod
-    def _fit_column(name, kind, why, series, notes) -> dict:
+    def _fit_column(name, kind, why, series, notes, dayfirst: bool | None = None) -> dict:
         col = {"name": name, "kind": kind, "why": why, "missing": int(series.isna().sum())}
         if kind in DROPPED:
             notes.append(f"column {name!r} dropped: {kind} ({why})")
@@ -587,11 +628,25 @@ class TableEncoder:
                                 f"not yes/no, true/false or 1/0 (e.g. "
                                 f"{other.unique()[:3].tolist()}). Set it to category.")
         elif kind == "datetime":
-            col["dayfirst"] = day_first(series)  # 02.01.2023: 2 January, in every row
-            dates = to_dates(series, col["dayfirst"])
+            unit = _epoch_unit(series) if why == "set by column_types" else None
+            if unit:  # told they are dates: numbers are seconds (or ms) since 1970
+                col["epoch"] = unit
+                notes.append(f"column {name!r}: Unix timestamps ({'milli' * (unit == 'ms')}"
+                             "seconds since 1970) read as dates")
+            col["dayfirst"] = day_first(series) if dayfirst is None else dayfirst
+            dates = _dates(col, series) if unit else to_dates(series, col["dayfirst"])
             if dates is None:
                 raise DataError(f"column {name!r} was set to datetime but its values are not "
-                                "dates.")
+                                f"dates (e.g. {_text(series).dropna().head(3).tolist()}); "
+                                "numbers are dates only as Unix timestamps (seconds or "
+                                "milliseconds since 1970).")
+            if dayfirst is None and not unit and ambiguous_order(series):
+                other = "datetime_monthfirst" if col["dayfirst"] else "datetime_dayfirst"
+                notes.append(f"column {name!r}: no date tells whether the day or the month "
+                             f"comes first (as in 03/04/2023); read "
+                             f"{'day' if col['dayfirst'] else 'month'} first, "
+                             f"--column-types {shlex.quote(join_names([name]) + '=' + other)} "
+                             "reads it the other way")
             parts = list(DATE_PARTS) + (["hour"] if (dates.dt.hour.fillna(0) != 0).any()
                                         else [])
             # a part with one value in every training row (dates all in 2023) is left out:
@@ -692,7 +747,7 @@ class TableEncoder:
                 text = _text(series).str.lower()
                 parts.append(text.isin(c["true"]).to_numpy(np.float64)[:, None])
             elif kind == "datetime":
-                dates = parse_dates(_text(series), c.get("dayfirst", False))
+                dates = _dates(c, series)
                 parts.append(np.column_stack([
                     getattr(dates.dt, p).astype(np.float64).fillna(c["medians"][p]).to_numpy()
                     for p in c["parts"]]))
@@ -755,7 +810,7 @@ class TableEncoder:
                                         f"rows' {c['min']:g} to {c['max']:g} (the answer is "
                                         "a guess there)")
             elif kind == "datetime":
-                dates = parse_dates(text, c.get("dayfirst", False))
+                dates = _dates(c, series)
                 bad = dates.isna().to_numpy()
                 why = "is not a date (the training medians are used)"
                 if c.get("span") and c["span"][0] != c["span"][1]:

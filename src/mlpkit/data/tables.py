@@ -42,6 +42,9 @@ def read_table(path, notes: list | None = None, literal=()):
     with open(path, "rb") as f:
         head = f.read(65536)  # enough to tell a binary file and sniff the delimiter
     if suffix not in (".parquet", ".pq"):
+        if head.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode Text"
+            raise DataError(f"{path} is UTF-16 text; save it as UTF-8 (Excel: CSV UTF-8), "
+                            "e.g. `iconv -f utf-16 -t utf-8`.")
         kind = _binary_kind(head)
         if kind:
             raise DataError(f"{path} is {kind}, not a CSV table. Pass a CSV, TSV or Parquet "
@@ -195,6 +198,9 @@ def read(path: Path, data) -> Source:
         if not w.any():
             raise DataError(f"sample_weight column {data.sample_weight!r} is 0 on every row: "
                             "no row would count. Give some rows a weight above 0.")
+        notes.append(f"sample weights: column {data.sample_weight!r} ({w.min():g} to "
+                     f"{w.max():g}) weighs each row's training loss; the figures reported "
+                     "are unweighted")
         drop.append(data.sample_weight)
     x = _features(df.drop(columns=drop), data, path)
     left_out = [c for c in df.columns if c not in x.columns and c not in drop]
