@@ -242,3 +242,22 @@ def test_report_images_are_drawn_as_the_model_sees_them(tmp_path):
         shades[negative] = np.asarray(Image.open(path).convert("L"))
     assert shades[False].min() < 30 and shades[False].mean() < shades[True].mean()
     assert shades[True].min() > 200  # all white: the lecture's look
+
+
+def test_early_stopping_says_which_epoch_it_kept(tmp_path, caplog):
+    """Labels of noise: validation loss is lowest early, then rises as the model learns
+    the noise; early stopping restores the best epoch's weights, and says which."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(400, 10)).astype("float32")
+    y = rng.integers(0, 2, 400)
+    ds = Dataset("noise", "binary", x[:300], y[:300], x[300:350], y[300:350], x[350:],
+                 y[350:], ["a", "b"])
+    caplog.set_level("INFO", logger="mlpkit")
+    run = mlpkit.train(ds, epochs=40, patience=3, hidden="64", optimizer="adam",
+                       learning_rate=0.01, out=tmp_path / "run", verbose=0)
+    kept = run.manifest["restored_epoch"]
+    losses = run.history["val_loss"]
+    assert kept < run.manifest["epochs_run"] == len(losses)
+    assert losses[kept - 1] == min(losses)
+    assert f"early stopping (patience 3): the weights of epoch {kept}, the best val_loss" \
+        in caplog.text

@@ -239,6 +239,8 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             model.save(tmp)
         files.write_json(path / "metrics.json", figures)
         manifest.update(epochs_run=len(history.epoch), params=int(model.count_params()))
+        if getattr(history, "restored_epoch", None):  # early stopping took an earlier epoch's
+            manifest["restored_epoch"] = history.restored_epoch
         run = Run(path, model=model, dataset=ds, history=history.history)
         with timer("report"):
             report.build(run)

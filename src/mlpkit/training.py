@@ -353,9 +353,24 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
     """
     extra = list(callbacks)
     callbacks: list = [HistoryCSV(history_path)]
+    stopping = None
     if training.patience:
-        callbacks.append(keras.callbacks.EarlyStopping(
-            patience=training.patience, restore_best_weights=True))
+        stopping = keras.callbacks.EarlyStopping(patience=training.patience,
+                                                 restore_best_weights=True)
+        callbacks.append(stopping)
+    history = _fit(model, ds, training, verbose, class_weight, checkpointer, callbacks, extra)
+    if stopping is not None and stopping.best_epoch + 1 < len(history.epoch):
+        history.restored_epoch = stopping.best_epoch + 1  # (the manifest keeps it)
+        log.info("early stopping (patience %d): the weights of epoch %d, the best val_loss "
+                 "(%.4g), restored; the last %d epoch(s) did not improve it",
+                 training.patience, history.restored_epoch, stopping.best,
+                 len(history.epoch) - history.restored_epoch)
+    return history
+
+
+def _fit(model, ds: Dataset, training: cfg.TrainingConfig, verbose, class_weight,
+         checkpointer, callbacks: list, extra: list) -> keras.callbacks.History:
+    """``fit``'s loop: mlpkit's jitted one, or Keras's ``fit``."""
     callbacks += extra
     start = None
     if checkpointer is not None:  # last: it saves the others' state after their hooks
