@@ -196,6 +196,10 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "target": (lambda v: _names(v), lambda v: bool(v),
                'must be a column name or a list of them, e.g. "price" or ["a", "b"]'),
     "sample_weight": (str, lambda v: bool(v), "must be a column name"),
+    # {6: 3.0}, as Keras takes it, kept as the text a config file holds: "6:3.0"
+    "class_weight": (lambda v: v if isinstance(v, str) else ",".join(
+        f"{k}:{w}" for k, w in v.items()) if isinstance(v, dict) else None, lambda v: bool(v),
+                     "must be 'balanced' or a mapping like '0:1,1:3' (or {0: 1, 1: 3})"),
     "validation_data": (str, lambda v: bool(v), "must be a file path"),
     "nesterov": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     "out": (str, lambda v: bool(v), "must be a folder path"),
@@ -276,6 +280,8 @@ def check_value(name: str, value: Any) -> Any:
     received = value
     if name == "image_size" and isinstance(value, (tuple, list)) and len(value) == 2:
         value = "x".join(map(str, value))  # (height, width), as "HxW"
+    elif name == "optimizer" and isinstance(value, str):
+        value = value.strip().lower()  # "SGD", "Adam": as Keras's class names write them
     elif name == "image_size" and not isinstance(value, bool) and str(value).strip().isdigit():
         value = f"{str(value).strip()}x{str(value).strip()}"  # 28: a square, 28x28
     try:
