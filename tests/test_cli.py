@@ -99,6 +99,7 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert [(x["file"], x["prediction"]) for x in json.loads(r.stdout)] == [
         (str(tmp_path / "f" / "a.jpg"), "Pullover"), (str(tmp_path / "f" / "sub" / "b.png"),
                                                       "Pullover")]
+    assert "1 file that is not an image skipped (by the suffix: notes.txt)" in r.stderr
     (tmp_path / "f" / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
     r = run_cli("predict", out, tmp_path / "f")  # one unreadable file does not stop the rest
     assert r.returncode == 0, r.stderr

@@ -172,7 +172,9 @@ def test_a_step_budget_cuts_the_epochs_and_says_so(caplog):
     assert within_budget(t, n_train=100).epochs == 10  # 10 steps an epoch
     assert "10 epochs at most (not 200)" in caplog.text
     assert within_budget(t, n_train=50).epochs == 20
-    assert within_budget(t, n_train=100_000).epochs == 1  # never zero
+    assert within_budget(t, n_train=100_000).epochs == 1  # never zero, and said
+    assert "max_steps 100 is less than one epoch (10000 steps): one whole epoch runs" \
+        in caplog.text
     assert within_budget(cfg.TrainingConfig(epochs=7), n_train=10**6).epochs == 7  # no budget
 
 

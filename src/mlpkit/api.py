@@ -451,6 +451,9 @@ def within_budget(t: cfg.TrainingConfig, n_train: int) -> cfg.TrainingConfig:
     if epochs < t.epochs:
         log.info(f"{epochs} epochs at most (not {t.epochs}): {steps} steps an epoch, a budget "
                  f"of {t.max_steps} steps (max_steps)")
+    if t.max_steps < steps:  # whole epochs only: the budget is over by the first one's end
+        log.info(f"max_steps {t.max_steps} is less than one epoch ({steps} steps): one whole "
+                 "epoch runs (the budget counts whole epochs)")
     return dataclasses.replace(t, epochs=epochs)
 
 

@@ -170,7 +170,14 @@ def _expand_folders(paths, image: bool, table: bool) -> tuple[list, set]:
                             f"e.g. {Path(p) / ('*.csv' if table else '*.npy')}.")
         from mlpkit.data.images import visible_files
 
-        found = [f for f in visible_files(p) if f.suffix.lower() in IMAGE_SUFFIXES]
+        visible = visible_files(p)
+        found = [f for f in visible if f.suffix.lower() in IMAGE_SUFFIXES]
+        others = [f.name for f in visible if f.suffix.lower() not in IMAGE_SUFFIXES]
+        if found and others:
+            many = len(others) > 1
+            log.info(f"{p}: {len(others)} file{'s' * many} that {'are' if many else 'is'} "
+                     f"not an image skipped (by the suffix: {', '.join(others[:3])}"
+                     f"{', ...' if len(others) > 3 else ''})")
         if not found:
             kinds = ", ".join(sorted(IMAGE_SUFFIXES))
             raise DataError(f"{p} is a folder without images ({kinds} files); pass image "
