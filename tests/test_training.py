@@ -110,6 +110,12 @@ def test_failure_marks_the_manifest_and_leaves_complete_files(fashion, tmp_path,
     assert manifest["status"] == "failed" and "disk on fire" in manifest["error"]
     assert not (tmp_path / "f" / "model.keras").exists()
     assert not list((tmp_path / "f").glob(".*"))
+    from mlpkit.errors import RunError  # evaluated: the failure, not a missing file
+
+    for written_later in ("split.npz", "heldout.npz"):  # as when config.toml failed
+        (tmp_path / "f" / written_later).unlink(missing_ok=True)
+    with pytest.raises(RunError, match=r"did not complete \(RuntimeError: disk on fire\)"):
+        mlpkit.load_run(tmp_path / "f").evaluate()
 
 
 def test_run_folder_must_be_new(fashion, tmp_path):

@@ -417,6 +417,7 @@ class Run:
                             f"Dataset, not a {type(data).__name__}: save the rows with their "
                             "target column first, e.g. df.to_csv('rows.csv', index=False).")
 
+        model = self.model  # an unfinished run says so before its data is looked for
         if data is None:
             ds = self.dataset
             x, y = ds.x_test, ds.y_test
@@ -424,7 +425,7 @@ class Run:
             x, y = data.x_test, data.y_test
         else:
             x, y = self.encode(data)
-        return evaluation.evaluate(self.model, x, y, self.preprocessing,
+        return evaluation.evaluate(model, x, y, self.preprocessing,
                                    target=self._target_if_unnamed(np.shape(y)), finite=True)
 
     def encode(self, path) -> tuple[np.ndarray, np.ndarray]:
