@@ -198,12 +198,14 @@ def test_the_form_has_a_field_for_every_kind_of_column(page):
         open_ready(page, server.url)
         assert page.get_attribute("#col-built", "type") == "date"
         assert page.input_value("#col-built") == columns["built"]["median"]
+        # yes and no as the training rows wrote them (not true/false)
+        assert columns["garden"]["values"] == ["yes", "no"]
         assert page.eval_on_selector_all("#col-garden option", "o => o.map(x => x.value)") == [
-            "true", "false", ""]
+            "yes", "no", ""]
         assert page.get_attribute("#col-__proto__", "list") == "values-__proto__"
-        rows = [{"rooms": 5, "area": 120.0, "city": "Paris", "garden": "true",
+        rows = [{"rooms": 5, "area": 120.0, "city": "Paris", "garden": "yes",
                  "built": "2001-04-30", "__proto__": "sunny roof with a view"},
-                {"rooms": 5, "area": 120.0, "city": "Paris", "garden": "false",
+                {"rooms": 5, "area": 120.0, "city": "Paris", "garden": "no",
                  "built": "1992-11-02", "__proto__": "quiet street near park 7"}]
         shown = []
         for row in rows:

@@ -627,6 +627,10 @@ class TableEncoder:
                 raise DataError(f"column {name!r} was set to boolean but holds values that are "
                                 f"not yes/no, true/false or 1/0 (e.g. "
                                 f"{other.unique()[:3].tolist()}). Set it to category.")
+            present = text[~missing]  # how the training rows write yes and no: "Yes", "N"
+            truth = present.str.lower().isin(col["true"])
+            col["words"] = [present[truth].mode().iloc[0] if truth.any() else "true",
+                            present[~truth].mode().iloc[0] if (~truth).any() else "false"]
         elif kind == "datetime":
             unit = _epoch_unit(series) if why == "set by column_types" else None
             if unit:  # told they are dates: numbers are seconds (or ms) since 1970

@@ -328,7 +328,7 @@ def _median_date(medians: dict) -> str:
 def table_columns(table: dict) -> list[dict]:
     """The raw columns a table model takes, from its encoder spec: ``{"name", "type",
     ...}`` with ``median``/``min``/``max`` (numbers), ``categories`` (category, text),
-    ``values`` (boolean: what to send) or ``median`` and ``time`` (datetime: the median
+    ``values`` (boolean: what to send, yes then no, as the training rows wrote them) or ``median`` and ``time`` (datetime: the median
     day, ISO, and whether the training dates had times).
     Reads both spec layouts: ``{"columns": [...]}`` and the earlier
     ``{"features", "numeric", "vocab", "medians"}``."""
@@ -343,8 +343,8 @@ def table_columns(table: dict) -> list[dict]:
                 col.update(median=c.get("median"), min=c.get("min"), max=c.get("max"))
             elif kind in ("category", "text"):
                 col.update(categories=c["vocab"])
-            elif kind == "boolean":
-                col.update(values=["true", "false"])
+            elif kind == "boolean":  # as the training rows wrote them (a run before: true)
+                col.update(values=list(c.get("words", ["true", "false"])))
             elif kind == "datetime":  # the training medians as a day (and hour)
                 col.update(time="hour" in c["parts"], median=_median_date(c["medians"]))
             out.append(col)
