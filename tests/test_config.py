@@ -53,10 +53,11 @@ def test_one_layer_given_as_a_number():
 def test_class_weight_as_keras_takes_it(tmp_path):
     """{6: 3.0}, as Keras's fit takes class_weight, is the config file's "6:3.0" (TOML
     has no integer keys: writing config.toml failed, leaving a run folder behind)."""
-    config = cfg.resolve("fashion-mnist", class_weight={6: 3.0, "Shirt": 2})
-    assert config.training.class_weight == "6:3.0,Shirt:2"
+    config = cfg.resolve("fashion-mnist", class_weight={6: 3.0, "Shirt": 2, "08:00": 1})
+    assert config.training.class_weight == {"6": 3.0, "Shirt": 2, "08:00": 1}
     (tmp_path / "c.toml").write_text(cfg.to_toml(config))
-    assert cfg.resolve(config_file=tmp_path / "c.toml").training.class_weight == "6:3.0,Shirt:2"
+    assert cfg.resolve(config_file=tmp_path / "c.toml").training.class_weight == {
+        "6": 3.0, "Shirt": 2, "08:00": 1}
     assert cfg.resolve("fashion-mnist", optimizer="SGD").training.optimizer == "sgd"  # Keras's
 
 

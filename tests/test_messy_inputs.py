@@ -229,7 +229,11 @@ TRAINS = [
      lambda r: kind(r, "montant") == "number"),
     ("float-pixels-0-255", npz(x_train=np.round(RNG.uniform(0, 255, (N, 8, 8))).astype(
         "float32"), y_train=np.arange(N) % 2), {}, "pixels of 0-255 divided by 255 (x_train "
-     "held 0 to 255), as the lecture scales them", lambda r: r.dataset.x_train.max() <= 1),
+     "holds 0 to 255), as the lecture scales them", lambda r: r.dataset.x_train.max() <= 1),
+    ("arrays-like-pixels-not-images", npz(x_train=np.round(RNG.uniform(0, 255, (N, 8, 8, 1)))
+                                          .astype("float32"), y_train=np.arange(N) % 2), {},
+     "x_train holds 0 to 255, like pixels of 0-255, left as they are",
+     lambda r: r.dataset.x_train.max() > 1),  # predict takes such arrays as they are
     ("nested-folders", folder(nested=True), {}, "subfolders",
      lambda r: r.dataset.sizes["train"] > 0),
     ("unreadable-image", folder(bad=True), {}, "unreadable files skipped",
@@ -931,13 +935,16 @@ def test_raw_pixels_put_in_a_data_set_by_hand_are_scaled_as_the_lecture_does(tmp
     y = np.arange(300) % 2
     x = (rng.random((300, 8, 8)) * 100 + 120 * y[:, None, None]).astype(np.uint8)
     ds = Dataset("pixels", "binary", x[:200], y[:200], x[200:250], y[200:250], x[250:],
-                 y[250:], ["a", "b"])
+                 y[250:], ["a", "b"], image={"size": [8, 8], "color": "grayscale",
+                                             "invert": "no"})
     run = mlpkit.train(ds, epochs=5, hidden="8", optimizer="adam", learning_rate=0.01,
-                       out=tmp_path / "run",
-                       verbose=0)
-    assert any("pixels of 0-255 divided by 255 (x_train held" in n
+                       out=tmp_path / "run", verbose=0)
+    assert any("pixels of 0-255 divided by 255 (x_train holds" in n
                for n in run.manifest["notes"])
     assert run.evaluate()["test_accuracy"] >= 0.9
+    # predict and evaluate take the raw pixels as training did
+    assert run.evaluate(ds) == pytest.approx(run.evaluate())
+    np.testing.assert_allclose(run.predict(x[250:]), run.predict(x[250:] / 255), rtol=1e-5)
 
 
 def test_a_target_of_small_spread_trains_and_its_figures_show(tmp_path):
@@ -967,6 +974,9 @@ def test_reading_settings_on_data_read_already_are_refused():
         with pytest.raises(MlpkitError, match=f"^{key} applies when mlpkit reads and splits "
                                               "the data; this Dataset is read and split"):
             mlpkit.train(ds, epochs=1, **{key: value})
+    assert mlpkit.resolve_config(None, target=None, validation_split=None).data.target is None
+    with pytest.raises(MlpkitError, match="^epochs must be"):  # None is not given: passes on
+        mlpkit.train(ds, epochs=0, target=None, validation_split=None)
     for key, value in (("task", "multiclass"), ("image_size", "10x10"), ("color", "rgb")):
         with pytest.raises(MlpkitError, match=f"^{key} applies to your own data; "
                                               "california-housing has its own"):
@@ -1021,3 +1031,32 @@ def test_dates_as_unix_timestamps_and_in_an_order_no_date_tells(tmp_path):
     r = run_cli("train", path, "--target", "label", "--epochs", "1", "--column-types",
                 "x1=datetime", "--out", tmp_path / "never", "--verbose", "0")
     assert r.returncode == 2 and "numbers are dates only as Unix timestamps" in r.stderr
+
+
+def test_dates_told_their_order_or_as_timestamps_read_so_later_too():
+    """Told month first, dotted dates (which read day first when nothing tells) are read
+    month first; a timestamp column takes a date written as text too (the page sends
+    one), in training's way."""
+    from mlpkit.data.columns import TableEncoder
+
+    df = pd.DataFrame({"ts": 1_680_000_000 + np.arange(40) * 86_400 * 3,
+                       "dd": [f"{i % 12 + 1:02d}.{i % 9 + 1:02d}.2023" for i in range(40)]})
+    encoder = TableEncoder.fit(df, [], types={"ts": "datetime", "dd": "datetime_monthfirst"})
+    rows = pd.DataFrame({"ts": ["2023-06-01T08:00", 1_690_000_000],
+                         "dd": ["03.04.2023", "12.05.2023"]})
+    assert encoder.unseen(rows) == [[], []]
+    got = [dict(zip(encoder.features, row)) for row in encoder.transform(rows)]
+    assert (got[0]["dd.month"], got[0]["dd.day"]) == (3, 4)
+    assert (got[0]["ts.month"], got[0]["ts.day"]) == (6, 1)
+    assert (got[1]["ts.month"], got[1]["ts.day"]) == (7, 22)  # 1,690,000,000 s: 22 July 2023
+
+
+def test_powers_of_ten_leave_what_is_constant_up_to_rounding():
+    """A column of 1e-3 and the next float up (std 5.8e-11) is constant, not a tiny
+    spread to blow up by 1e10: left to the Normalization's constant-feature rule."""
+    from mlpkit.models import _powers_of_ten
+
+    one = np.float32(1e-3)
+    x = np.column_stack([np.where(np.arange(50) % 2, one, np.nextafter(one, np.float32(1))),
+                         RNG.normal(size=50) * 1e-9]).astype(np.float32)
+    assert _powers_of_ten(x, []).tolist() == pytest.approx([1.0, 1e9])

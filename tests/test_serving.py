@@ -630,6 +630,13 @@ def test_bodies_over_the_limit_get_413_and_the_server_goes_on():
                     url, data=b"{" + b" " * (5 * 1024 * 1024) + b"}",
                     headers={"Content-Type": "application/json"}), timeout=30)
             assert e.value.code == 413 and b"limit of 65536 bytes" in e.value.read()
+        # a client that waits for "100 Continue" before its body gets the 413 at once
+        host, port = server.url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=5) as s:
+            s.sendall(f"POST /v2/models/small/infer HTTP/1.1\r\nHost: x\r\nContent-Type: "
+                      f"application/json\r\nContent-Length: {5 * 1024 * 1024}\r\nExpect: "
+                      "100-continue\r\n\r\n".encode())
+            assert s.recv(64).startswith(b"HTTP/1.1 413")
         assert infer_json(server, np.zeros((1, 28, 28), np.float32)).status_code == 200
 
 
@@ -788,7 +795,7 @@ def test_an_output_that_is_not_finite_is_said_never_sent_as_nan(band_server):
     json.loads(body, parse_constant=lambda c: pytest.fail(f"not strict JSON: {c}"))
 
 
-def test_a_client_that_leaves_mid_body_is_no_server_error(caplog):
+def test_a_client_that_leaves_mid_body_is_no_server_error(caplog, capfd):
     """A client that closes its connection before sending the body it announced is
     normal traffic: a line at INFO, no traceback, and the server goes on."""
     with Server(trained("arrays"), name="leaving") as server:
@@ -802,3 +809,5 @@ def test_a_client_that_leaves_mid_body_is_no_server_error(caplog):
         assert httpx.get(f"{server.url}/v2/health/ready").status_code == 200
     assert "unexpected error" not in caplog.text and "Traceback" not in caplog.text
     assert "the client went away before sending its whole body" in caplog.text
+    printed = capfd.readouterr()  # uvicorn's own log (Starlette raising it again)
+    assert "ClientDisconnect" not in printed.err + printed.out

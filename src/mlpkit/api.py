@@ -88,7 +88,7 @@ def train(dataset=None, preset: str | None = None, config_file=None,
     """
     loaded = _loaded(dataset, "train")
     if loaded is not None:  # read and split already: a reading or split setting would be lost
-        given = sorted(set(settings) & set(READING))
+        given = sorted(k for k in set(settings) & set(READING) if settings[k] is not None)
         if given:
             raise errors.ConfigError(
                 f"{given[0]} applies when mlpkit reads and splits the data; this Dataset is "
@@ -137,15 +137,16 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         ds = dataset
         import numpy as np
 
-        from mlpkit.data.arrays import pixels_0_255
+        from mlpkit.data.arrays import pixel_scale
+        from mlpkit.data.dataset import Rows
 
-        if pixels_0_255(np.asarray(ds.x_train)):  # raw pixels put in a Dataset by hand
-            low, high = float(np.min(ds.x_train)), float(np.max(ds.x_train))
-            ds = dataclasses.replace(ds, notes=[*ds.notes, (
-                f"pixels of 0-255 divided by 255 (x_train held {low:g} to {high:g}), as the "
-                "lecture scales them")], **{f"x_{part}": np.asarray(getattr(ds, f"x_{part}"),
-                                                                     np.float32) / np.float32(255)
-                                            for part in ("train", "valid", "test")})
+        # raw pixels put in a Dataset by hand: scaled as predict scales an image model's
+        parts = {name: Rows(np.asarray(getattr(ds, f"x_{part}")), None) for name, part in (
+            ("rows", "train"), ("valid", "valid"), ("test", "test"))}
+        scaled = pixel_scale(parts, ds.image is not None)
+        if scaled:
+            ds = dataclasses.replace(ds, notes=[*ds.notes, *scaled], x_train=parts["rows"].x,
+                                     x_valid=parts["valid"].x, x_test=parts["test"].x)
         if not ds.split_matches():  # changed by hand: its split no longer says which rows
             ds = dataclasses.replace(ds, split=None, notes=[*ds.notes, (
                 f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "

@@ -104,7 +104,7 @@ class TrainingConfig:
     label_smoothing: float = 0.0
     seed: int = 42
     # "balanced", or a mapping such as "0:1,1:3" (class index or name: weight)
-    class_weight: str | None = None
+    class_weight: str | dict | None = None  # "balanced", "0:1,1:3" or {"0": 1, "1": 3}
     patience: int = 0  # 0: no early stopping
     # "constant", or "cosine": the learning rate decays to 0 over all epochs
     schedule: str = "constant"
@@ -196,9 +196,9 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "target": (lambda v: _names(v), lambda v: bool(v),
                'must be a column name or a list of them, e.g. "price" or ["a", "b"]'),
     "sample_weight": (str, lambda v: bool(v), "must be a column name"),
-    # {6: 3.0}, as Keras takes it, kept as the text a config file holds: "6:3.0"
-    "class_weight": (lambda v: v if isinstance(v, str) else ",".join(
-        f"{k}:{w}" for k, w in v.items()) if isinstance(v, dict) else None, lambda v: bool(v),
+    # {6: 3.0}, as Keras takes it: a TOML table's keys are text, {"6": 3.0}
+    "class_weight": (lambda v: v if isinstance(v, str) else {str(k): w for k, w in v.items()}
+                     if isinstance(v, dict) else None, lambda v: bool(v) or v == {},
                      "must be 'balanced' or a mapping like '0:1,1:3' (or {0: 1, 1: 3})"),
     "validation_data": (str, lambda v: bool(v), "must be a file path"),
     "nesterov": (bool, lambda v: isinstance(v, bool), "must be true or false"),

@@ -22,9 +22,10 @@ def _powers_of_ten(x: np.ndarray, skip: list[int]) -> np.ndarray | None:
     the model shrunk tenfold and a column of 1e-20s as zeros. None where none is."""
     x = x.reshape(len(x), -1).astype(np.float64)
     with np.errstate(all="ignore"):
-        std = x.std(axis=0)
+        std, mean = x.std(axis=0), x.mean(axis=0)
     power = np.zeros(x.shape[1])
-    usable = np.isfinite(std) & (std > 0)
+    # constant up to rounding (1e-3 and the next float): left for _not_flat, not blown up
+    usable = np.isfinite(std) & (std > 1e-6 * np.abs(mean)) & (std > 0)
     power[usable] = np.round(np.log10(std[usable]))
     power[skip] = 0
     power[np.abs(power) < 6] = 0
@@ -134,7 +135,8 @@ def build_mlp(
     if normalize is not None:
         factors = _powers_of_ten(np.asarray(normalize), sorted(categorical or {}))
         if factors is not None:
-            layers.append(keras.layers.Rescaling(scale=factors, name="powers_of_ten"))
+            layers.append(keras.layers.Rescaling(scale=factors, name="powers_of_ten",
+                                                 dtype="float32"))  # (float16: 1e-20 is 0)
             normalize = np.asarray(normalize, np.float64) * factors
     if normalize is not None and categorical:
         from mlpkit.layers import OneHotColumns

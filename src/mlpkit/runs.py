@@ -423,6 +423,11 @@ class Run:
             x, y = ds.x_test, ds.y_test
         elif hasattr(data, "x_test"):
             x, y = data.x_test, data.y_test
+            if self.preprocessing.get("image"):  # pixels of 0-255, as training scaled them
+                from mlpkit.data.arrays import pixels_0_255
+
+                if pixels_0_255(np.asarray(x)):
+                    x = np.asarray(x, np.float32) / np.float32(255)
         else:
             x, y = self.encode(data)
         return evaluation.evaluate(model, x, y, self.preprocessing,

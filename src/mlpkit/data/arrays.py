@@ -57,17 +57,31 @@ def read(path: Path, data=None, evaluation: bool = False) -> Source:
             if parts[part].x.shape[1:] != x.shape[1:]:
                 raise DataError(f"{path}: x_{part} rows have shape {parts[part].x.shape[1:]}, "
                                 f"x_train rows {x.shape[1:]}; they must match.")
-    if pixels_0_255(parts["rows"].x):  # float pixels 0-255: as predict takes them, 0-1
-        for part in parts.values():
-            part.x = part.x / np.float32(255)
-        notes.append(f"pixels of 0-255 divided by 255 (x_train held {x.min():g} to "
-                     f"{x.max():g}), as the lecture scales them")
     image = None
     if x.ndim == 3 or (x.ndim == 4 and x.shape[-1] == 3):  # images: predict takes PNG/JPEG
         image = {"size": list(x.shape[1:3]), "color": "grayscale" if x.ndim == 3 else "rgb",
                  "invert": "no"}
+    notes += pixel_scale(parts, image is not None)
     return Source(name=path.name, parts=parts, kind="arrays", image=image, notes=notes,
                   source=_file_source(path))
+
+
+def pixel_scale(parts: dict, image: bool) -> list[str]:
+    """Rows of images holding pixels of 0-255 (``pixels_0_255``): divided by 255 in
+    place, as the lecture does and as predict scales an image model's input, for an
+    image model (``image``); for other arrays, which predict takes as they are, only
+    said. Returns the note."""
+    x = parts["rows"].x
+    if not pixels_0_255(x):
+        return []
+    held = f"x_train holds {float(x.min()):g} to {float(x.max()):g}"
+    if not image:
+        return [f"{held}, like pixels of 0-255, left as they are (these arrays are no "
+                "grayscale or RGB images, which predict would scale too): the lecture divides "
+                "pixels by 255 (X / 255.0), without which training may learn nothing"]
+    for part in parts.values():
+        part.x = part.x / np.float32(255)
+    return [f"pixels of 0-255 divided by 255 ({held}), as the lecture scales them"]
 
 
 def _rows(arrays: dict, part: str, where: str, path: Path, notes: list) -> Rows:

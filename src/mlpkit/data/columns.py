@@ -335,21 +335,22 @@ _ZONE = re.compile(r"(\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?(?:\s*[AaPp][Mm])?)\s*
                    r"(?:Z|UTC|GMT|[+-]\d{2}:?\d{2})$")
 
 
-def parse_dates(text, dayfirst: bool = False):
+def parse_dates(text, dayfirst: bool = False, told: bool = False):
     """``pd.to_datetime`` of text values, each format on its own; what does not parse is
     NaT. Dates written year first (2023-01-02) are never read day first (pandas reads
     2019-09-01 as 9 January when told ``dayfirst``), and 2023-13-02 is no date; dates
     with dots (02.01.2023) day first, unless they show the month first (01.13.2023);
-    others (01/02/2023) in the order ``dayfirst`` says, the column's. Times keep their
-    clock time as written, without their time zone."""
+    others (01/02/2023) in the order ``dayfirst`` says, the column's; all of them so when
+    the user ``told`` the order. Times keep their clock time as written, without their
+    time zone."""
     import pandas as pd
 
     text = pd.Series(text, dtype="string") if not isinstance(text, pd.Series) else text
     text = text.astype("string").str.replace(_ZONE, r"\1", regex=True)
     year_first = text.str.fullmatch(_YEAR_FIRST).fillna(False).astype(bool)
     dotted = text.str.fullmatch(_DOTTED).fillna(False).astype(bool) & ~year_first
-    dotted_first = True
-    if dotted.any() and not dayfirst:  # the column's month-first dotted dates: 01.13.2023
+    dotted_first = dayfirst if told else True
+    if dotted.any() and not dayfirst and not told:  # the column's month-first dotted dates: 01.13.2023
         parts = text[dotted].str.extract(_DAY_MONTH).dropna().astype(int)
         dotted_first = not ((parts[1] > 12).any() and not (parts[0] > 12).any())
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
@@ -381,7 +382,7 @@ def _one_date(value, dayfirst: bool):
         return pd.NaT
 
 
-def to_dates(series, dayfirst: bool | None = None):
+def to_dates(series, dayfirst: bool | None = None, told: bool = False):
     """Dates parsed from text (``None`` if fewer than ``DATE_SHARE`` of the values parse),
     day first as ``day_first`` says unless ``dayfirst`` is given."""
     if series.dtype.kind == "M":
@@ -391,7 +392,8 @@ def to_dates(series, dayfirst: bool | None = None):
     # a number ("82", "82.5", a decimal comma "82,5") is no date, though dateutil reads one
     if not present.any() or text[present].str.fullmatch(r"[-+]?\d+([.,]\d+)?").any():
         return None
-    dates = parse_dates(text.where(present), day_first(series) if dayfirst is None else dayfirst)
+    dates = parse_dates(text.where(present), day_first(series) if dayfirst is None else dayfirst,
+                        told)
     if dates.isna()[present].mean() > 1 - DATE_SHARE:
         return None
     return dates
@@ -422,10 +424,13 @@ def _dates(column: dict, series):
     """A datetime column's values as dates, as its training rows were read."""
     import pandas as pd
 
-    if column.get("epoch"):
+    text = parse_dates(_text(series), column.get("dayfirst", False),
+                       column.get("order_told", False))
+    if column.get("epoch"):  # numbers are timestamps; a date written as text is one too
         numbers = pd.to_numeric(series, errors="coerce")
-        return pd.to_datetime(numbers, unit=column["epoch"], errors="coerce")
-    return parse_dates(_text(series), column.get("dayfirst", False))
+        stamps = pd.to_datetime(numbers, unit=column["epoch"], errors="coerce")
+        return stamps.astype("datetime64[us]").where(numbers.notna(), text)
+    return text
 
 
 def infer(series, name: str) -> tuple[str, str]:
@@ -638,7 +643,10 @@ class TableEncoder:
                 notes.append(f"column {name!r}: Unix timestamps ({'milli' * (unit == 'ms')}"
                              "seconds since 1970) read as dates")
             col["dayfirst"] = day_first(series) if dayfirst is None else dayfirst
-            dates = _dates(col, series) if unit else to_dates(series, col["dayfirst"])
+            if dayfirst is not None:
+                col["order_told"] = True
+            dates = (_dates(col, series) if unit else
+                     to_dates(series, col["dayfirst"], dayfirst is not None))
             if dates is None:
                 raise DataError(f"column {name!r} was set to datetime but its values are not "
                                 f"dates (e.g. {_text(series).dropna().head(3).tolist()}); "

@@ -69,14 +69,18 @@ def install(app: FastAPI) -> None:
             message = str(exc.detail)
         return error_response(exc.status_code, message, getattr(exc, "headers", None))
 
+    from starlette.requests import ClientDisconnect
+
+    # its own handler (Starlette's ExceptionMiddleware), not the Exception one, after
+    # which Starlette's ServerErrorMiddleware logs a traceback and raises again
+    @app.exception_handler(ClientDisconnect)
+    async def _gone(request: Request, exc: ClientDisconnect):  # left mid-body: nobody to answer
+        log.info("%s %s: the client went away before sending its whole body",
+                 request.method, request.url.path)
+        return error_response(400, "the request body ended early.")
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception):
-        from starlette.requests import ClientDisconnect
-
-        if isinstance(exc, ClientDisconnect):  # the client left mid-body: nobody to answer
-            log.info("%s %s: the client went away before sending its whole body",
-                     request.method, request.url.path)
-            return error_response(400, "the request body ended early.")
         log.exception("unexpected error on %s %s", request.method, request.url.path)
         return error_response(500, f"internal error ({type(exc).__name__}); see the "
                                    "server's log.")
@@ -117,15 +121,28 @@ class BodyLimit:
     def __init__(self, app, limit: int):
         self.app, self.limit = app, limit
 
-    async def _drain(self, receive) -> None:
-        read = 0
-        while read < self.DRAIN:
-            message = await receive()
-            if message["type"] != "http.request":
-                return  # the client went away
-            read += len(message.get("body", b""))
-            if not message.get("more_body", False):
-                return
+    async def _drain(self, scope, receive) -> None:
+        """Read and drop the body, for up to ``DRAIN`` bytes and 10 seconds; none from a
+        client waiting for "100 Continue" (it sends nothing until told to)."""
+        import asyncio
+
+        if (b"expect", b"100-continue") in [(k, v.lower()) for k, v in scope["headers"]]:
+            return
+
+        async def drop():
+            read = 0
+            while read < self.DRAIN:
+                message = await receive()
+                if message["type"] != "http.request":
+                    return  # the client went away
+                read += len(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return
+
+        try:
+            await asyncio.wait_for(drop(), timeout=10)
+        except asyncio.TimeoutError:  # a slow client: answered (and closed) anyway
+            pass
 
     def _refuse(self) -> Response:
         return error_response(413, f"request body over the limit of {self.limit} bytes. "
@@ -142,7 +159,7 @@ class BodyLimit:
                 except ValueError:
                     too_large = False  # the server itself refuses a malformed length
                 if too_large:
-                    await self._drain(receive)
+                    await self._drain(scope, receive)
                     return await self._refuse()(scope, receive, send)
         received, started = 0, False
 
@@ -164,5 +181,5 @@ class BodyLimit:
             await self.app(scope, counted_receive, tracked_send)
         except BodyTooLarge:
             if not started:
-                await self._drain(receive)
+                await self._drain(scope, receive)
                 await self._refuse()(scope, receive, send)

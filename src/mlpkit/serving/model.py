@@ -189,8 +189,9 @@ class ServedModel:
                                      for k, v in row.items()}
             missing = [c for c in names if c not in row]
             if missing:
-                sent = difflib.get_close_matches(missing[0], [str(k) for k in row
-                                                              if k not in kinds], n=1)
+                others = [str(k) for k in row if k not in kinds]
+                sent = ([k for k in others if k.lower() == missing[0].lower()]  # "ZIP"
+                        or difflib.get_close_matches(missing[0], others, n=1))
                 hint = (f" {sent[0]!r} was sent: is it {missing[0]!r}? Names are "
                         "case-sensitive." if sent else "")
                 raise ApiError(400, f"row {i} lacks the columns {missing[:20]} (send null for "
