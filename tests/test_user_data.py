@@ -698,6 +698,9 @@ def test_compare_takes_a_table_and_the_options_of_train(tmp_path):
         rows = json.loads(r.stdout)
         assert rows[0]["model"].startswith("scikit-learn MLPClassifier"), task
         assert all(0 <= row["test_accuracy"] <= 1 for row in rows), rows
+        if target == "label":  # colour one-hot as the Keras model has it: 3 inputs, not 1
+            features = 3 + 3  # x1, x2, weight (a feature here); colour's three codes
+            assert rows[0]["params"] == (features + 1) * 300 + 301 * 100 + 101 * 1, rows[0]
     r = run_cli("compare", tmp_path / "c.csv", "--target", "label", "--out", tmp_path / "o")
     assert r.returncode == 2 and "compare writes no run folder" in r.stderr
     # one-hot columns as the target; class weights weigh both models, the Keras one as

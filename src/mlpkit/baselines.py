@@ -6,7 +6,8 @@ random_state=42))`` against ``seed_regressor``. Fashion-MNIST: an
 ``MLPClassifier`` of the same shape (300, 100) with its iterations capped
 (``max_iter``, default 20; scikit-learn's defaults otherwise: Adam, batch 200)
 against the lecture's Keras classifier. ``max_iter`` caps the regressor too when given
-(else scikit-learn's 200, as the lecture's pipeline has it).
+(else scikit-learn's 200, as the lecture's pipeline has it). A table's category columns
+are one-hot coded for the baseline, as for the Keras model.
 """
 
 from __future__ import annotations
@@ -33,6 +34,26 @@ def _check_max_iter(max_iter) -> None:
                           f"iterations). Received: max_iter={max_iter!r}")
 
 
+def _table_scaler(ds):
+    """The baseline's preprocessing: StandardScaler, and for a table's category columns
+    (integer codes in the encoded matrix) one-hot codes, as the Keras model has them
+    (scaled as numbers, codes would read as an order: Neighborhood 23 above 22)."""
+    from sklearn.preprocessing import StandardScaler
+
+    if not ds.table:
+        return StandardScaler()
+    from sklearn.compose import ColumnTransformer
+    from sklearn.preprocessing import OneHotEncoder
+
+    from mlpkit.data.columns import TableEncoder
+
+    coded = sorted(TableEncoder.from_spec(ds.table).categorical())
+    if not coded:
+        return StandardScaler()
+    return ColumnTransformer([("codes", OneHotEncoder(handle_unknown="ignore"), coded)],
+                             remainder=StandardScaler())
+
+
 def sklearn_baseline(ds, max_iter: int | None = None, seed: int = 42,
                      standardize_targets: bool = False,
                      class_weight: dict | None = None) -> dict:
@@ -55,10 +76,11 @@ def sklearn_baseline(ds, max_iter: int | None = None, seed: int = 42,
     from sklearn.preprocessing import StandardScaler
 
     _check_max_iter(max_iter)
+    scaler = _table_scaler(ds)
     if ds.task == "regression":
         mlp = MLPRegressor(hidden_layer_sizes=[50, 50, 50], random_state=seed,
                            max_iter=max_iter or 200)
-        model = make_pipeline(StandardScaler(), mlp)
+        model = make_pipeline(scaler, mlp)
         x = lambda a: a  # noqa: E731
         name = "scikit-learn MLPRegressor [50, 50, 50]" + (
             f", max_iter={max_iter}" if max_iter else "")
@@ -70,7 +92,7 @@ def sklearn_baseline(ds, max_iter: int | None = None, seed: int = 42,
         mlp = MLPClassifier(hidden_layer_sizes=(300, 100), max_iter=max_iter, random_state=seed)
         # images as the lecture's pixels in 0-1; a table's columns standardized, as for
         # the regressor (the Keras model normalizes them too)
-        model = mlp if ds.table is None else make_pipeline(StandardScaler(), mlp)
+        model = mlp if ds.table is None else make_pipeline(scaler, mlp)
         x = lambda a: a.reshape(len(a), -1)  # noqa: E731
         name = f"scikit-learn MLPClassifier (300, 100), max_iter={max_iter}"
     y = {part: getattr(ds, f"y_{part}") for part in ("train", "valid", "test")}
