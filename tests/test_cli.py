@@ -2,8 +2,10 @@
 
 import io
 import json
+import os
 import subprocess
 import sys
+import threading
 
 import mlpkit
 import numpy as np
@@ -123,6 +125,16 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert piped.returncode == 0, piped.stderr
     assert json.loads(piped.stdout)[0]["file"] == "-"
     assert json.loads(piped.stdout)[0]["prediction"] == "Pullover"
+    # a pipe named as a file (a shell's <(...)): read once, as standard input is
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    writer = threading.Thread(target=lambda: fifo.write_bytes((tmp_path / "b.png").read_bytes()))
+    writer.start()
+    r = run_cli("predict", out, fifo, "--json")
+    writer.join(10)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)[0]["file"] == str(fifo)
+    assert json.loads(r.stdout)[0]["prediction"] == "Pullover"
 
 
 def _npy_bytes(a: np.ndarray) -> bytes:

@@ -312,17 +312,23 @@ def predict(run_dir: Path, files: List[Path],
     from mlpkit.errors import MlpkitError
 
     with contextlib.ExitStack() as stack:
-        piped = None
-        if any(str(f) == "-" for f in files):  # standard input: a file for the readers
-            piped = _stdin_file(Path(stack.enter_context(tempfile.TemporaryDirectory())))
+        saved = {}  # "-" (standard input) or a pipe (<(...), /dev/fd/63): its saved file
+        for f in files:
+            name = str(f)
+            if name not in saved and (name == "-" or (Path(f).exists() and not Path(f).is_file()
+                                                      and not Path(f).is_dir())):
+                folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
+                saved[name] = _stdin_file(folder, None if name == "-" else Path(f))
         try:
-            results = api.predict_files(run_dir, [piped if str(f) == "-" else f for f in files])
+            results = api.predict_files(run_dir, [saved.get(str(f), f) for f in files])
         except MlpkitError as e:
-            if piped is not None:  # say "-", not the temporary file's path
-                e.args = (str(e).replace(str(piped), "- (standard input)"), *e.args[1:])
+            for name, path in saved.items():  # say "-", not the temporary file's path
+                shown = "- (standard input)" if name == "-" else name
+                e.args = (str(e).replace(str(path), shown), *e.args[1:])
             raise
     for r in results:
-        r["file"] = "-" if piped is not None and r["file"] == str(piped) else r["file"]
+        r["file"] = next((name for name, path in saved.items() if r["file"] == str(path)),
+                         r["file"])
     if as_json:
         typer.echo(json.dumps(results))
         return
@@ -337,21 +343,24 @@ def predict(run_dir: Path, files: List[Path],
         typer.echo(f"{where}: {shown}{note}")
 
 
-def _stdin_file(folder: Path) -> Path:
-    """Standard input saved in ``folder`` as a file named for what it holds (CSV rows, a
-    PNG/JPEG image or a .npy array), for ``predict -``."""
+def _stdin_file(folder: Path, pipe: Path | None = None) -> Path:
+    """Standard input (or a ``pipe``, as a shell's <(...) gives) saved in ``folder`` as a
+    file named for what it holds (CSV rows, a PNG/JPEG image, a .npy array or a Parquet
+    file), for ``predict -``: the readers open a file more than once."""
     from mlpkit.errors import DataError
 
-    if sys.stdin.isatty():
+    if pipe is None and sys.stdin.isatty():
         raise DataError("- reads standard input, which is a terminal here: pipe a file (CSV "
                         "rows with their header, an image or a .npy array), e.g. "
                         "cat rows.csv | mlpkit predict RUN -")
-    data = sys.stdin.buffer.read()
+    data = pipe.read_bytes() if pipe is not None else sys.stdin.buffer.read()
     if not data.strip():
-        raise DataError("nothing came on standard input (-): pipe a file (CSV rows with "
+        raise DataError(f"nothing came from {pipe}: it is empty." if pipe is not None else
+                        "nothing came on standard input (-): pipe a file (CSV rows with "
                         "their header, an image or a .npy array), e.g. "
                         "cat rows.csv | mlpkit predict RUN -")
-    magic = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"\x93NUMPY": ".npy"}
+    magic = {b"\x89PNG": ".png", b"\xff\xd8\xff": ".jpg", b"\x93NUMPY": ".npy",
+             b"PAR1": ".parquet"}
     path = folder / ("stdin" + next((s for m, s in magic.items() if data.startswith(m)), ".csv"))
     path.write_bytes(data)
     return path

@@ -483,7 +483,7 @@ def infer(series, name: str) -> tuple[str, str]:
                               "value comes twice")
     if words >= 3 and distinct > 0.5 * n:
         return "text", f"free text ({words:.1f} words a value on average)"
-    mostly, _ = to_numbers(values, least=0.5)  # not all numbers: say how to read them so
+    mostly, _ = to_numbers(values, least=0.8)  # mostly numbers: say how to read them so
     hint = ("" if mostly is None else f"; {mostly.notna().mean():.0%} of them numbers: "
             f"--column-types {shlex.quote(join_names([str(name)]) + '=number')} reads the "
             "others as missing")
@@ -695,8 +695,13 @@ class TableEncoder:
             how = {"number": f"the training median {col.get('median', 0):g}",
                    "datetime": "the training medians of its parts",
                    "boolean": "false"}.get(kind, 'the "unknown" category')
+            often = (kind in ("category", "text") and not col.get("literal")
+                     and col["missing"] > 0.3 * len(series))
             notes.append(f"column {name!r}: {col['missing']} missing values in the training "
-                         f"rows replaced by {how}")
+                         f"rows replaced by {how}" + (
+                             "; where a missing value means none (as \"NA\" often does), "
+                             f"--column-types {shlex.quote(join_names([name]) + '=category')} "
+                             "keeps \"NA\" a value" if often else ""))
         return col
 
     # ---- applying --------------------------------------------------------------------
