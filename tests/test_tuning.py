@@ -603,3 +603,21 @@ def test_an_option_given_to_tune_holds_in_every_trial(tmp_path, caplog):
     assert "not searched, set by an option: learning_rate, layers, units" in caplog.text
     _, full = search_space.resolve(data)
     assert {"layers", "units", "learning_rate"} <= set(full)
+
+
+def test_a_trials_note_is_said_once_whatever_its_figures():
+    """Early stopping's note names each trial's epoch: said once a study, not once a trial;
+    warnings pass every time."""
+    import logging
+
+    once = tuning._Once()
+
+    def record(level, msg, *args):
+        return logging.LogRecord("mlpkit", level, __file__, 1, msg, args, None)
+
+    kept = [once.filter(record(logging.INFO, "early stopping: epoch %d restored", n))
+            for n in (3, 5)]
+    assert kept == [True, False]
+    assert [once.filter(record(logging.INFO, "plain note")) for _ in range(2)] == [True, False]
+    assert once.filter(record(logging.WARNING, "w %d", 1)) and once.filter(
+        record(logging.WARNING, "w %d", 1))

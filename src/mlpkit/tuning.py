@@ -174,8 +174,9 @@ def open_storage(storage: str | None, folder: Path):
 
 
 class _Once(logging.Filter):
-    """Lets each distinct note (INFO or below) through once; warnings and errors pass
-    every time."""
+    """Lets each distinct note (INFO or below) through once, a note of %-arguments
+    once whatever its figures (early stopping's epoch in each trial); warnings and
+    errors pass every time."""
 
     def __init__(self):
         super().__init__()
@@ -184,7 +185,7 @@ class _Once(logging.Filter):
     def filter(self, record) -> bool:
         if record.levelno > logging.INFO:
             return True
-        message = record.getMessage()
+        message = str(record.msg) if record.args else record.getMessage()
         if message in self.seen:
             return False
         self.seen.add(message)
