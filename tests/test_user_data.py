@@ -740,3 +740,24 @@ def test_settings_are_refused_before_the_data_is_read(tmp_path):
                     tmp_path / "no")
         assert r.returncode == 2 and message in r.stderr, (args, r.stderr)
         assert "note:" not in r.stderr and not (tmp_path / "no").exists()
+
+
+def test_predict_carries_an_id_column_beside_each_prediction(tmp_path):
+    """A Kaggle-style submission: the ID column (dropped from the features) is printed
+    beside each row's prediction and is each record's "id"."""
+    df = make_table(tmp_path / "t.csv").assign(PassengerId=np.arange(1000, 1240))
+    df.to_csv(tmp_path / "t.csv", index=False)
+    r = run_cli("train", tmp_path / "t.csv", "--target", "label", "--epochs", "1", "--out",
+                tmp_path / "run", "--verbose", "0")
+    assert r.returncode == 0, r.stderr
+    df.drop(columns="label").tail(3).to_csv(tmp_path / "new.csv", index=False)
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--id", "PassengerId",
+                "--json")
+    assert r.returncode == 0, r.stderr
+    records = json.loads(r.stdout)
+    assert [rec["id"] for rec in records] == [1237, 1238, 1239]
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--id", "PassengerId")
+    assert r.stdout.splitlines()[0].startswith(f"{tmp_path / 'new.csv'}:1 [1237]: ")
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--id", "passengerid")
+    assert r.returncode == 2 and "id column 'passengerid' not found in new.csv. Did you mean " \
+        "'PassengerId'?" in r.stderr, r.stderr

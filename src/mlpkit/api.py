@@ -503,9 +503,9 @@ def evaluate_run(path: str | Path, data: str | Path | None = None) -> dict:
     return load_run(path).evaluate(data)
 
 
-def predict_files(path: str | Path, inputs: list) -> list[dict]:
+def predict_files(path: str | Path, inputs: list, id_column: str | None = None) -> list[dict]:
     """Predictions of a saved run for image, array or table files (see ``Run.predict_files``)."""
-    return load_run(path).predict_files(inputs)
+    return load_run(path).predict_files(inputs, id_column)
 
 
 def serve(run, host: str = "127.0.0.1", port: int = 8000, name: str | None = None) -> None:

@@ -302,6 +302,9 @@ def evaluate(run_dir: Path,
 
 @app.command()
 def predict(run_dir: Path, files: List[Path],
+            id_column: Optional[str] = typer.Option(
+                None, "--id", help="A table's column to print beside each prediction (and "
+                                   "as \"id\" in --json), e.g. PassengerId."),
             as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
     """Predict with a run's model: PNG/JPEG images (or a folder of them) or .npy arrays
     for an image model, CSV/Parquet rows for a table model; - reads standard input."""
@@ -320,7 +323,8 @@ def predict(run_dir: Path, files: List[Path],
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
                 saved[name] = _stdin_file(folder, None if name == "-" else Path(f))
         try:
-            results = api.predict_files(run_dir, [saved.get(str(f), f) for f in files])
+            results = api.predict_files(run_dir, [saved.get(str(f), f) for f in files],
+                                        id_column)
         except MlpkitError as e:
             for name, path in saved.items():  # say "-", not the temporary file's path
                 shown = "- (standard input)" if name == "-" else name
@@ -334,6 +338,7 @@ def predict(run_dir: Path, files: List[Path],
         return
     for r in results:
         where = f"{r['file']}:{r['row']}" if "row" in r else r["file"]
+        where += f" [{r['id']}]" if "id" in r else ""
         shown = (", ".join(f"{_plain_name(k)}={v:.6g}" for k, v in r["predictions"].items())
                  if "predictions" in r else f"{r['prediction']:.6g}"
                  if isinstance(r["prediction"], float) else f"{r['prediction']}")

@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 from mlpkit import files
-from mlpkit.errors import DataError, ModelError, RunError
+from mlpkit.errors import DataError, ModelError, RunError, did_you_mean
 
 MANIFEST = "manifest.json"
 log = logging.getLogger("mlpkit")
@@ -587,13 +587,19 @@ class Run:
             raise RunError(f"{self.path} holds a regression model; use predict().")
         return self.predict_labels(x)
 
-    def predict_files(self, paths) -> list[dict]:
+    def predict_files(self, paths, id_column: str | None = None) -> list[dict]:
         """Predictions for files (a path or a list of them): PNG/JPEG/.npy for image
-        models, CSV/Parquet rows for table models. One record per image or row: ``{"file", "row"?, "prediction",
-        "probability"?, "predictions"? (several regression targets, named), "notes"}``,
-        the shape ``mlpkit predict --json`` prints. A folder, for an image model, stands
-        for the images in it and its subfolders (by name)."""
+        models, CSV/Parquet rows for table models. One record per image or row:
+        ``{"file", "row"?, "id"?, "prediction", "probability"?, "predictions"? (several
+        regression targets, named), "notes"}``, the shape ``mlpkit predict --json``
+        prints. A folder, for an image model, stands for the images in it and its
+        subfolders (by name). ``id_column``: a table's column whose value each record
+        carries as ``"id"`` (a Kaggle submission's PassengerId)."""
         prep = self.preprocessing
+        if id_column is not None and not prep.get("table"):
+            raise DataError(f"id_column applies to a table model's rows; this model takes "
+                            f"{'images' if prep.get('image') else 'arrays'}. Received: "
+                            f"id_column={id_column!r}")
         if isinstance(paths, (str, os.PathLike)):  # one path, not its characters
             paths = [paths]
         paths, found_in = _expand_folders(paths, bool(prep.get("image")),
@@ -611,9 +617,20 @@ class Run:
                 if extra:  # a target column, notes: as the server says it on each row
                     log.info(f"{Path(f).name}: columns not used in training ignored: "
                              f"{listing(extra)}")
+                ids = None
+                if id_column is not None:
+                    if id_column not in frame.columns:
+                        raise DataError(f"id column {id_column!r} not found in {Path(f).name}."
+                                        f"{did_you_mean(id_column, frame.columns)} Columns: "
+                                        f"{listing(frame.columns)}")
+                    ids = [v.item() if hasattr(v, "item") else v
+                           for v in frame[id_column].astype(object).where(
+                               frame[id_column].notna(), None)]
                 unseen = self.table_encoder.unseen(frame)
                 for i, record in enumerate(self.records(self.predict(frame))):
-                    out.append({"file": str(f), "row": i + 1, **record, "notes": unseen[i]})
+                    out.append({"file": str(f), "row": i + 1,
+                                **({"id": ids[i]} if ids is not None else {}), **record,
+                                "notes": unseen[i]})
             return out
         if not prep.get("image"):  # feature vectors from an .npz: .npy files of rows
             out = []
