@@ -6,6 +6,7 @@ Most cases run in-process (``mlpkit.train``) to stay quick; a few go through the
 real command line to pin the exit status and the one-line message.
 """
 
+import csv as csv_module
 import json
 import re
 import subprocess
@@ -947,6 +948,11 @@ def test_raw_pixels_put_in_a_data_set_by_hand_are_scaled_as_the_lecture_does(tmp
     # predict and evaluate take the raw pixels as training did
     assert run.evaluate(ds) == pytest.approx(run.evaluate())
     np.testing.assert_allclose(run.predict(x[250:]), run.predict(x[250:] / 255), rtol=1e-5)
+    # and so does the learning-rate finder (raw, its first losses are in the tens)
+    folder, _ = mlpkit.api.lr_find(ds, hidden="8", optimizer="adam", steps=20,
+                                   out=tmp_path / "lr")
+    first = float(next(csv_module.DictReader(open(folder / "lr_find.csv")))["loss"])
+    assert first < 2, first
 
 
 def test_a_target_of_small_spread_trains_and_its_figures_show(tmp_path):

@@ -101,6 +101,23 @@ def train(dataset=None, preset: str | None = None, config_file=None,
                         loaded, verbose)
 
 
+def pixels_scaled(ds):
+    """``ds`` with raw pixels (0-255) put in a Dataset by hand divided by 255, as predict
+    scales an image model's input (``arrays.pixel_scale``), said in its notes."""
+    import numpy as np
+
+    from mlpkit.data.arrays import pixel_scale
+    from mlpkit.data.dataset import Rows
+
+    parts = {name: Rows(np.asarray(getattr(ds, f"x_{part}")), None) for name, part in (
+        ("rows", "train"), ("valid", "valid"), ("test", "test"))}
+    scaled = pixel_scale(parts, ds.image is not None)
+    if not scaled:
+        return ds
+    return dataclasses.replace(ds, notes=[*ds.notes, *scaled], x_train=parts["rows"].x,
+                               x_valid=parts["valid"].x, x_test=parts["test"].x)
+
+
 def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
                  resume: str | Path | None = None) -> Run:
     """The whole job for a resolved ``RunConfig``; returns the ``Run``.
@@ -134,19 +151,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
     with timer("load_data"):
         if dataset is None:
             dataset = Run(resume).dataset if resume else data.load_for(config)
-        ds = dataset
-        import numpy as np
-
-        from mlpkit.data.arrays import pixel_scale
-        from mlpkit.data.dataset import Rows
-
-        # raw pixels put in a Dataset by hand: scaled as predict scales an image model's
-        parts = {name: Rows(np.asarray(getattr(ds, f"x_{part}")), None) for name, part in (
-            ("rows", "train"), ("valid", "valid"), ("test", "test"))}
-        scaled = pixel_scale(parts, ds.image is not None)
-        if scaled:
-            ds = dataclasses.replace(ds, notes=[*ds.notes, *scaled], x_train=parts["rows"].x,
-                                     x_valid=parts["valid"].x, x_test=parts["test"].x)
+        ds = pixels_scaled(dataset)
         if not ds.split_matches():  # changed by hand: its split no longer says which rows
             ds = dataclasses.replace(ds, split=None, notes=[*ds.notes, (
                 f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "
@@ -346,8 +351,11 @@ def lr_find(dataset=None, preset: str | None = None, config_file=None, *,
 
     loaded = _loaded(dataset, "lr_find")
     name = loaded.name if loaded is not None else (str(dataset) if dataset else None)
-    config = resolve_config(name, preset, config_file, **settings)
+    family = None if loaded is None else loaded.preset_family()  # a name of its own
+    config = resolve_config(name, preset, config_file, family=family, **settings)
     models.check_activations(config.model.activation)  # before the data: refusing is quick
+    if loaded is not None:  # the pixels train would see
+        loaded = pixels_scaled(loaded)
     return lr_range.run(config, loaded, min_lr=min_lr, max_lr=max_lr, steps=steps)
 
 
