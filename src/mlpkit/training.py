@@ -359,12 +359,13 @@ def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
                                                  restore_best_weights=True)
         callbacks.append(stopping)
     history = _fit(model, ds, training, verbose, class_weight, checkpointer, callbacks, extra)
-    if stopping is not None and stopping.best_epoch + 1 < len(history.epoch):
+    last = history.epoch[-1] + 1 if history.epoch else 0  # (a resumed run's, counted whole)
+    if stopping is not None and stopping.best_epoch + 1 < last:
         history.restored_epoch = stopping.best_epoch + 1  # (the manifest keeps it)
         log.info("early stopping (patience %d): the weights of epoch %d, the best val_loss "
                  "(%.4g), restored; the last %d epoch(s) did not improve it",
                  training.patience, history.restored_epoch, stopping.best,
-                 len(history.epoch) - history.restored_epoch)
+                 last - history.restored_epoch)
     return history
 
 
