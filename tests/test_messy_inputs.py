@@ -857,6 +857,10 @@ def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
     (["2 bedrooms", "3 Bedrooms", "1 bedroom"], [2.0, 3.0, 1.0]),
     (["10 M", "12 M"], None), (["1A", "2A"], None), (["10 am", "11 am"], None),  # no units
     (["12 kg", "500 g"], None),  # two units
+    (["612 345 678", "699 123 456"], None),  # phone numbers, not millions
+    (["154 lbs", "70 lbs"], [154.0, 70.0]), (["20°C", "21 °C"], [20.0, 21.0]),
+    (["usd 10", "USD 5"], [10.0, 5.0]),
+    (["(2)", "3", "-1", "(4)"], None),  # a column writing its own minus: notes, not negatives
 ])
 def test_numbers_written_with_units_signs_and_spaces(values, expected):
     from mlpkit.data.columns import to_numbers
@@ -1068,3 +1072,26 @@ def test_powers_of_ten_leave_what_is_constant_up_to_rounding():
     x = np.column_stack([np.where(np.arange(50) % 2, one, np.nextafter(one, np.float32(1))),
                          RNG.normal(size=50) * 1e-9]).astype(np.float32)
     assert _powers_of_ten(x, []).tolist() == pytest.approx([1.0, 1e9])
+
+
+@pytest.mark.parametrize("values, kind", [
+    (["1", "0", "0", "1"] * 14 + ["yes", "yes"], "boolean"),  # "yes" is 1, not missing
+    (["10 M", "12 M", "14 M", "16 M"] * 5, "category"),  # sizes, not times of the year 1
+    (["1st", "2nd", "3rd", "4th", "5th"] * 5, "category"),
+    (["2023-01-05", "2023-02-07", "2023-03-09"] * 5, "datetime"),
+])
+def test_what_a_person_reads_a_column_as(values, kind):
+    from mlpkit.data.columns import infer
+
+    assert infer(pd.Series(values, dtype=object), "c")[0] == kind
+
+
+def test_a_zip_written_once_as_a_float_keeps_the_column_codes(tmp_path):
+    """10001.0 in one row (a spreadsheet's float) does not turn 02134 into 2134."""
+    from mlpkit.data.tables import read_table
+
+    zips = ["02134", "90210", "10001"] * 33 + ["10001.0"]
+    (tmp_path / "z.csv").write_text("zip,x\n" + "".join(f"{z},{i}\n" for i, z in enumerate(zips)))
+    frame = read_table(tmp_path / "z.csv")
+    assert frame["zip"].tolist()[:3] == ["02134", "90210", "10001"]
+    assert frame["zip"].iloc[-1] == "10001"

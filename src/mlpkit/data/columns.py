@@ -66,11 +66,13 @@ PARENTHESES = re.compile(r"^\(\s*([$€£¥]?\s*[\d.,\s]+?)\s*\)$")
 # a currency code before or after a number: "USD -365.14", "365.14 EUR"
 CODES = ("USD|EUR|GBP|JPY|CHF|CAD|AUD|NZD|CNY|HKD|SGD|INR|KRW|SEK|NOK|DKK|PLN|CZK|HUF|RUB|"
          "BRL|MXN|ZAR|TRY|ILS|AED|SAR|THB|IDR|MYR|TWD")
-CURRENCY_CODE = re.compile(rf"^({CODES})\s*(?=[-+(]?\s*[$€£¥]?\s*[\d.])|(?<=[\d.)])\s*({CODES})$")
+CURRENCY_CODE = re.compile(rf"^({CODES})\s*(?=[-+(]?\s*[$€£¥]?\s*[\d.])|(?<=[\d.)])\s*({CODES})$",
+                           re.IGNORECASE)
 # spaces between thousands: 1 465.23, and the no-break spaces French software writes
-SPACED = r"[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3})+(?:\.\d+)?"
+# (several groups only with decimals: 612 345 678 is a phone number, not 612 million)
+SPACED = r"[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3})(?:\.\d+)?|[-+]?\d{1,3}(?:[ \u00a0\u202f]\d{3}){2,}\.\d+"
 # a unit after a number: "365.1 kg", "12 m²", "3.5 km/h", "3 bedrooms"
-UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*([^\W\d_][^\d]{0,9}?)\.?$")
+UNIT = re.compile(r"^\s*([-+]?[\d.,]+(?:[eE][-+]?\d+)?)\s*((?:[^\W\d_]|°)[^\d]{0,9}?)\.?$")
 # the units known as such (a plural's "s" and the case of a word aside): "10 M" is a
 # size and "1A" a class, not numbers
 UNITS = {"g", "t", "m", "h", "s", "l", "L", "W", "V", "x", "°", "kg", "mg", "lb", "oz", "km",
@@ -79,7 +81,7 @@ UNITS = {"g", "t", "m", "h", "s", "l", "L", "W", "V", "x", "°", "kg", "mg", "lb
          "week", "month", "yr", "year", "ml", "cl", "gal", "kwh", "wh", "kw", "mw", "mah",
          "hz", "khz", "mhz", "ghz", "kb", "mb", "gb", "tb", "px", "°c", "°f", "bedroom",
          "room", "bed", "bath", "bathroom", "floor", "pc", "piece", "item", "unit",
-         "people", "person", "time", "star", "point", "pt", "km/l", "mpg", "l/100km"}
+         "people", "person", "time", "star", "point", "pt", "km/l", "mpg", "l/100km", "sqm"}
 
 
 def _text(series):
@@ -136,7 +138,7 @@ def _unit(token) -> str | None:
     if len(token) == 1:
         return token if token in UNITS else None
     word = token.lower()
-    if word not in UNITS and len(word) > 3 and word.endswith("s"):
+    if word not in UNITS and len(word) > 2 and word.endswith("s"):  # lbs, kgs, bedrooms
         word = word[:-1]
     return word if word in UNITS else None
 
@@ -175,7 +177,7 @@ def to_numbers(series, least: float = NUMBER_SHARE, rules: dict | None = None):
             "placeholders": int((placeholder & series.notna()).sum())}
     found = text.str.extract(UNIT)
     units = found[1].map(_unit).where(present)
-    codes = text.str.extract(CURRENCY_CODE).bfill(axis=1)[0].where(present)
+    codes = text.str.extract(CURRENCY_CODE).bfill(axis=1)[0].str.upper().where(present)
     if rules is None:  # each the column's only one, on most values: kg, m², USD
         share = min(NUMBER_SHARE, max(least, 0.5)) * present.sum()
         rules = {}
@@ -184,8 +186,10 @@ def to_numbers(series, least: float = NUMBER_SHARE, rules: dict | None = None):
             if len(counts) == 1 and counts.iloc[0] >= share:
                 rules[key] = str(counts.index[0])
         bracketed = text.str.fullmatch(PARENTHESES).fillna(False) & present
-        if bracketed.any() and ((~bracketed & present).any() or text[bracketed].str.contains(
-                r"[$€£¥]|\.\d\d\)$", regex=True).any()):
+        signed = text.str.match(r"\s*[-−]").fillna(False) & present  # writes its own negatives
+        if bracketed.any() and not signed.any() and (
+                (~bracketed & present).any() or text[bracketed].str.contains(
+                    r"[$€£¥]|\.\d\d\)$", regex=True).any()):
             rules["parentheses"] = True
     bare = text.where((units != rules.get("unit")).fillna(True), found[0])
     if rules.get("code"):
@@ -396,6 +400,8 @@ def to_dates(series, dayfirst: bool | None = None, told: bool = False):
                         told)
     if dates.isna()[present].mean() > 1 - DATE_SHARE:
         return None
+    if (dates.dt.year[present] < 1000).mean() > 0.5:  # "10 M", "1st", "3/5": the year 1
+        return None
     return dates
 
 
@@ -450,6 +456,11 @@ def infer(series, name: str) -> tuple[str, str]:
         if distinct >= 0.9 * n and n >= 20:
             return "identifier", f"codes with leading zeros (e.g. {code!r}), {distinct} distinct"
         return "category", f"codes written with leading zeros (e.g. {code!r})"
+    if series.dtype.kind == "O":  # 1/0 beside yes/no words: one yes/no, before numbers
+        words = set(_text(values).str.lower().unique())
+        if (words <= BOOLEANS and words & (TRUE | FALSE) and words & (TRUE | {"1", "1.0"})
+                and words & (FALSE | {"0", "0.0"}) and len(words) > 2):
+            return "boolean", f"yes/no written {len(words)} ways ({', '.join(sorted(words))})"
     numbers, _ = to_numbers(series)
     lowered = set(_text(values).str.lower().unique()) if series.dtype.kind not in "iuf" else {}
     if numbers is not None:
@@ -472,9 +483,6 @@ def infer(series, name: str) -> tuple[str, str]:
         return "number", "numbers"
     if lowered and lowered <= TRUE | FALSE and len(lowered) == 2:
         return "boolean", f"two values ({', '.join(sorted(lowered))})"
-    if (lowered and lowered <= BOOLEANS and lowered & (TRUE | FALSE)
-            and lowered & (TRUE | {"1", "1.0"}) and lowered & (FALSE | {"0", "0.0"})):
-        return "boolean", f"yes/no written {len(lowered)} ways ({', '.join(sorted(lowered))})"
     if to_dates(series) is not None:
         return "datetime", "dates"
     words = _text(values).str.split().str.len().mean()

@@ -131,7 +131,8 @@ def _codes_as_written(df, path: Path, sep: str) -> None:
         return
     text = pd.read_csv(path, sep=sep, usecols=numeric, dtype=str, encoding="utf-8")
     for i, written in zip(numeric, text.columns):
-        values = text[written].str.strip()
+        # 10001.0 beside them (a spreadsheet's float): the whole number it is
+        values = text[written].str.strip().str.replace(r"^(\d+)\.0+$", r"\1", regex=True)
         if values.str.fullmatch(r"0\d+").any() and values.dropna().str.fullmatch(r"\d+").all():
             df[df.columns[i]] = values.astype(object)
 
