@@ -354,7 +354,7 @@ def parse_dates(text, dayfirst: bool = False, told: bool = False):
     year_first = text.str.fullmatch(_YEAR_FIRST).fillna(False).astype(bool)
     dotted = text.str.fullmatch(_DOTTED).fillna(False).astype(bool) & ~year_first
     dotted_first = dayfirst if told else True
-    if dotted.any() and not dayfirst and not told:  # the column's month-first dotted dates: 01.13.2023
+    if dotted.any() and not dayfirst and not told:  # month first, shown: 01.13.2023
         parts = text[dotted].str.extract(_DAY_MONTH).dropna().astype(int)
         dotted_first = not ((parts[1] > 12).any() and not (parts[0] > 12).any())
     out = pd.Series(pd.NaT, index=text.index, dtype="datetime64[us]")
@@ -430,13 +430,14 @@ def _dates(column: dict, series):
     """A datetime column's values as dates, as its training rows were read."""
     import pandas as pd
 
-    text = parse_dates(_text(series), column.get("dayfirst", False),
-                       column.get("order_told", False))
-    if column.get("epoch"):  # numbers are timestamps; a date written as text is one too
-        numbers = pd.to_numeric(series, errors="coerce")
-        stamps = pd.to_datetime(numbers, unit=column["epoch"], errors="coerce")
-        return stamps.astype("datetime64[us]").where(numbers.notna(), text)
-    return text
+    text = _text(series)
+    if not column.get("epoch"):
+        return parse_dates(text, column.get("dayfirst", False), column.get("order_told", False))
+    numbers = pd.to_numeric(series, errors="coerce")  # timestamps; a date as text is one too
+    stamps = pd.to_datetime(numbers, unit=column["epoch"], errors="coerce")
+    written = parse_dates(text.where(numbers.isna()), column.get("dayfirst", False),
+                          column.get("order_told", False))
+    return stamps.astype("datetime64[us]").where(numbers.notna(), written)
 
 
 def infer(series, name: str) -> tuple[str, str]:
@@ -456,13 +457,14 @@ def infer(series, name: str) -> tuple[str, str]:
         if distinct >= 0.9 * n and n >= 20:
             return "identifier", f"codes with leading zeros (e.g. {code!r}), {distinct} distinct"
         return "category", f"codes written with leading zeros (e.g. {code!r})"
-    if series.dtype.kind == "O":  # 1/0 beside yes/no words: one yes/no, before numbers
+    if series.dtype.kind == "O":  # yes/no, also beside 1/0: before numbers
         words = set(_text(values).str.lower().unique())
+        if words <= TRUE | FALSE and len(words) == 2:
+            return "boolean", f"two values ({', '.join(sorted(words))})"
         if (words <= BOOLEANS and words & (TRUE | FALSE) and words & (TRUE | {"1", "1.0"})
                 and words & (FALSE | {"0", "0.0"}) and len(words) > 2):
             return "boolean", f"yes/no written {len(words)} ways ({', '.join(sorted(words))})"
     numbers, _ = to_numbers(series)
-    lowered = set(_text(values).str.lower().unique()) if series.dtype.kind not in "iuf" else {}
     if numbers is not None:
         whole = np.all(np.mod(numbers.dropna(), 1) == 0)
         if whole and distinct == n and n >= 20 and ID_NAME.search(str(name)):
@@ -481,8 +483,6 @@ def infer(series, name: str) -> tuple[str, str]:
                               f"--column-types {shlex.quote(join_names([str(name)]) + '=category')}"
                               " keeps them as codes")
         return "number", "numbers"
-    if lowered and lowered <= TRUE | FALSE and len(lowered) == 2:
-        return "boolean", f"two values ({', '.join(sorted(lowered))})"
     if to_dates(series) is not None:
         return "datetime", "dates"
     words = _text(values).str.split().str.len().mean()
@@ -515,6 +515,15 @@ def _true_false(series) -> int | None:
         return None
     flags = series.map(lambda v: isinstance(v, (bool, np.bool_))).to_numpy(bool)
     return int(np.argmax(flags)) if flags.any() else None
+
+
+def _far_outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Where ``values`` lie further from the training range ``low``-``high`` than its
+    own width (there the answer is a guess); none when the range is a single value."""
+    width = high - low
+    with np.errstate(invalid="ignore"):
+        return (values < low - width) | (values > high + width) if width > 0 else \
+            np.zeros(len(values), bool)
 
 
 def _number_rules(column: dict) -> tuple[float, dict]:
@@ -762,11 +771,13 @@ class TableEncoder:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
                                     f"true/false here (row {flag + 1}). Pass numbers (1 or "
                                     "0), or leave a value empty (None) for a missing one.")
-                values, _ = to_numbers(series, *_number_rules(c))
+                least, rules = _number_rules(c)
+                values, _ = to_numbers(series, least, rules)
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. {_non_numbers(series, rules=c.get('rules', {}))}). Pass numbers "
-                                    "(or leave a value empty: it is then the training median).")
+                                    f"text here (e.g. {_non_numbers(series, rules=rules)}). "
+                                    "Pass numbers (or leave a value empty: it is then the "
+                                    "training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
             elif kind == "boolean":
                 text = _text(series).str.lower()
@@ -825,12 +836,9 @@ class TableEncoder:
                                     "float32's range (the training median is used)")
                 bad = bad.copy()
                 bad[suspects[number]] = False
-                if "min" in c and c["max"] > c["min"]:  # far outside what training saw
-                    span = c["max"] - c["min"]
-                    with np.errstate(invalid="ignore"):
-                        v = values.to_numpy(np.float64)
-                        far = (v < c["min"] - span) | (v > c["max"] + span)
-                    for i in np.flatnonzero(far):
+                if "min" in c:
+                    v = values.to_numpy(np.float64)
+                    for i in np.flatnonzero(_far_outside(v, c["min"], c["max"])):
                         notes[i].append(f"{c['name']}: {v[i]:g} is far outside the training "
                                         f"rows' {c['min']:g} to {c['max']:g} (the answer is "
                                         "a guess there)")
@@ -838,15 +846,11 @@ class TableEncoder:
                 dates = _dates(c, series)
                 bad = dates.isna().to_numpy()
                 why = "is not a date (the training medians are used)"
-                if c.get("span") and c["span"][0] != c["span"][1]:
+                if c.get("span"):  # in days from the first training day (NaT: NaN)
                     first, last = (pd.Timestamp(d) for d in c["span"])
-                    days = (dates.dt.tz_localize(None) if dates.dt.tz is not None
-                            else dates).to_numpy("datetime64[ns]")
-                    width = (last - first).to_timedelta64()
-                    with np.errstate(invalid="ignore"):
-                        far = ((days < (first.to_datetime64() - width))
-                               | (days > (last.to_datetime64() + width)))
-                    for i in np.flatnonzero(far):
+                    days = ((dates - first) / pd.Timedelta(days=1)).to_numpy(np.float64)
+                    width = (last - first) / pd.Timedelta(days=1)
+                    for i in np.flatnonzero(_far_outside(days, 0.0, width)):
                         notes[i].append(f"{c['name']}: {str(text.iloc[i])[:30]!r} is far "
                                         f"outside the training rows' {c['span'][0]} to "
                                         f"{c['span'][1]} (the answer is a guess there)")

@@ -171,8 +171,9 @@ def read(path: Path, data) -> Source:
     """The table at ``path``; ``data.target`` names the label column (or columns,
     comma-separated, for a multi-output regression)."""
     notes: list[str] = []
-    df = read_table(path, notes, literal=[c for c, kind in (data.column_types or {}).items()
-                                         if kind in ("category", "text")])
+    literal = [c for c, kind in (data.column_types or {}).items() if kind in ("category",
+                                                                               "text")]
+    df = read_table(path, notes, literal=literal)
     comma = _decimal_comma_columns(df, data.column_types, path.name, notes)
     targets = _targets(df, data.target, path)
     for name in {*targets, data.sample_weight} & set(comma):  # read here, not by the encoder
@@ -211,8 +212,7 @@ def read(path: Path, data) -> Source:
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
-        vdf = read_table(vpath, literal=[c for c, kind in (data.column_types or {}).items()
-                                         if kind in ("category", "text")])
+        vdf = read_table(vpath, literal=literal)
         _targets(vdf, data.target, vpath)
         for name in set(targets) & set(comma):  # as the training file's (features: the encoder)
             vdf[name] = decimal_points(vdf[name])
