@@ -269,3 +269,41 @@ def test_early_stopping_says_which_epoch_it_kept(tmp_path, caplog):
     assert losses[kept - 1] == min(losses)
     assert f"early stopping (patience 3): the weights of epoch {kept}, the best val_loss" \
         in caplog.text
+
+
+def test_train_on_validation_fits_the_validation_rows_too(tmp_path, caplog):
+    """The final fit, settings chosen: the model is fitted on the training and validation
+    rows together (its Normalization adapted on both), the run has no validation figures,
+    and the run folder still keeps which rows validated (heldout.npz)."""
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(300, 3)).astype("float32")
+    x[200:250] += 10.0  # the validation rows lie elsewhere: their mean moves the statistics
+    y = x.sum(1)
+    ds = Dataset("shifted", "regression", x[:200], y[:200], x[200:250], y[200:250], x[250:],
+                 y[250:], None)
+    caplog.set_level("INFO", logger="mlpkit")
+    run = mlpkit.train(ds, epochs=2, hidden="8", patience=0, train_on_validation=True,
+                       out=tmp_path / "run", verbose=0)
+    norm = next(layer for layer in run.model.layers if "normalization" in layer.name)
+    np.testing.assert_allclose(np.ravel(norm.mean), x[:250].mean(0), rtol=1e-4)
+    assert not any(k.startswith("val_") for k in run.history)
+    assert "trains on the training and validation rows together (250)" in caplog.text
+    with np.load(run.path / "heldout.npz") as held:
+        assert len(held["x_valid"]) == 50
+    assert tomllib.loads((run.path / "config.toml").read_text())[
+        "training"]["train_on_validation"] is True
+    plain = mlpkit.train(ds, epochs=1, hidden="8", out=tmp_path / "plain", verbose=0)
+    norm = next(layer for layer in plain.model.layers if "normalization" in layer.name)
+    np.testing.assert_allclose(np.ravel(norm.mean), x[:200].mean(0), rtol=1e-4)
+
+
+def test_train_on_validation_refuses_early_stopping_before_the_run_folder(tmp_path):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(60, 2)).astype("float32")
+    ds = Dataset("t", "regression", x[:40], x[:40, 0], x[40:50], x[40:50, 0], x[50:],
+                 x[50:, 0], None)
+    with pytest.raises(mlpkit.ConfigError, match="no validation rows for early stopping "
+                       r"\(patience 3\): set patience = 0"):
+        mlpkit.train(ds, patience=3, train_on_validation=True, out=tmp_path / "run",
+                     verbose=0)
+    assert not (tmp_path / "run").exists()

@@ -168,11 +168,18 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         if config.training.label_smoothing:
             log.info(f"label smoothing {config.training.label_smoothing:g} in the training loss "
                      "(the test loss reported is the plain one)")
-        class_weight = labels.class_weights(config.training.class_weight, ds.y_train, ds.labels)
+        fit_ds = ds  # what the model is fitted on
+        if config.training.train_on_validation:
+            fit_ds = training.with_validation_rows(ds, config.training)
+            log.info(f"train_on_validation: the final fit trains on the training and validation "
+                     f"rows together ({len(fit_ds.x_train)}), with no validation figures; the "
+                     "settings must have been chosen on the validation rows before")
+        class_weight = labels.class_weights(config.training.class_weight, fit_ds.y_train,
+                                            ds.labels)
         if class_weight:
             log.info("class weights: " + ", ".join(f"{ds.class_names[i]} {w:.3g}"
                                                    for i, w in class_weight.items()))
-        fitting = within_budget(config.training, len(ds.x_train))
+        fitting = within_budget(config.training, len(fit_ds.x_train))
         if keras.backend.backend() == "jax":
             jax_loop.enable_compilation_cache()  # before the initializers compile
         keras.utils.set_random_seed(config.training.seed)
@@ -180,9 +187,9 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         scale = contextlib.ExitStack()  # several devices (distribution.py): until the run ends
         try:
             devices = scale.enter_context(distribution.use(t.devices, t.batch_size))
-            model = training.build_model(ds, config)  # under t.precision's dtype policy
-            training.compile_model(model, ds.task, fitting, len(ds.x_train), ds.one_hot,
-                                   training.target_loss_scale(ds, config.model))
+            model = training.build_model(fit_ds, config)  # under t.precision's dtype policy
+            training.compile_model(model, ds.task, fitting, len(fit_ds.x_train), ds.one_hot,
+                                   training.target_loss_scale(fit_ds, config.model))
             if config.model.members > 1:
                 log.info(f"model: an ensemble of {config.model.members} such MLPs, each trained on "
                          "its own loss; it predicts their mean")
@@ -235,7 +242,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             files.write_json(path / runs.MANIFEST, manifest)
         files.write_text(path / "summary.txt", models.summary_text(model))
         with timer("fit"):
-            history = training.fit(model, ds, fitting, path / "history.csv", verbose,
+            history = training.fit(model, fit_ds, fitting, path / "history.csv", verbose,
                                    class_weight, checkpointer)
         errors.check_stop()  # a signal at the last step whose exception Python dropped
         with timer("evaluate"):

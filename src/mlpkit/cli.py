@@ -91,6 +91,10 @@ def train(
     schedule: Optional[str] = typer.Option(None, help="Learning rate: constant or cosine."),
     patience: Optional[int] = typer.Option(None, help="Early stopping patience (restores the "
                                                       "best weights); 0: off."),
+    train_on_validation: Optional[bool] = typer.Option(
+        None, "--train-on-validation/--no-train-on-validation", help="The final fit, "
+        "settings chosen: train on the training and validation rows together (no "
+        "validation figures, no --patience)."),
     hidden: Optional[str] = typer.Option(None, help="Hidden layer sizes, e.g. 300,100."),
     activation: Optional[str] = typer.Option(None, help="Hidden activation, e.g. relu, selu."),
     dropout: Optional[float] = typer.Option(None, help="Dropout rate after each hidden layer."),
@@ -185,6 +189,11 @@ def _train_options(dataset: str | None, args: list[str]) -> tuple[str | None, di
     while i < len(args):
         key, eq, value = args[i].partition("=")
         name = key[2:].replace("-", "_")
+        negated = name.removeprefix("no_")  # --no-train-on-validation: a flag set false
+        if (name != negated and not eq and negated in SETTING_SECTION
+                and CONSTRAINTS.get(negated, (None,))[0] is bool):
+            out[negated], i = False, i + 1
+            continue
         if not key.startswith("-") and dataset is None:  # the data, after an option
             dataset, i = args[i], i + 1
             continue

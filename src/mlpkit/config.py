@@ -106,6 +106,10 @@ class TrainingConfig:
     # "balanced", or a mapping such as "0:1,1:3" (class index or name: weight)
     class_weight: str | dict | None = None  # "balanced", "0:1,1:3" or {"0": 1, "1": 3}
     patience: int = 0  # 0: no early stopping
+    # The final fit, once the settings are chosen on the validation rows: train on the
+    # training and validation rows together (as scikit-learn's refit does); the run has
+    # no validation figures, so no early stopping. A tuning study's trials never do.
+    train_on_validation: bool = False
     # "constant", or "cosine": the learning rate decays to 0 over all epochs
     schedule: str = "constant"
     # A budget of training steps (0: none): fewer epochs when the data is large.
@@ -170,6 +174,7 @@ CONSTRAINTS: dict[str, tuple[type, Any, str]] = {
     "label_smoothing": (float, lambda v: 0 <= v < 1, "must be in [0, 1)"),
     "seed": (int, lambda v: v >= 0, "must be >= 0"),
     "patience": (int, lambda v: v >= 0, "must be >= 0"),
+    "train_on_validation": (bool, lambda v: isinstance(v, bool), "must be true or false"),
     "steps_per_execution": (int, lambda v: v >= 1, "must be >= 1"),
     "checkpoint_steps": (int, lambda v: v >= 0, "must be >= 0"),
     "devices": (lambda v: _devices(v), lambda v: v == "all" or v >= 1,

@@ -9,6 +9,7 @@ or reports: ``mlpkit.api`` puts the whole job together.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import io
 import logging
 import math
@@ -17,6 +18,7 @@ import time
 from pathlib import Path
 
 import keras
+import numpy as np
 
 from mlpkit import config as cfg
 from mlpkit import (distribution, errors, files, jax_loop, labels, layers, metrics, models,
@@ -335,6 +337,32 @@ def rows_to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
+def with_validation_rows(ds: Dataset, training: cfg.TrainingConfig) -> Dataset:
+    """The final fit's data (``train_on_validation``): the training rows followed by the
+    validation rows, and no validation rows left to watch.
+
+    The split itself is unchanged (``split.npz`` still says which rows validated the
+    settings); only what the model is fitted on grows.
+
+    Raises:
+        ConfigError: early stopping (it needs validation rows), or row weights (the
+            validation rows have none).
+    """
+    if training.patience:
+        raise ConfigError(f"train_on_validation leaves no validation rows for early stopping "
+                          f"(patience {training.patience}): set patience = 0 with the number "
+                          "of epochs chosen on the validation rows, or drop train_on_validation")
+    if ds.w_train is not None:
+        raise ConfigError("train_on_validation with a sample_weight column: the validation "
+                          "rows carry no weights in mlpkit; drop one of the two")
+    if not len(ds.x_valid):
+        return ds
+    return dataclasses.replace(
+        ds, x_train=np.concatenate([ds.x_train, ds.x_valid]),
+        y_train=np.concatenate([ds.y_train, ds.y_valid]),
+        x_valid=ds.x_valid[:0], y_valid=ds.y_valid[:0], notes=[])
+
+
 def fit(model: keras.Model, ds: Dataset, training: cfg.TrainingConfig,
         history_path: Path | None = None, verbose="auto",
         class_weight: dict[int, float] | None = None,
@@ -381,12 +409,12 @@ def _fit(model, ds: Dataset, training: cfg.TrainingConfig, verbose, class_weight
     callbacks.append(Divergence(training, ds.task))
     if checkpointer is not None:
         callbacks.append(checkpointer)
+    validation = (ds.x_valid, ds.y_valid) if len(ds.x_valid) else None  # (train_on_validation)
     if training.engine == "auto":
         why = jax_loop.unsupported(model)
         if why is None:
             return jax_loop.fit(model, ds.x_train, ds.y_train, epochs=training.epochs,
-                                batch_size=training.batch_size,
-                                validation_data=(ds.x_valid, ds.y_valid),
+                                batch_size=training.batch_size, validation_data=validation,
                                 callbacks=callbacks, verbose=verbose, seed=training.seed,
                                 sample_weight=ds.w_train, class_weight=class_weight,
                                 start=start, cut_every=training.checkpoint_steps,
@@ -411,6 +439,6 @@ def _fit(model, ds: Dataset, training: cfg.TrainingConfig, verbose, class_weight
         weights = jax_loop.sample_weights(ds.y_train, ds.w_train, class_weight)
     return model.fit(ds.x_train, ds.y_train, epochs=training.epochs,
                      batch_size=training.batch_size,
-                     validation_data=(ds.x_valid, ds.y_valid), sample_weight=weights,
+                     validation_data=validation, sample_weight=weights,
                      callbacks=callbacks, verbose=verbose,
                      initial_epoch=start.epoch if start is not None else 0)
