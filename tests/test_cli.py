@@ -1,5 +1,6 @@
 """Every command, through the real ``mlpkit`` process."""
 
+import csv
 import io
 import json
 import os
@@ -67,6 +68,14 @@ def test_predict_images_and_arrays(fashion_run, fashion, tmp_path):
     assert any("inverted" in n for n in results[2]["notes"])
     r = run_cli("predict", out, tmp_path / "b.png")
     assert r.stdout.startswith(f"{tmp_path / 'b.png'}: Pullover (")
+    r = run_cli("predict", out, tmp_path / "a.npy", tmp_path / "c.jpg", "-o", tmp_path / "p.csv")
+    assert r.returncode == 0, r.stderr
+    with open(tmp_path / "p.csv") as f:
+        rows = list(csv.DictReader(f))
+    assert [(x["file"], x["prediction"]) for x in rows] == [
+        (str(tmp_path / "a.npy"), "Pullover"), (str(tmp_path / "c.jpg"), "Pullover")]
+    assert float(rows[0]["probability"]) == pytest.approx(results[0]["probability"], rel=1e-5)
+    assert "resized from 112x112" in rows[1]["notes"] and rows[0]["notes"] == ""
     run = mlpkit.load_run(out)  # the API takes pixels in 0-255 as the CLI does
     np.testing.assert_allclose(run.predict(img * 255), run.predict(img), atol=1e-6)
     for bad in (img * 510, img * 1.01 + 0.01, img - 0.5):  # neither 0-1 nor 0-255
@@ -342,3 +351,15 @@ def test_evaluate_on_one_class_folder_and_on_test_arrays_alone(fashion_run, fash
     assert r.returncode == 0 and "note: 1 unreadable files skipped: " in r.stderr, r.stderr
     r = run_cli("evaluate", out, "--data", tmp_path / "nowhere")
     assert r.returncode == 2 and "nowhere not found. Check the path." in r.stderr, r.stderr
+
+
+def test_tune_options_take_a_flag_and_its_negation():
+    """``tune DATA --no-train-on-validation``: the preset's true turned off, as ``train``
+    takes it; ``--no-`` of a setting that is not a flag is still unknown."""
+    from mlpkit import cli
+    from mlpkit.errors import ConfigError
+
+    assert cli._train_options("d.csv", ["--no-train-on-validation", "--nesterov"]) == (
+        "d.csv", {"train_on_validation": False, "nesterov": True})
+    with pytest.raises(ConfigError, match="unknown option '--no-epochs'"):
+        cli._train_options("d.csv", ["--no-epochs", "3"])

@@ -1,4 +1,5 @@
 import csv
+import dataclasses
 import json
 import tomllib
 
@@ -303,7 +304,15 @@ def test_train_on_validation_refuses_early_stopping_before_the_run_folder(tmp_pa
     ds = Dataset("t", "regression", x[:40], x[:40, 0], x[40:50], x[40:50, 0], x[50:],
                  x[50:, 0], None)
     with pytest.raises(mlpkit.ConfigError, match="no validation rows for early stopping "
-                       r"\(patience 3\): set patience = 0"):
+                       r"\(patience 3, perhaps the preset's\): set patience = 0"):
         mlpkit.train(ds, patience=3, train_on_validation=True, out=tmp_path / "run",
                      verbose=0)
+    with pytest.raises(mlpkit.ConfigError, match="the validation rows carry no weights"):
+        mlpkit.train(dataclasses.replace(ds, w_train=np.ones(40)), patience=0,
+                     train_on_validation=True, out=tmp_path / "run", verbose=0)
     assert not (tmp_path / "run").exists()
+    # a tuning study is refused before its first trial (its final run would be)
+    with pytest.raises(mlpkit.ConfigError, match="no validation rows for early stopping"):
+        mlpkit.tune("california-housing", trials=1, patience=5, train_on_validation=True,
+                    out=tmp_path / "study")
+    assert not (tmp_path / "study").exists()

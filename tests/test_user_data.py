@@ -761,3 +761,17 @@ def test_predict_carries_an_id_column_beside_each_prediction(tmp_path):
     r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--id", "passengerid")
     assert r.returncode == 2 and "id column 'passengerid' not found in new.csv. Did you mean " \
         "'PassengerId'?" in r.stderr, r.stderr
+    # a submission file: the id and the prediction under the target's name, then more
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "--id", "PassengerId",
+                "--output", tmp_path / "submission.csv")
+    assert r.returncode == 0 and r.stdout == "", r.stderr
+    assert "wrote 3 prediction(s) to" in r.stderr
+    sub = pd.read_csv(tmp_path / "submission.csv")
+    assert list(sub.columns[:2]) == ["PassengerId", "label"]
+    assert sub["PassengerId"].tolist() == [1237, 1238, 1239]
+    assert sub["label"].tolist() == [rec["prediction"] for rec in records]
+    assert sub["probability"].tolist() == pytest.approx([rec["probability"] for rec in records])
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o",
+                tmp_path / "nowhere" / "p.csv")
+    assert r.returncode == 2 and "the folder" in r.stderr and "does not exist" in r.stderr
+    assert not (tmp_path / "nowhere").exists()

@@ -170,7 +170,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
                      "(the test loss reported is the plain one)")
         fit_ds = ds  # what the model is fitted on
         if config.training.train_on_validation:
-            fit_ds = training.with_validation_rows(ds, config.training)
+            fit_ds = training.with_validation_rows(ds)
             log.info(f"train_on_validation: the final fit trains on the training and validation "
                      f"rows together ({len(fit_ds.x_train)}), with no validation figures; the "
                      "settings must have been chosen on the validation rows before")

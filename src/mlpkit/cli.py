@@ -314,7 +314,11 @@ def predict(run_dir: Path, files: List[Path],
             id_column: Optional[str] = typer.Option(
                 None, "--id", help="A table's column to print beside each prediction (and "
                                    "as \"id\" in --json), e.g. PassengerId."),
-            as_json: bool = typer.Option(False, "--json", help="Print JSON.")):
+            as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+            output: Optional[Path] = typer.Option(
+                None, "--output", "-o", help="Write the predictions to this CSV file (a "
+                "row each: --id's value or the file and row, the prediction under the "
+                "target's name, its probability)."),):
     """Predict with a run's model: PNG/JPEG images (or a folder of them) or .npy arrays
     for an image model, CSV/Parquet rows for a table model; - reads standard input."""
     import contextlib
@@ -323,6 +327,9 @@ def predict(run_dir: Path, files: List[Path],
     from mlpkit import api
     from mlpkit.errors import MlpkitError
 
+    if output is not None and not output.parent.is_dir():  # before the model loads
+        raise MlpkitError(f"--output {output}: the folder {output.parent} does not exist; "
+                          "create it first or choose another path")
     with contextlib.ExitStack() as stack:
         saved = {}  # "-" (standard input) or a pipe (<(...), /dev/fd/63): its saved file
         for f in files:
@@ -332,8 +339,8 @@ def predict(run_dir: Path, files: List[Path],
                 folder = Path(stack.enter_context(tempfile.TemporaryDirectory()))
                 saved[name] = _stdin_file(folder, None if name == "-" else Path(f))
         try:
-            results = api.predict_files(run_dir, [saved.get(str(f), f) for f in files],
-                                        id_column)
+            run = api.load_run(run_dir)
+            results = run.predict_files([saved.get(str(f), f) for f in files], id_column)
         except MlpkitError as e:
             for name, path in saved.items():  # say "-", not the temporary file's path
                 shown = "- (standard input)" if name == "-" else name
@@ -342,6 +349,17 @@ def predict(run_dir: Path, files: List[Path],
     for r in results:
         r["file"] = next((name for name, path in saved.items() if r["file"] == str(path)),
                          r["file"])
+    if output is not None:
+        from mlpkit.files import write_text
+
+        try:
+            write_text(output, run.predictions_csv(results, id_column))
+        except OSError as e:
+            raise MlpkitError(f"--output {output}: cannot write it ({e.strerror or e}); "
+                              "choose another path") from None
+        typer.echo(f"wrote {len(results)} prediction(s) to {output}", err=True)
+        if not as_json:
+            return
     if as_json:
         typer.echo(json.dumps(results))
         return

@@ -513,6 +513,11 @@ def resolve(
                           "member on its own loss; Keras's fit would fit their mean. Set "
                           f"engine = auto or members = 1. Received: members="
                           f"{config.model.members}, engine='keras'")
+    if config.training.train_on_validation and config.training.patience:
+        raise ConfigError(f"train_on_validation leaves no validation rows for early stopping "
+                          f"(patience {config.training.patience}, perhaps the preset's): set "
+                          "patience = 0 (--patience 0) and the epochs chosen on the validation "
+                          "rows, or drop train_on_validation")
     return config
 
 

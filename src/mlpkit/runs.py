@@ -587,6 +587,35 @@ class Run:
             raise RunError(f"{self.path} holds a regression model; use predict().")
         return self.predict_labels(x)
 
+    def predictions_csv(self, records: list[dict], id_column: str | None = None) -> str:
+        """``predict_files``'s records as CSV text, a row each: the ``id_column``'s value
+        under its name (a Kaggle submission's first two columns are then the id and the
+        target), or the file and its row; the prediction under the target's name (for
+        a table model; several regression targets: one column each, else
+        "prediction"); then the probability, a file's error and notes where any has one."""
+        import csv
+        import io
+
+        target = self._configured_target if self.preprocessing.get("table") else None
+        name = target if target and "," not in target else "prediction"
+        rows = []
+        for r in records:
+            row = ({id_column: r.get("id")} if id_column else
+                   {"file": r["file"], **({"row": r["row"]} if "row" in r else {})})
+            row.update(r["predictions"] if "predictions" in r else {name: r["prediction"]})
+            for key in ("probability", "error"):
+                if key in r:
+                    row[key] = r[key]
+            if r.get("notes"):
+                row["notes"] = "; ".join(r["notes"])
+            rows.append(row)
+        fields = list(dict.fromkeys(k for row in rows for k in row))
+        buf = io.StringIO()
+        writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buf.getvalue()
+
     def predict_files(self, paths, id_column: str | None = None) -> list[dict]:
         """Predictions for files (a path or a list of them): PNG/JPEG/.npy for image
         models, CSV/Parquet rows for table models. One record per image or row:

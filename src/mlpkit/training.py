@@ -337,7 +337,7 @@ def rows_to_csv(rows: list[dict]) -> str:
     return buf.getvalue()
 
 
-def with_validation_rows(ds: Dataset, training: cfg.TrainingConfig) -> Dataset:
+def with_validation_rows(ds: Dataset) -> Dataset:
     """The final fit's data (``train_on_validation``): the training rows followed by the
     validation rows, and no validation rows left to watch.
 
@@ -345,13 +345,9 @@ def with_validation_rows(ds: Dataset, training: cfg.TrainingConfig) -> Dataset:
     settings); only what the model is fitted on grows.
 
     Raises:
-        ConfigError: early stopping (it needs validation rows), or row weights (the
-            validation rows have none).
+        ConfigError: row weights (the validation rows have none); early stopping with it
+            is refused when the config is resolved.
     """
-    if training.patience:
-        raise ConfigError(f"train_on_validation leaves no validation rows for early stopping "
-                          f"(patience {training.patience}): set patience = 0 with the number "
-                          "of epochs chosen on the validation rows, or drop train_on_validation")
     if ds.w_train is not None:
         raise ConfigError("train_on_validation with a sample_weight column: the validation "
                           "rows carry no weights in mlpkit; drop one of the two")
