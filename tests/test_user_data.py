@@ -445,6 +445,31 @@ def test_image_folder_end_to_end(tmp_path):
     assert run.metrics["test_accuracy"] == 1.0  # dark vs light: easy
 
 
+def test_the_report_names_the_files_of_the_misclassified_test_images(tmp_path):
+    """An image folder's test rows keep their files' names: the report lists which
+    files were misclassified (to look at, or to relabel) and names its sample rows."""
+    folder = make_folder(tmp_path / "imgs", bad=False)
+    for i in range(8):  # light images filed as boots: a model calls them shirts
+        Image.fromarray(np.full((28, 28, 3), 200, np.uint8)).save(
+            folder / "boots" / f"light{i}.png")
+    run = mlpkit.train(str(folder), epochs=20, hidden="16", learning_rate=0.1,
+                       out=tmp_path / "run", verbose=0)
+    ds = run.dataset
+    assert len(ds.test_names) == len(ds.x_test)
+    for name, image in zip(ds.test_names, ds.x_test):  # each name is its row's file
+        np.testing.assert_allclose(run.image_input(folder / name)[0], image, atol=1e-6)
+    truth = np.asarray(ds.class_names)[ds.y_test]
+    assert [n.split("/")[0] for n in ds.test_names] == truth.tolist()  # its class folder
+    wrong = [n for n, p, t in zip(ds.test_names, run.predict_labels(ds.x_test), truth)
+             if p != t]
+    assert wrong  # the light boots confuse it
+    page = (run.path / "report.html").read_text()
+    assert all(f"<td>{n}</td>" in page for n in wrong)
+    assert f"<td>{ds.test_names[0]}</td>" in page  # the sample predictions, too
+    again = mlpkit.load_run(run.path).dataset  # reopened from the run folder: the same
+    assert again.test_names == ds.test_names
+
+
 def test_image_folder_rgb_and_size(tmp_path):
     folder = make_folder(tmp_path / "imgs", bad=False)
     c = cfg.resolve(str(folder), image_size="16x12", color="rgb")

@@ -69,11 +69,17 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
             plot_dir / "misclassified.png", negative=negative)
         parts += [f"<h2>Misclassified test images (first {len(wrong)})</h2>",
                   _img(mis_png, "misclassified test images")]
+        if ds.test_names is not None:  # which files: to look at, or to relabel
+            parts.append(_table([{"file": ds.test_names[i], "true class": names[y_true[i]],
+                                  "predicted class": names[y_pred[i]],
+                                  "probability": float(_probabilities(proba[i], ds.task)[
+                                      y_pred[i]])} for i in wrong]))
     samples = []
     for i in range(min(SAMPLES, len(ds.x_test))):
         top = int(y_pred[i])
-        p = proba[i] if ds.task != "binary" else np.array([1 - proba[i][0], proba[i][0]])
-        samples.append({"test row": i, "true class": names[y_true[i]],
+        p = _probabilities(proba[i], ds.task)
+        samples.append({**({"file": ds.test_names[i]} if ds.test_names is not None else {}),
+                        "test row": i, "true class": names[y_true[i]],
                         "predicted class": names[top], "probability": float(p[top]),
                         "probabilities (rounded)": " ".join(f"{v:.2f}" for v in p)})
     parts += ["<h2>Sample predictions</h2>", _table(samples)]
@@ -83,6 +89,12 @@ def _classification(run, ds, proba, plot_dir: Path) -> list[str]:
                                       negative=negative)
         parts.append(_img(sample_png, "sample predictions"))
     return parts
+
+
+def _probabilities(p: np.ndarray, task: str) -> np.ndarray:
+    """A row of the model's outputs as one probability per class (binary: its one
+    output is the second class's)."""
+    return p if task != "binary" else np.array([1 - p[0], p[0]])
 
 
 def top_confusions(cm: np.ndarray, names: list[str], n: int = 20) -> list[dict]:

@@ -101,6 +101,9 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
             notes.append(f"task: {task} ({why}); --task changes it")
         split = _drop_unknown(src, split, labels, notes)
     x, y, w = {}, {}, {}
+    test_part, test_idx = split.test
+    test_names = src.parts[test_part].names
+    test_names = None if test_names is None else [str(n) for n in test_names[test_idx]]
     for name, (part, idx) in split.items():
         chunk = src.parts[part]
         x[name] = sp.take(chunk.x, idx)
@@ -130,7 +133,7 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
                    source=src.source, one_hot=one_hot,
                    w_train=None if w["train"] is None else np.asarray(w["train"], np.float32),
                    labels=labels, split=split, table=table, image=src.image, kind=src.kind,
-                   notes=notes)
+                   notes=notes, test_names=test_names)
 
 
 def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) -> sp.Split:

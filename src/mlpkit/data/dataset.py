@@ -18,6 +18,7 @@ class Rows:
     x: object
     y: np.ndarray
     w: np.ndarray | None = None
+    names: np.ndarray | None = None  # each row's name where it has one (an image's file)
 
     def __len__(self) -> int:
         return len(self.y)
@@ -92,6 +93,9 @@ class Dataset:
     image: dict | None = None
     kind: str = "arrays"
     notes: list[str] = field(default_factory=list)  # what mlpkit did that a user should know
+    # the test rows' names where the data names its rows (an image folder: each image's
+    # path in it), for the report; else None
+    test_names: list[str] | None = None
 
     def __post_init__(self):
         if self.labels is None:  # a Dataset made by hand: its classes are as given

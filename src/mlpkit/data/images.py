@@ -276,7 +276,9 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
     if size:
         notes.append(f"images converted to {size[0]}x{size[1]} (height x width) {data.color}")
     h, w = next(iter(sizes))
-    return Source(name=path.name, parts={"rows": Rows(np.stack(images), np.array(labels))},
+    row_names = np.array([f.relative_to(path).as_posix() for f in read_paths])
+    return Source(name=path.name, parts={"rows": Rows(np.stack(images), np.array(labels),
+                                                      names=row_names)},
                   kind="images", notes=notes,
                   image={"size": [h, w], "color": data.color, "invert": "no"},
                   source={"location": "folder", "folder": str(path), "images": len(images),
