@@ -438,9 +438,17 @@ def test_predict_takes_what_the_run_was_trained_on(tmp_path):
     (tmp_path / "img.csv").write_bytes((tmp_path / "img.png").read_bytes())
     r = run_cli("predict", tmp_path / "table", tmp_path / "img.csv")
     assert r.returncode == 2 and "is a PNG image, not a CSV table" in r.stderr
+    # each row on its own, in two rows as in two thousand: a word is a missing number,
+    # said on its row; a column of words alone is refused (the wrong column or file)
     (tmp_path / "forty.csv").write_text("x1,x2\n0.5,forty\n0.1,0.2\n")
     r = run_cli("predict", tmp_path / "table", tmp_path / "forty.csv")
-    assert r.returncode == 2 and "holds text here (e.g. ['forty'])" in r.stderr, r.stderr
+    assert r.returncode == 0, r.stderr
+    assert "forty.csv:1: " in r.stdout and "(x2: 'forty' is not a number (the training " \
+        "median is used))" in r.stdout.splitlines()[0], r.stdout
+    (tmp_path / "forty.csv").write_text("x1,x2\n0.5,forty\n0.1,fifty\n")
+    r = run_cli("predict", tmp_path / "table", tmp_path / "forty.csv")
+    assert r.returncode == 2 and "holds text here (e.g. ['forty', 'fifty'])" in r.stderr, \
+        r.stderr
 
     model = tmp_path / "table" / "model.keras"
     model.write_bytes(model.read_bytes()[:1000])
@@ -841,6 +849,9 @@ def test_numbers_as_accountants_and_spreadsheets_write_them(tmp_path):
                                     "new.csv"))
     assert records[0]["notes"] == []
     assert records[1]["notes"] == ["count: 'many' is not a number (the training median is used)"]
+    alone = run.predict_files(csv(tmp_path, row.assign(count="many"), "alone.csv"))
+    assert alone[0]["notes"] == records[1]["notes"]  # told numbers: a row of a word, too
+    assert alone[0]["prediction"] == records[1]["prediction"]
     with pytest.raises(MlpkitError, match=r"'weight' held numbers in training but holds text "
                                           r"here \(e\.g\. \['3\.0 g'\]\)"):  # not kg
         run.predict(row.assign(weight="3.0 g"))
@@ -1095,3 +1106,34 @@ def test_a_zip_written_once_as_a_float_keeps_the_column_codes(tmp_path):
     frame = read_table(tmp_path / "z.csv")
     assert frame["zip"].tolist()[:3] == ["02134", "90210", "10001"]
     assert frame["zip"].iloc[-1] == "10001"
+
+
+@pytest.mark.parametrize("written, fmt, shown", [
+    ("%Y%m%d", "YYYYMMDD", None), ("%Y%m%d%H", "YYYYMMDDhh", "hour")])
+def test_dates_written_as_digits_read_as_dates_when_told(written, fmt, shown):
+    """20240131 (and 2024013112, with the hour) told to be dates are dates of their
+    digits, in training and later rows, though 2024013112 would pass as Unix seconds
+    (of the year 2034); a column of Unix timestamps stays timestamps."""
+    from mlpkit.data.columns import TableEncoder, infer
+
+    days = pd.date_range("2023-01-01", periods=40, freq="3D") + pd.to_timedelta(
+        np.arange(40) % 24, unit="h")
+    df = pd.DataFrame({"d": days.strftime(written).astype(int)})
+    kind, why = infer(df["d"], "d")  # not told: numbers, with the hint
+    assert kind == "number" and why.endswith("--column-types d=datetime reads them as dates")
+    notes = []
+    encoder = TableEncoder.fit(df, notes, types={"d": "datetime"})
+    assert f"column 'd': dates written as digits ({fmt}) read as dates" in notes
+    assert ("d.hour" in encoder.features) == (shown == "hour")
+    rows = pd.DataFrame({"d": [int(pd.Timestamp("2023-06-01 08:00").strftime(written)),
+                               "2023-07-22"]})  # the page sends a date as text
+    assert encoder.unseen(rows) == [[], []]
+    got = [dict(zip(encoder.features, row)) for row in encoder.transform(rows)]
+    assert (got[0]["d.month"], got[0]["d.day"]) == (6, 1)
+    assert (got[1]["d.month"], got[1]["d.day"]) == (7, 22)
+    if shown == "hour":
+        assert got[0]["d.hour"] == 8
+    stamps = pd.DataFrame({"d": 1_700_000_000 + np.arange(40) * 86_400})  # 2023-11-14 on
+    notes = []
+    TableEncoder.fit(stamps, notes, types={"d": "datetime"})
+    assert "column 'd': Unix timestamps (seconds since 1970) read as dates" in notes

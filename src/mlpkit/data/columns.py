@@ -426,11 +426,42 @@ def _epoch_unit(series) -> str | None:
     return None
 
 
+COMPACT_DATES = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%S"}
+
+
+def _compact_format(series) -> str | None:
+    """The format of a column whose every value is a date written as digits alone, of
+    one length, the year first (20240131, 2024013112 with the hour, ... to the second),
+    of the years 1800 to 2199, else None. A Unix timestamp (1706659200) is no such date:
+    its month would be 06 of the year 1706, or 00."""
+    import pandas as pd
+
+    text = category_text(series).dropna()  # 20240131.0, as pandas reads it beside a gap
+    text = text[~_missing(text)]
+    if not len(text) or not text.str.fullmatch(r"\d+").all():
+        return None
+    lengths = text.str.len().unique()
+    if len(lengths) != 1 or int(lengths[0]) not in COMPACT_DATES:
+        return None
+    fmt = COMPACT_DATES[int(lengths[0])]
+    dates = pd.to_datetime(text, format=fmt, errors="coerce")
+    if dates.isna().any() or not dates.dt.year.between(1800, 2199).all():
+        return None
+    return fmt
+
+
 def _dates(column: dict, series):
     """A datetime column's values as dates, as its training rows were read."""
     import pandas as pd
 
     text = _text(series)
+    if column.get("compact"):  # digits in the training rows' format; a date as text too
+        digits = category_text(series)
+        stamps = pd.to_datetime(digits.where(digits.str.fullmatch(r"\d+").fillna(False)),
+                                format=column["compact"], errors="coerce")
+        written = parse_dates(text.where(stamps.isna()), column.get("dayfirst", False),
+                              column.get("order_told", False))
+        return stamps.astype("datetime64[us]").where(stamps.notna(), written)
     if not column.get("epoch"):
         return parse_dates(text, column.get("dayfirst", False), column.get("order_told", False))
     numbers = pd.to_numeric(series, errors="coerce")  # timestamps; a date as text is one too
@@ -482,6 +513,11 @@ def infer(series, name: str) -> tuple[str, str]:
             return "number", (f"numbers, some written with leading zeros (e.g. {code!r}); "
                               f"--column-types {shlex.quote(join_names([str(name)]) + '=category')}"
                               " keeps them as codes")
+        if whole and _compact_format(values) is not None:  # 20240131: a date, perhaps
+            return "number", (f"numbers, written like dates (e.g. "
+                              f"{category_text(values).iloc[0]}); --column-types "
+                              f"{shlex.quote(join_names([str(name)]) + '=datetime')} reads them "
+                              "as dates")
         return "number", "numbers"
     if to_dates(series) is not None:
         return "datetime", "dates"
@@ -527,10 +563,24 @@ def _far_outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
 
 
 def _number_rules(column: dict) -> tuple[float, dict]:
-    """``to_numbers``'s ``least`` and ``rules`` for a number column's later rows: as
-    its training rows were read (told it is numbers, text is missing; the same unit,
-    currency code, parentheses; none for a run saved before them)."""
-    return (0.0 if column.get("text_as_missing") else NUMBER_SHARE), column.get("rules", {})
+    """``to_numbers``'s ``least`` and ``rules`` for a number column's later rows: the
+    same unit, currency code, parentheses as its training rows (none for a run saved
+    before them). Each later row stands on its own, in a file of two rows as of two
+    thousand: a value that is not a number is missing (with a note), and the column is
+    refused only when none of its values is a number (a column of words: the wrong
+    column or file), unless training was told it is numbers (then all are missing)."""
+    return 0.0, column.get("rules", {})
+
+
+def _later_numbers(column: dict, series):
+    """A number column's later values (``_number_rules``), or ``None`` for a column of
+    text that was not told to be numbers."""
+    import pandas as pd
+
+    values, _ = to_numbers(series, *_number_rules(column))
+    if values is None and column.get("text_as_missing"):
+        return pd.Series(np.nan, index=series.index, dtype=np.float64)
+    return values
 
 
 def _vocabulary(column: dict) -> list[str]:
@@ -654,11 +704,22 @@ class TableEncoder:
             col["words"] = [present[truth].mode().iloc[0] if truth.any() else "true",
                             present[~truth].mode().iloc[0] if (~truth).any() else "false"]
         elif kind == "datetime":
-            unit = _epoch_unit(series) if why == "set by column_types" else None
+            told = why == "set by column_types"
+            compact = _compact_format(series) if told else None
+            unit = _epoch_unit(series) if told and not compact else None
+            if compact:  # told they are dates: 20240131 is the 31st of January 2024
+                col["compact"] = compact
+                shown = compact
+                for code, part in (("%Y", "YYYY"), ("%m", "MM"), ("%d", "DD"), ("%H", "hh"),
+                                   ("%M", "mm"), ("%S", "ss")):
+                    shown = shown.replace(code, part)
+                notes.append(f"column {name!r}: dates written as digits ({shown}) read as "
+                             "dates")
             if unit:  # told they are dates: numbers are seconds (or ms) since 1970
                 col["epoch"] = unit
                 notes.append(f"column {name!r}: Unix timestamps ({'milli' * (unit == 'ms')}"
                              "seconds since 1970) read as dates")
+            unit = unit or compact  # (either reads through _dates)
             col["dayfirst"] = day_first(series) if dayfirst is None else dayfirst
             if dayfirst is not None:
                 col["order_told"] = True
@@ -668,7 +729,7 @@ class TableEncoder:
                 raise DataError(f"column {name!r} was set to datetime but its values are not "
                                 f"dates (e.g. {_text(series).dropna().head(3).tolist()}); "
                                 "numbers are dates only as Unix timestamps (seconds or "
-                                "milliseconds since 1970).")
+                                "milliseconds since 1970) or digits such as 20240131.")
             if dayfirst is None and not unit and ambiguous_order(series):
                 other = "datetime_monthfirst" if col["dayfirst"] else "datetime_dayfirst"
                 notes.append(f"column {name!r}: no date tells whether the day or the month "
@@ -771,11 +832,11 @@ class TableEncoder:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
                                     f"true/false here (row {flag + 1}). Pass numbers (1 or "
                                     "0), or leave a value empty (None) for a missing one.")
-                least, rules = _number_rules(c)
-                values, _ = to_numbers(series, least, rules)
+                values = _later_numbers(c, series)
                 if values is None:
                     raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. {_non_numbers(series, rules=rules)}). "
+                                    f"text here (e.g. "
+                                    f"{_non_numbers(series, rules=_number_rules(c)[1])}). "
                                     "Pass numbers (or leave a value empty: it is then the "
                                     "training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
@@ -820,7 +881,7 @@ class TableEncoder:
                 bad = ~text.str.lower().isin(BOOLEANS).to_numpy()
                 why = "is not yes/no or true/false (read as false)"
             elif kind == "number":
-                values, _ = to_numbers(series, *_number_rules(c))
+                values = _later_numbers(c, series)
                 if values is None:  # transform refuses the column
                     continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
