@@ -293,6 +293,36 @@ def test_stopping_rules():
         assert reg.n_iter_ == 7
 
 
+def test_scikit_learns_names_and_its_l2_penalty():
+    """Code written for scikit-learn's MLPs runs: max_iter, learning_rate_init and solver
+    are epochs, learning_rate and optimizer (one way, not both; lbfgs refused), and
+    alpha is its L2 penalty on the weights."""
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(100, 4))
+    y = x @ np.array([1.0, -2.0, 0.5, 0.0])
+    run = dict(hidden_layer_sizes=(8,), random_state=0, n_iter_no_change=np.inf)
+    theirs = MLPRegressor(**run, max_iter=20, learning_rate_init=0.03, solver="sgd").fit(x, y)
+    ours = MLPRegressor(**run, epochs=20, learning_rate=0.03, optimizer="sgd").fit(x, y)
+    assert theirs.n_iter_ == 20 and type(theirs.model_.optimizer).__name__ == "SGD"
+    np.testing.assert_allclose(theirs.predict(x), ours.predict(x), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="max_iter is scikit-learn's name for epochs; give "
+                                         "one of them. Received: epochs=5, max_iter=7"):
+        MLPRegressor(epochs=5, max_iter=7).fit(x, y)
+    with pytest.raises(ValueError, match="solver='lbfgs' is scikit-learn's full-batch"):
+        MLPClassifier(solver="lbfgs").fit(x, y > 0)
+
+    def squared_weights(m):
+        return sum(float((np.asarray(w) ** 2).sum()) for w in m.model_.weights
+                   if "kernel" in w.path)
+
+    plain = MLPRegressor(**{**SMALL, "n_iter_no_change": np.inf}).fit(x, y)
+    penalized = MLPRegressor(**{**SMALL, "n_iter_no_change": np.inf, "alpha": 50.0}).fit(x, y)
+    assert penalized.model_.losses and not plain.model_.losses  # Keras adds the penalty
+    assert squared_weights(penalized) < 0.5 * squared_weights(plain)
+    again = pickle.loads(pickle.dumps(penalized))
+    np.testing.assert_allclose(again.predict(x), penalized.predict(x), rtol=1e-6)
+
+
 # --- scikit-learn's tools ----------------------------------------------------------------
 
 def test_pipeline_with_column_transformer_on_categorical_table():

@@ -70,6 +70,7 @@ def build_mlp(
     target: tuple | None = None,
     augment: tuple = ("none", 0),
     coordinates: tuple | None = None,
+    l2: float = 0.0,
 ) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -103,6 +104,9 @@ def build_mlp(
             ``layers.RotatedCoordinates``, which appends ``rotations`` rotated views of
             the columns ``y`` and ``x`` (latitude and longitude, say); the
             normalization is adapted on them too. Its members share them.
+        l2: above 0, an ``L2(l2)`` penalty on the kernel of every Dense layer
+            (scikit-learn's ``alpha``: see ``mlpkit.sklearn``); such a model trains in
+            Keras's ``fit``, which adds the layers' losses.
 
     Returns:
         An uncompiled ``keras.Sequential`` (a functional ``keras.Model`` for an
@@ -168,6 +172,9 @@ def build_mlp(
                          "(tables without category columns). Received: embedding="
                          f"{embedding[0]!r}")
 
+    def penalty():
+        return keras.regularizers.L2(l2) if l2 else None
+
     def member(i=None, dtype=None) -> list:
         # an ensemble's layers are named member<i>_...: Keras's names, unique in the model
         def name(kind):
@@ -184,16 +191,19 @@ def build_mlp(
                                            name=name("embedding")))
         for j, units in enumerate(hidden):
             stack.append(keras.layers.Dense(units, activation=activation,
+                                            kernel_regularizer=penalty(),
                                             name=name(f"dense_{j}")))
             if dropout:
                 stack.append(keras.layers.Dropout(dropout, name=name(f"dropout_{j}")))
         if target is not None:  # outputs in float32 under a mixed policy, then rescaled
             stack.append(keras.layers.Dense(outputs, activation=output_activation,
+                                            kernel_regularizer=penalty(),
                                             dtype="float32", name=name("output")))
             stack.append(keras.layers.Rescaling(scale=list(target[1]), offset=list(target[0]),
                                                 dtype="float32", name=name("target_units")))
         else:
             stack.append(keras.layers.Dense(outputs, activation=output_activation,
+                                            kernel_regularizer=penalty(),
                                             dtype=dtype, name=name("output")))
         return stack
 

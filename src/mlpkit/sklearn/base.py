@@ -5,9 +5,10 @@ As scikit-learn asks, the constructor only stores its arguments; ``fit`` checks
 them against ``_parameter_constraints`` (so a bad value gets scikit-learn's own
 message) and everything learned ends in ``_``. Names follow scikit-learn where it
 has one (``hidden_layer_sizes``, ``batch_size="auto"``: min(200, rows), ``tol``,
-``n_iter_no_change``, ``early_stopping``, ``validation_fraction``) and Keras where
-the concept is Keras's (``epochs`` for ``max_iter``, ``learning_rate``,
-``optimizer``, ``dropout``).
+``n_iter_no_change``, ``early_stopping``, ``validation_fraction``, ``alpha``) and
+Keras where the concept is Keras's (``epochs`` for ``max_iter``, ``learning_rate``,
+``optimizer``, ``dropout``); scikit-learn's ``max_iter``, ``learning_rate_init`` and
+``solver`` are taken for those.
 
 Stopping follows scikit-learn's rule, through Keras's ``EarlyStopping``: training
 ends when the training loss has not improved by ``tol`` for ``n_iter_no_change``
@@ -68,6 +69,12 @@ SHARED_DOC = """
             which also seeds Python's and NumPy's global generators); ``None``
             leaves the generators alone.
         verbose: 0 silent, 1 Keras's progress bar, 2 one line an epoch.
+        alpha: scikit-learn's L2 penalty: ``alpha / 2`` times the squared weights of
+            every Dense kernel, over a batch's rows, added to the loss (0: none; such a
+            model trains in Keras's ``fit``).
+        max_iter, learning_rate_init, solver: scikit-learn's names for ``epochs``,
+            ``learning_rate`` and ``optimizer`` ("adam" or "sgd"; "lbfgs" is refused),
+            for code written for its MLPs; give a setting one way, not both.
 
     Attributes:
         model_: the trained ``keras.Sequential``.
@@ -130,13 +137,40 @@ class MLPEstimator(BaseEstimator):
         "warm_start": ["boolean"],
         "random_state": ["random_state"],
         "verbose": [Interval(Integral, 0, 2, closed="both"), "boolean"],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
+        "solver": [StrOptions({"adam", "sgd", "lbfgs"}), None],
     }
+
+    def _training(self) -> dict:
+        """epochs, learning_rate and optimizer, given under scikit-learn's names
+        (``max_iter``, ``learning_rate_init``, ``solver``) or mlpkit's, never both ways."""
+        out = {"epochs": self.epochs, "learning_rate": self.learning_rate,
+               "optimizer": self.optimizer}
+        defaults = {"epochs": 200, "learning_rate": 0.001, "optimizer": "adam"}
+        if self.solver == "lbfgs":
+            raise ValueError("solver='lbfgs' is scikit-learn's full-batch quasi-Newton "
+                             "solver; mlpkit trains with Keras's minibatch optimizers: use "
+                             "solver='adam' or 'sgd' (or optimizer=...). Received: "
+                             "solver='lbfgs'")
+        for ours, theirs in (("epochs", "max_iter"), ("learning_rate", "learning_rate_init"),
+                             ("optimizer", "solver")):
+            given = getattr(self, theirs)
+            if given is None:
+                continue
+            if out[ours] != defaults[ours] and out[ours] != given:
+                raise ValueError(f"{theirs} is scikit-learn's name for {ours}; give one of "
+                                 f"them. Received: {ours}={out[ours]!r}, {theirs}={given!r}")
+            out[ours] = given
+        return out
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, dropout=0.0,
                  optimizer="adam", learning_rate=0.001, momentum=0.0, nesterov=False,
                  batch_size="auto", epochs=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
-                 random_state=None, verbose=0):
+                 random_state=None, verbose=0, alpha=0.0, max_iter=None,
+                 learning_rate_init=None, solver=None):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -154,6 +188,10 @@ class MLPEstimator(BaseEstimator):
         self.warm_start = warm_start
         self.random_state = random_state
         self.verbose = verbose
+        self.alpha = alpha
+        self.max_iter = max_iter
+        self.learning_rate_init = learning_rate_init
+        self.solver = solver
 
     def _targets(self, y, first: bool, classes=None) -> tuple[np.ndarray, dict]:
         """Keras targets for ``y``, and the attributes learned from it (first fit)."""
@@ -237,8 +275,12 @@ class MLPEstimator(BaseEstimator):
             raise ValueError("hidden_layer_sizes must be positive integers, e.g. (100,) or "
                              f"[50, 50, 50]. Received: hidden_layer_sizes="
                              f"{self.hidden_layer_sizes!r}")
+        # scikit-learn's penalty: alpha / 2 x the squared weights over a batch's rows, on
+        # top of the batch's mean loss; Keras's L2(l2) adds l2 x the squared weights
+        batch = AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
         return {"hidden_layer_sizes": tuple(int(n) for n in sizes),
-                "activation": self.activation, "dropout": float(self.dropout)}
+                "activation": self.activation, "dropout": float(self.dropout),
+                "l2": 0.5 * float(self.alpha) / batch}
 
     def _seed(self) -> int:
         """This fit's seed: ``random_state`` itself when it is an int, else one drawn
@@ -256,13 +298,15 @@ class MLPEstimator(BaseEstimator):
         if self.random_state is not None:  # reproducible weights, dropout and shuffles
             keras.utils.set_random_seed(seed)
         task = self._learned(learned, "_task")
+        t = self._training()
         model = models.build_mlp((n_features,), self._architecture()["hidden_layer_sizes"],
                                  ACTIVATIONS[self.activation], self._learned(learned, "n_outputs_"),
-                                 training.OUTPUT_ACTIVATION[task], dropout=float(self.dropout))
-        config = cfg.TrainingConfig(optimizer=self.optimizer,
-                                    learning_rate=float(self.learning_rate),
+                                 training.OUTPUT_ACTIVATION[task], dropout=float(self.dropout),
+                                 l2=self._architecture()["l2"])
+        config = cfg.TrainingConfig(optimizer=t["optimizer"],
+                                    learning_rate=float(t["learning_rate"]),
                                     momentum=float(self.momentum), nesterov=bool(self.nesterov),
-                                    epochs=int(self.epochs), seed=seed)
+                                    epochs=int(t["epochs"]), seed=seed)
         return training.compile_model(model, task, config)
 
     def _train(self, model, x, y, weights, incremental: bool, seed: int, learned: dict) -> dict:
@@ -289,22 +333,23 @@ class MLPEstimator(BaseEstimator):
             return model.fit(x, y, epochs=1, batch_size=min(batch, len(x)), shuffle=False,
                              sample_weight=weights, verbose=verbose).history
         callbacks, valid = [], None
+        epochs = int(self._training()["epochs"])
         patience = self.n_iter_no_change
         if self.early_stopping:  # n_iter_no_change=inf: every epoch, then the best weights
             x, y, weights, valid = self._hold_out(x, y, weights, seed, learned)
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="val_loss", min_delta=self.tol,
-                patience=int(min(patience, self.epochs)), restore_best_weights=True))
+                patience=int(min(patience, epochs)), restore_best_weights=True))
         elif patience != np.inf:
             callbacks.append(keras.callbacks.EarlyStopping(
                 monitor="loss", min_delta=self.tol, patience=int(patience)))
         batch = min(batch, len(x))  # as scikit-learn: never more than the rows
         if jax_loop.unsupported(model) is None:
-            history = jax_loop.fit(model, x, y, epochs=int(self.epochs), batch_size=batch,
+            history = jax_loop.fit(model, x, y, epochs=epochs, batch_size=batch,
                                    validation_data=valid, callbacks=callbacks, verbose=verbose,
                                    seed=seed, shuffle=bool(self.shuffle), sample_weight=weights)
         else:  # another Keras backend
-            history = model.fit(x, y, epochs=int(self.epochs), batch_size=batch,
+            history = model.fit(x, y, epochs=epochs, batch_size=batch,
                                 validation_data=valid, callbacks=callbacks, verbose=verbose,
                                 shuffle=bool(self.shuffle), sample_weight=weights)
         return history.history

@@ -40,14 +40,16 @@ class MLPClassifier(ClassifierMixin, MLPEstimator):
                  optimizer="adam", learning_rate=0.001, momentum=0.0, nesterov=False,
                  batch_size="auto", epochs=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
-                 class_weight=None, random_state=None, verbose=0):
+                 class_weight=None, random_state=None, verbose=0, alpha=0.0, max_iter=None,
+                 learning_rate_init=None, solver=None):
         super().__init__(
             hidden_layer_sizes, activation, dropout=dropout, optimizer=optimizer,
             learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
             batch_size=batch_size, epochs=epochs, shuffle=shuffle,
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
-            random_state=random_state, verbose=verbose)
+            random_state=random_state, verbose=verbose, alpha=alpha, max_iter=max_iter,
+            learning_rate_init=learning_rate_init, solver=solver)
         self.class_weight = class_weight
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
