@@ -490,6 +490,10 @@ def test_predict_notes_every_value_it_could_not_take_as_it_is(tmp_path):
     assert run.table_encoder.unseen(far) == [
         [], [], ["rooms: -40 is far outside the training rows' 0 to 4 (the answer is a guess "
                  "there)"]]
+    # a category in another case or spacing is still unknown, and the note names the one
+    cased = df.drop(columns="label").head(2).assign(city=["A", " c "])
+    assert run.table_encoder.unseen(cased) == [
+        ["city: 'A' not seen in training (coded as unknown); training wrote 'a'"], []]
 
 
 def _strict_json(text):

@@ -917,8 +917,15 @@ class TableEncoder:
                                         f"{c['span'][1]} (the answer is a guess there)")
             else:
                 continue
+            cased = {}  # a category written in another case or spacing: say which one
+            if "vocab" in c:
+                for v in _vocabulary(c):
+                    cased.setdefault(" ".join(v.casefold().split()), v)
             for i in np.flatnonzero(bad & present):
-                notes[i].append(f"{c['name']}: {str(text.iloc[i])[:50]!r} {why}")
+                said = str(text.iloc[i])
+                near = cased.get(" ".join(said.casefold().split()))
+                notes[i].append(f"{c['name']}: {said[:50]!r} {why}" + (
+                    f"; training wrote {near!r}" if near is not None else ""))
             if (~present).any():  # empty, or a placeholder: as training treats them
                 used = {"number": f"the training median {c.get('median', 0):g} is used",
                         "datetime": "the training medians are used",
