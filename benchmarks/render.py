@@ -30,14 +30,6 @@ def read_results(path: Path = RESULTS) -> dict[str, dict]:
     """The figures of a results file by name (one JSON object a line)."""
     records = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
     figs = {r["figure"]: r for r in records}
-    if LECTURE_ROWS not in figs:  # measured before train_on_validation existed: the same
-        earlier = [r for r in records if r["figure"] == "best_preset_fashion_mnist"
-                   and not r["preset"].get("train_on_validation")]
-        if earlier:  # preset, fitted on the lecture's 55,000 training rows alone
-            figs[LECTURE_ROWS] = {**earlier[-1], "figure": LECTURE_ROWS,
-                                  "title": "`fashion-mnist --preset best --no-train-on-validation`",
-                                  "goal": "the same figures fitted on the lecture's 55,000 "
-                                          "training rows alone"}
     return figs
 
 
