@@ -1141,3 +1141,20 @@ def test_dates_written_as_digits_read_as_dates_when_told(written, fmt, shown):
     notes = []
     TableEncoder.fit(stamps, notes, types={"d": "datetime"})
     assert "column 'd': Unix timestamps (seconds since 1970) read as dates" in notes
+
+
+def test_clock_times_keep_their_minutes():
+    """Timestamps with minutes (a booking at 08:45) keep the minute as well as the hour;
+    dates at midnight get neither."""
+    from mlpkit.data.columns import TableEncoder
+
+    when = pd.date_range("2023-01-01 08:00", periods=40, freq="1D") + pd.to_timedelta(
+        (np.arange(40) * 17) % 600, unit="min")
+    df = pd.DataFrame({"at": when.strftime("%Y-%m-%d %H:%M"),
+                       "day": when.strftime("%Y-%m-%d")})
+    encoder = TableEncoder.fit(df, [], types={"at": "datetime"})
+    assert {"at.hour", "at.minute"} <= set(encoder.features)
+    assert not {"day.hour", "day.minute"} & set(encoder.features)
+    got = dict(zip(encoder.features, encoder.transform(
+        pd.DataFrame({"at": ["2023-06-01 13:45"], "day": ["2023-06-01"]}))[0]))
+    assert (got["at.hour"], got["at.minute"]) == (13, 45)

@@ -696,6 +696,8 @@ def test_the_page_starts_a_date_field_at_the_medians_rounded_half_up():
     assert _median_date({"year": 2023, "month": 2, "day": 30.6}) == "2023-02-28"  # in Feb
     assert _median_date({"year": 2020, "month": 12.7, "day": 1, "hour": 23.6}) == \
         "2020-12-01T23:00"
+    assert _median_date({"year": 2020, "month": 1, "day": 1, "hour": 8, "minute": 44.5}) == \
+        "2020-01-01T08:45"
 
 
 def test_page_report_and_model_description(fashion_server, price_server):

@@ -737,8 +737,8 @@ class TableEncoder:
                              f"{'day' if col['dayfirst'] else 'month'} first, "
                              f"--column-types {shlex.quote(join_names([name]) + '=' + other)} "
                              "reads it the other way")
-            parts = list(DATE_PARTS) + (["hour"] if (dates.dt.hour.fillna(0) != 0).any()
-                                        else [])
+            parts = list(DATE_PARTS) + [  # a clock time: its hour, and minute if any
+                p for p in ("hour", "minute") if (getattr(dates.dt, p).fillna(0) != 0).any()]
             # a part with one value in every training row (dates all in 2023) is left out:
             # the model could learn nothing of it, and another value later would be noise
             flat = {p: getattr(dates.dt, p).dropna() for p in parts}
@@ -752,7 +752,8 @@ class TableEncoder:
             col["medians"] = {p: float(getattr(dates.dt, p).median()) if dates.notna().any()
                               else 0.0 for p in col["parts"]}
             # a part left out keeps its one value (the page's date field starts in 2023)
-            col["medians"].update({p: float(v) for p, v in flat.items() if p != "hour"})
+            col["medians"].update({p: float(v) for p, v in flat.items()
+                                   if p not in ("hour", "minute")})
             col["missing"] = int(dates.isna().sum())
             if dates.notna().any():  # the training rows' first and last day
                 col["span"] = [dates.min().strftime("%Y-%m-%d"), dates.max().strftime("%Y-%m-%d")]

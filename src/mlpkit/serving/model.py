@@ -321,8 +321,8 @@ def _median_date(medians: dict) -> str:
     year, month = part("year", 1, 9999, 2000), part("month", 1, 12, 1)
     day = part("day", 1, calendar.monthrange(year, month)[1], 1)
     text = f"{year:04d}-{month:02d}-{day:02d}"
-    if "hour" in medians:
-        text += f"T{part('hour', 0, 23, 0):02d}:00"
+    if "hour" in medians or "minute" in medians:
+        text += f"T{part('hour', 0, 23, 0):02d}:{part('minute', 0, 59, 0):02d}"
     return text
 
 
@@ -347,7 +347,8 @@ def table_columns(table: dict) -> list[dict]:
             elif kind == "boolean":  # as the training rows wrote them (a run before: true)
                 col.update(values=list(c.get("words", ["true", "false"])))
             elif kind == "datetime":  # the training medians as a day (and hour)
-                col.update(time="hour" in c["parts"], median=_median_date(c["medians"]))
+                col.update(time=bool({"hour", "minute"} & set(c["parts"])),
+                           median=_median_date(c["medians"]))
             out.append(col)
         return out
     ranges = table.get("ranges", {})
