@@ -1089,6 +1089,17 @@ def test_powers_of_ten_leave_what_is_constant_up_to_rounding():
     assert _powers_of_ten(x, []).tolist() == pytest.approx([1.0, 1e9])
 
 
+def test_the_powers_of_ten_note_names_the_features(caplog):
+    from mlpkit.models import _powers_of_ten
+
+    x = np.column_stack([RNG.normal(size=50), RNG.normal(size=50) * 1e-9,
+                         RNG.normal(size=50) * 1e8])
+    with caplog.at_level("INFO", logger="mlpkit"):
+        _powers_of_ten(x, [], ["rooms", "molar", "price"])
+    assert ("2 input features of very small or large spread rescaled by powers of ten before "
+            "the normalization: molar (x 1e9), price (x 1e-8)") in caplog.text
+
+
 @pytest.mark.parametrize("values, kind", [
     (["1", "0", "0", "1"] * 14 + ["yes", "yes"], "boolean"),  # "yes" is 1, not missing
     (["10 M", "12 M", "14 M", "16 M"] * 5, "category"),  # sizes, not times of the year 1

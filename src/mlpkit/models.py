@@ -14,7 +14,8 @@ import numpy as np
 from mlpkit.errors import ModelError
 
 
-def _powers_of_ten(x: np.ndarray, skip: list[int]) -> np.ndarray | None:
+def _powers_of_ten(x: np.ndarray, skip: list[int],
+                   names: Sequence[str] | None = None) -> np.ndarray | None:
     """A power of ten for each feature whose spread is far from 1 (a standard deviation
     below about 3e-6 or above 3e5, 1 elsewhere and on the ``skip`` columns), to rescale it
     before the Normalization: float32 statistics overflow above 1e19 and Normalization
@@ -33,11 +34,15 @@ def _powers_of_ten(x: np.ndarray, skip: list[int]) -> np.ndarray | None:
         return None
     import logging
 
-    n = int((power != 0).sum())
+    scaled = np.flatnonzero(power)
+    names = list(names or [])
+    which = ", ".join(f"{names[i] if i < len(names) else f'feature {i}'} (x 1e{-int(power[i])})"
+                      for i in scaled[:5]) + (", ..." if len(scaled) > 5 else "")
+    n = len(scaled)
     logging.getLogger("mlpkit").info(
         f"{n} input feature{'s' * (n > 1)} of very small or large spread rescaled by powers "
-        "of ten before the normalization (float32 statistics and its epsilon could not hold "
-        f"{'them' if n > 1 else 'it'})")
+        f"of ten before the normalization: {which} (float32 statistics and its epsilon "
+        f"could not hold {'them' if n > 1 else 'it'})")
     return (10.0 ** -power).astype(np.float32)
 
 
@@ -71,6 +76,7 @@ def build_mlp(
     augment: tuple = ("none", 0),
     coordinates: tuple | None = None,
     l2: float = 0.0,
+    feature_names: Sequence[str] | None = None,
 ) -> keras.Model:
     """Build ``Input -> (Flatten | Normalization) -> Dense* -> Dense(outputs)``.
 
@@ -104,6 +110,7 @@ def build_mlp(
             ``layers.RotatedCoordinates``, which appends ``rotations`` rotated views of
             the columns ``y`` and ``x`` (latitude and longitude, say); the
             normalization is adapted on them too. Its members share them.
+        feature_names: the names of ``normalize``'s columns, for the notes.
         l2: above 0, an ``L2(l2)`` penalty on the kernel of every Dense layer
             (scikit-learn's ``alpha``: see ``mlpkit.sklearn``); such a model trains in
             Keras's ``fit``, which adds the layers' losses.
@@ -137,7 +144,8 @@ def build_mlp(
         layers.append(rotate)
         normalize = np.asarray(rotate(np.asarray(normalize, np.float32)))
     if normalize is not None:
-        factors = _powers_of_ten(np.asarray(normalize), sorted(categorical or {}))
+        factors = _powers_of_ten(np.asarray(normalize), sorted(categorical or {}),
+                                 feature_names)
         if factors is not None:
             layers.append(keras.layers.Rescaling(scale=factors, name="powers_of_ten",
                                                  dtype="float32"))  # (float16: 1e-20 is 0)

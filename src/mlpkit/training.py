@@ -79,7 +79,8 @@ def build_model(ds: Dataset, config: cfg.RunConfig) -> keras.Model:
                                  members=m.members, target=target_scale(ds, m),
                                  augment=(m.random_flip, m.random_shift),
                                  coordinates=coordinate_columns(ds, m, categorical,
-                                                                config.data.target))
+                                                                config.data.target),
+                                 feature_names=ds.feature_names)
     return precision.finish_model(model, config.training.precision)
 
 
