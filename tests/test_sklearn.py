@@ -302,12 +302,11 @@ def test_scikit_learns_names_and_its_l2_penalty():
     y = x @ np.array([1.0, -2.0, 0.5, 0.0])
     run = dict(hidden_layer_sizes=(8,), random_state=0, n_iter_no_change=np.inf)
     theirs = MLPRegressor(**run, max_iter=20, learning_rate_init=0.03, solver="sgd").fit(x, y)
-    ours = MLPRegressor(**run, epochs=20, learning_rate=0.03, optimizer="sgd").fit(x, y)
+    ours = MLPRegressor(**run, epochs=20, learning_rate=0.03, optimizer="sgd", momentum=0.9,
+                        nesterov=True).fit(x, y)  # scikit-learn's SGD defaults
     assert theirs.n_iter_ == 20 and type(theirs.model_.optimizer).__name__ == "SGD"
     np.testing.assert_allclose(theirs.predict(x), ours.predict(x), rtol=1e-5, atol=1e-6)
-    with pytest.raises(ValueError, match="max_iter is scikit-learn's name for epochs; give "
-                                         "one of them. Received: epochs=5, max_iter=7"):
-        MLPRegressor(epochs=5, max_iter=7).fit(x, y)
+    assert MLPRegressor(**run, epochs=5, max_iter=7).fit(x, y).n_iter_ == 7  # as set_params
     with pytest.raises(ValueError, match="solver='lbfgs' is scikit-learn's full-batch"):
         MLPClassifier(solver="lbfgs").fit(x, y > 0)
 
@@ -321,6 +320,41 @@ def test_scikit_learns_names_and_its_l2_penalty():
     assert squared_weights(penalized) < 0.5 * squared_weights(plain)
     again = pickle.loads(pickle.dumps(penalized))
     np.testing.assert_allclose(again.predict(x), penalized.predict(x), rtol=1e-6)
+
+
+def test_scikit_learns_sgd_schedule_adam_and_attributes():
+    """solver="sgd" gets scikit-learn's momentum (0.9, Nesterov's), learning_rate=
+    "constant" is taken and the other schedules refused with why, Adam takes beta_1,
+    beta_2 and epsilon, and the fitted estimator has scikit-learn's loss_ (half the
+    squared error for a regressor), loss_curve_, best_loss_ and out_activation_, and
+    warns as it does when max_iter ends the fit."""
+    from sklearn.exceptions import ConvergenceWarning
+
+    rng = np.random.default_rng(6)
+    x = rng.normal(size=(80, 3))
+    y = x @ np.array([1.0, -1.0, 2.0])
+    sgd = MLPRegressor(hidden_layer_sizes=(4,), solver="sgd", max_iter=2,
+                       learning_rate="constant", n_iter_no_change=np.inf).fit(x, y)
+    opt = sgd.model_.optimizer
+    assert type(opt).__name__ == "SGD" and float(opt.momentum) == pytest.approx(0.9)
+    assert opt.nesterov and float(opt.learning_rate) == pytest.approx(0.001)
+    plain = MLPRegressor(hidden_layer_sizes=(4,), optimizer="sgd", epochs=2,
+                         n_iter_no_change=np.inf).fit(x, y)
+    assert float(plain.model_.optimizer.momentum) == 0.0  # mlpkit's name: Keras's SGD
+    with pytest.raises(ValueError, match="learning_rate='adaptive' is scikit-learn's schedule"):
+        MLPRegressor(solver="sgd", learning_rate="adaptive").fit(x, y)
+    adam = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, beta_1=0.8, epsilon=1e-6,
+                        n_iter_no_change=np.inf).fit(x, y)
+    assert (float(adam.model_.optimizer.beta_1), float(adam.model_.optimizer.epsilon)) == \
+        pytest.approx((0.8, 1e-6))
+    assert adam.loss_ == pytest.approx(adam.history_["loss"][-1] / 2)
+    assert adam.loss_curve_ == pytest.approx([v / 2 for v in adam.history_["loss"]])
+    assert adam.best_loss_ == min(adam.loss_curve_) and adam.out_activation_ == "identity"
+    clf = MLPClassifier(hidden_layer_sizes=(), max_iter=3, random_state=0)
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(3\) reached"):
+        clf.fit(x, y > 0)
+    assert clf.out_activation_ == "logistic" and clf.loss_ == clf.history_["loss"][-1]
+    assert [type(layer).__name__ for layer in clf.model_.layers] == ["Dense"]  # no hidden one
 
 
 # --- scikit-learn's tools ----------------------------------------------------------------

@@ -24,10 +24,12 @@ from __future__ import annotations
 
 import os
 import tempfile
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, Options, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -55,7 +57,9 @@ SHARED_DOC = """
         dropout: rate of a ``Dropout`` layer after each hidden layer (0: none).
         optimizer: sgd, adam, adamw, rmsprop or nadam (Keras's optimizers).
         learning_rate: the optimizer's learning rate.
-        momentum, nesterov: SGD's momentum.
+        momentum, nesterov: SGD's momentum; ``None``: 0.9 with Nesterov's where
+            scikit-learn's ``solver="sgd"`` asks for SGD (its defaults), none (Keras's)
+            with ``optimizer="sgd"``.
         batch_size: rows a step; "auto" is min(200, rows), as scikit-learn.
         epochs: passes over the data (scikit-learn's ``max_iter``); ``partial_fit``
             runs one.
@@ -72,9 +76,14 @@ SHARED_DOC = """
         alpha: scikit-learn's L2 penalty: ``alpha / 2`` times the squared weights of
             every Dense kernel, over a batch's rows, added to the loss (0: none; such a
             model trains in Keras's ``fit``).
-        max_iter, learning_rate_init, solver: scikit-learn's names for ``epochs``,
-            ``learning_rate`` and ``optimizer`` ("adam" or "sgd"; "lbfgs" is refused),
-            for code written for its MLPs; give a setting one way, not both.
+        max_iter, learning_rate_init, solver, nesterovs_momentum: scikit-learn's names
+            for ``epochs``, ``learning_rate``, ``optimizer`` ("adam" or "sgd"; "lbfgs" is
+            refused) and ``nesterov``, for code written for its MLPs; given, they win
+            over mlpkit's (scikit-learn's tools set them: ``max_iter=1000``).
+            ``learning_rate`` takes its schedule "constant" too (the others are refused).
+        beta_1, beta_2, epsilon: Adam's, as scikit-learn's (``None``: Keras's 0.9, 0.999,
+            1e-7). power_t, max_fun: taken and unused, as scikit-learn does without its
+            "invscaling" schedule and "lbfgs" solver, which mlpkit refuses.
 
     Attributes:
         model_: the trained ``keras.Sequential``.
@@ -124,8 +133,10 @@ class MLPEstimator(BaseEstimator):
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "optimizer": [StrOptions(set(cfg.OPTIMIZERS))],
-        "learning_rate": [Interval(Real, 0, None, closed="neither")],
-        "momentum": [Interval(Real, 0, 1, closed="left")],
+        # a rate, or scikit-learn's schedule names (its rate is learning_rate_init)
+        "learning_rate": [Interval(Real, 0, None, closed="neither"),
+                          StrOptions({"constant", "invscaling", "adaptive"})],
+        "momentum": [Interval(Real, 0, 1, closed="left"), None],
         "nesterov": ["boolean"],
         "batch_size": [StrOptions({"auto"}), Interval(Integral, 1, None, closed="left")],
         "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -141,14 +152,29 @@ class MLPEstimator(BaseEstimator):
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither"), None],
         "solver": [StrOptions({"adam", "sgd", "lbfgs"}), None],
+        "nesterovs_momentum": ["boolean", None],
+        "beta_1": [Interval(Real, 0, 1, closed="left"), None],
+        "beta_2": [Interval(Real, 0, 1, closed="left"), None],
+        "epsilon": [Interval(Real, 0, None, closed="neither"), None],
+        "power_t": [Interval(Real, 0, None, closed="left")],
+        "max_fun": [Interval(Integral, 1, None, closed="left")],
     }
 
     def _training(self) -> dict:
-        """epochs, learning_rate and optimizer, given under scikit-learn's names
-        (``max_iter``, ``learning_rate_init``, ``solver``) or mlpkit's, never both ways."""
-        out = {"epochs": self.epochs, "learning_rate": self.learning_rate,
-               "optimizer": self.optimizer}
-        defaults = {"epochs": 200, "learning_rate": 0.001, "optimizer": "adam"}
+        """epochs, learning_rate, optimizer, momentum and nesterov, given under
+        scikit-learn's names (``max_iter``, ``learning_rate_init``, ``solver``,
+        ``nesterovs_momentum``; these win when given, as its tools set them) or mlpkit's."""
+        defaults = {"learning_rate": 0.001}
+        rate = self.learning_rate
+        if isinstance(rate, str):  # scikit-learn's schedule: "constant" is mlpkit's only one
+            if rate != "constant":
+                raise ValueError(f"learning_rate={rate!r} is scikit-learn's schedule for "
+                                 "solver='sgd'; mlpkit keeps the rate constant (Keras's "
+                                 "optimizers; a cosine decay through mlpkit train): use "
+                                 "learning_rate='constant' with learning_rate_init, or "
+                                 f"learning_rate=<a number>. Received: learning_rate={rate!r}")
+            rate = defaults["learning_rate"]
+        out = {"epochs": self.epochs, "learning_rate": rate, "optimizer": self.optimizer}
         if self.solver == "lbfgs":
             raise ValueError("solver='lbfgs' is scikit-learn's full-batch quasi-Newton "
                              "solver; mlpkit trains with Keras's minibatch optimizers: use "
@@ -157,20 +183,25 @@ class MLPEstimator(BaseEstimator):
         for ours, theirs in (("epochs", "max_iter"), ("learning_rate", "learning_rate_init"),
                              ("optimizer", "solver")):
             given = getattr(self, theirs)
-            if given is None:
-                continue
-            if out[ours] != defaults[ours] and out[ours] != given:
-                raise ValueError(f"{theirs} is scikit-learn's name for {ours}; give one of "
-                                 f"them. Received: {ours}={out[ours]!r}, {theirs}={given!r}")
-            out[ours] = given
+            if given is not None:  # scikit-learn's name, given: it wins (as its tools set it)
+                out[ours] = given
+        # SGD's momentum: scikit-learn's defaults (0.9, Nesterov's) where it is asked for
+        # by scikit-learn's name, solver="sgd"; Keras's (none) with optimizer="sgd"
+        sklearn_sgd = self.solver == "sgd"
+        out["momentum"] = (self.momentum if self.momentum is not None
+                           else 0.9 if sklearn_sgd else 0.0)
+        nesterov = self.nesterovs_momentum  # scikit-learn's name, given: it wins
+        out["nesterov"] = (bool(nesterov) if nesterov is not None else
+                           bool(self.nesterov or (sklearn_sgd and out["momentum"] > 0)))
         return out
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, dropout=0.0,
-                 optimizer="adam", learning_rate=0.001, momentum=0.0, nesterov=False,
+                 optimizer="adam", learning_rate=0.001, momentum=None, nesterov=False,
                  batch_size="auto", epochs=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
                  random_state=None, verbose=0, alpha=0.0, max_iter=None,
-                 learning_rate_init=None, solver=None):
+                 learning_rate_init=None, solver=None, nesterovs_momentum=None, beta_1=None,
+                 beta_2=None, epsilon=None, power_t=0.5, max_fun=15000):
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -192,6 +223,12 @@ class MLPEstimator(BaseEstimator):
         self.max_iter = max_iter
         self.learning_rate_init = learning_rate_init
         self.solver = solver
+        self.nesterovs_momentum = nesterovs_momentum
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.power_t = power_t
+        self.max_fun = max_fun
 
     def _targets(self, y, first: bool, classes=None) -> tuple[np.ndarray, dict]:
         """Keras targets for ``y``, and the attributes learned from it (first fit)."""
@@ -266,21 +303,37 @@ class MLPEstimator(BaseEstimator):
         self.model_, self.history_, self._fitted_architecture = model, history, architecture
         self._predictor = self._predictor_for(model)
         self.n_iter_ = len(history["loss"])
-        self.loss_ = history["loss"][-1]
+        task = self._task
+        # scikit-learn's terms: its regressor's loss is half the squared error
+        half = 0.5 if task == "regression" else 1.0
+        self.loss_curve_ = [half * v for v in history["loss"]]
+        self.loss_ = self.loss_curve_[-1]
+        self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
+        self.out_activation_ = {"multiclass": "softmax", "regression": "identity"}.get(
+            task, "logistic")
+        ran = len(logs.get("loss", []))
+        epochs = int(self._training()["epochs"])
+        if not incremental and ran == epochs and self.n_iter_no_change != np.inf:
+            warnings.warn(f"Stochastic Optimizer: Maximum iterations ({epochs}) reached and "
+                          "the optimization hasn't converged yet.", ConvergenceWarning)
         return self
 
     def _architecture(self) -> dict:
         sizes = np.atleast_1d(np.asarray(self.hidden_layer_sizes))
-        if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or not len(sizes) or (sizes < 1).any():
+        if not sizes.size:  # () or []: no hidden layer (a linear or logistic model)
+            sizes = sizes.astype(int).reshape(0)
+        if sizes.ndim != 1 or sizes.dtype.kind not in "iu" or (sizes < 1).any():
             raise ValueError("hidden_layer_sizes must be positive integers, e.g. (100,) or "
                              f"[50, 50, 50]. Received: hidden_layer_sizes="
                              f"{self.hidden_layer_sizes!r}")
         # scikit-learn's penalty: alpha / 2 x the squared weights over a batch's rows, on
-        # top of the batch's mean loss; Keras's L2(l2) adds l2 x the squared weights
+        # top of the batch's mean loss (for its regressor, half the squared error, where
+        # Keras's is the whole: so twice that); Keras's L2(l2) adds l2 x the squared weights
         batch = AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
+        share = 1.0 if isinstance(self, RegressorMixin) else 0.5
         return {"hidden_layer_sizes": tuple(int(n) for n in sizes),
                 "activation": self.activation, "dropout": float(self.dropout),
-                "l2": 0.5 * float(self.alpha) / batch}
+                "l2": share * float(self.alpha) / batch}
 
     def _seed(self) -> int:
         """This fit's seed: ``random_state`` itself when it is an int, else one drawn
@@ -305,9 +358,14 @@ class MLPEstimator(BaseEstimator):
                                  l2=self._architecture()["l2"])
         config = cfg.TrainingConfig(optimizer=t["optimizer"],
                                     learning_rate=float(t["learning_rate"]),
-                                    momentum=float(self.momentum), nesterov=bool(self.nesterov),
+                                    momentum=float(t["momentum"]), nesterov=t["nesterov"],
                                     epochs=int(t["epochs"]), seed=seed)
-        return training.compile_model(model, task, config)
+        model = training.compile_model(model, task, config)
+        for name in ("beta_1", "beta_2", "epsilon"):  # Adam's (and its kin's): scikit-learn's
+            value = getattr(self, name)
+            if value is not None and hasattr(model.optimizer, name):
+                setattr(model.optimizer, name, float(value))
+        return model
 
     def _train(self, model, x, y, weights, incremental: bool, seed: int, learned: dict) -> dict:
         """Up to ``epochs`` epochs with the stopping rule in mlpkit's jitted loop, or

@@ -37,11 +37,12 @@ class MLPClassifier(ClassifierMixin, MLPEstimator):
     }
 
     def __init__(self, hidden_layer_sizes=(100,), activation="relu", *, dropout=0.0,
-                 optimizer="adam", learning_rate=0.001, momentum=0.0, nesterov=False,
+                 optimizer="adam", learning_rate=0.001, momentum=None, nesterov=False,
                  batch_size="auto", epochs=200, shuffle=True, early_stopping=False,
                  validation_fraction=0.1, n_iter_no_change=10, tol=1e-4, warm_start=False,
                  class_weight=None, random_state=None, verbose=0, alpha=0.0, max_iter=None,
-                 learning_rate_init=None, solver=None):
+                 learning_rate_init=None, solver=None, nesterovs_momentum=None, beta_1=None,
+                 beta_2=None, epsilon=None, power_t=0.5, max_fun=15000):
         super().__init__(
             hidden_layer_sizes, activation, dropout=dropout, optimizer=optimizer,
             learning_rate=learning_rate, momentum=momentum, nesterov=nesterov,
@@ -49,7 +50,9 @@ class MLPClassifier(ClassifierMixin, MLPEstimator):
             early_stopping=early_stopping, validation_fraction=validation_fraction,
             n_iter_no_change=n_iter_no_change, tol=tol, warm_start=warm_start,
             random_state=random_state, verbose=verbose, alpha=alpha, max_iter=max_iter,
-            learning_rate_init=learning_rate_init, solver=solver)
+            learning_rate_init=learning_rate_init, solver=solver,
+            nesterovs_momentum=nesterovs_momentum, beta_1=beta_1, beta_2=beta_2,
+            epsilon=epsilon, power_t=power_t, max_fun=max_fun)
         self.class_weight = class_weight
 
     def partial_fit(self, X, y, sample_weight=None, classes=None):
