@@ -555,7 +555,14 @@ class Run:
                             "run.predict_files([path]) to have it converted as in training "
                             "(size, color), or np.asarray(image) already converted.")
         if hasattr(x, "columns"):
-            x = self.encode_rows(x)
+            frame, x = x, self.encode_rows(x)
+            said = [(i, n) for i, row in enumerate(self.table_encoder.unseen(frame))
+                    for n in row]  # what the CLI and the server say on each row
+            for i, note in said[:5]:
+                log.warning(f"row {i + 1}: {note}")
+            if len(said) > 5:
+                log.warning(f"... and {len(said) - 5} more such notes "
+                            "(run.predict_files gives each row's)")
         elif self.preprocessing.get("table"):
             x = _numbers(x, "a table model takes a DataFrame of raw rows (or dicts); an "
                             "array must hold the encoded features")
@@ -655,8 +662,12 @@ class Run:
                     ids = [v.item() if hasattr(v, "item") else v
                            for v in frame[id_column].astype(object).where(
                                frame[id_column].notna(), None)]
+                try:
+                    encoded = self.encode_rows(frame)
+                except DataError as e:  # which of the files
+                    raise DataError(f"{Path(f).name}: {e}") from None
                 unseen = self.table_encoder.unseen(frame)
-                for i, record in enumerate(self.records(self.predict(frame))):
+                for i, record in enumerate(self.records(self.predict(encoded))):
                     out.append({"file": str(f), "row": i + 1,
                                 **({"id": ids[i]} if ids is not None else {}), **record,
                                 "notes": unseen[i]})

@@ -565,20 +565,18 @@ def _far_outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
 def _number_rules(column: dict) -> tuple[float, dict]:
     """``to_numbers``'s ``least`` and ``rules`` for a number column's later rows: the
     same unit, currency code, parentheses as its training rows (none for a run saved
-    before them). Each later row stands on its own, in a file of two rows as of two
-    thousand: a value that is not a number is missing (with a note), and the column is
-    refused only when none of its values is a number (a column of words: the wrong
-    column or file), unless training was told it is numbers (then all are missing)."""
+    before them)."""
     return 0.0, column.get("rules", {})
 
 
 def _later_numbers(column: dict, series):
-    """A number column's later values (``_number_rules``), or ``None`` for a column of
-    text that was not told to be numbers."""
+    """A number column's later values (``_number_rules``). Each later row stands on its
+    own, one row as in two thousand: a value that is not a number is missing (with a
+    note on its row, from ``unseen``), never a refusal of the others."""
     import pandas as pd
 
     values, _ = to_numbers(series, *_number_rules(column))
-    if values is None and column.get("text_as_missing"):
+    if values is None:  # no value is a number: each row's is missing
         return pd.Series(np.nan, index=series.index, dtype=np.float64)
     return values
 
@@ -834,12 +832,6 @@ class TableEncoder:
                                     f"true/false here (row {flag + 1}). Pass numbers (1 or "
                                     "0), or leave a value empty (None) for a missing one.")
                 values = _later_numbers(c, series)
-                if values is None:
-                    raise DataError(f"column {c['name']!r} held numbers in training but holds "
-                                    f"text here (e.g. "
-                                    f"{_non_numbers(series, rules=_number_rules(c)[1])}). "
-                                    "Pass numbers (or leave a value empty: it is then the "
-                                    "training median).")
                 parts.append(values.fillna(c["median"]).to_numpy()[:, None])
             elif kind == "boolean":
                 text = _text(series).str.lower()
@@ -883,8 +875,6 @@ class TableEncoder:
                 why = "is not yes/no or true/false (read as false)"
             elif kind == "number":
                 values = _later_numbers(c, series)
-                if values is None:  # transform refuses the column
-                    continue
                 bad, why = values.isna().to_numpy(), "is not a number (the training median is used)"
                 if not c.get("decimal_comma"):  # what _written read so, unlike training
                     raw = _text(df[c["name"]])
