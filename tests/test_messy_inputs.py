@@ -1171,3 +1171,22 @@ def test_clock_times_keep_their_minutes():
     got = dict(zip(encoder.features, encoder.transform(
         pd.DataFrame({"at": ["2023-06-01 13:45"], "day": ["2023-06-01"]}))[0]))
     assert (got["at.hour"], got["at.minute"]) == (13, 45)
+
+
+def test_dates_as_digits_beside_dates_written_otherwise():
+    """A column of 2022-02-10 and 20221129 is dates, found or told, each read as written,
+    in training and later rows; digits beside plain numbers are no dates."""
+    from mlpkit.data.columns import TableEncoder, infer
+
+    days = pd.date_range("2022-01-01", periods=60, freq="5D")
+    written = [d.strftime("%Y%m%d" if i % 2 else "%Y-%m-%d") for i, d in enumerate(days)]
+    df = pd.DataFrame({"when": written})
+    assert infer(df["when"], "when")[0] == "datetime"
+    for types in (None, {"when": "datetime"}):
+        encoder = TableEncoder.fit(df, [], types=types)
+        got = [dict(zip(encoder.features, row)) for row in encoder.transform(
+            pd.DataFrame({"when": ["20230315", "2023-07-22"]}))]
+        assert [(g["when.month"], g["when.day"]) for g in got] == [(3, 15), (7, 22)]
+        assert encoder.unseen(df.head(4)) == [[], [], [], []]
+    plain = pd.DataFrame({"x": ["2022-02-10", "82"] * 30})
+    assert infer(plain["x"], "x")[0] != "datetime"

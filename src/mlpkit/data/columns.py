@@ -391,13 +391,21 @@ def to_dates(series, dayfirst: bool | None = None, told: bool = False):
     day first as ``day_first`` says unless ``dayfirst`` is given."""
     if series.dtype.kind == "M":
         return series
+    import pandas as pd
+
     text = _text(series)
     present = text.notna() & (text != "")
-    # a number ("82", "82.5", a decimal comma "82,5") is no date, though dateutil reads one
-    if not present.any() or text[present].str.fullmatch(r"[-+]?\d+([.,]\d+)?").any():
+    # a number ("82", "82.5", a decimal comma "82,5") is no date, though dateutil reads one;
+    # digits of dates (20221129) beside dates written otherwise (2022-02-10) are
+    number = text.str.fullmatch(r"[-+]?\d+([.,]\d+)?").fillna(False) & present
+    compact = _compact_format(text[number]) if number.any() else None
+    if not present.any() or (number.any() and (compact is None or number[present].all())):
         return None
-    dates = parse_dates(text.where(present), day_first(series) if dayfirst is None else dayfirst,
-                        told)
+    dates = parse_dates(text.where(present & ~number),
+                        day_first(series) if dayfirst is None else dayfirst, told)
+    if compact:
+        digits = pd.to_datetime(text.where(number), format=compact, errors="coerce")
+        dates = dates.astype("datetime64[us]").where(~number, digits.astype("datetime64[us]"))
     if dates.isna()[present].mean() > 1 - DATE_SHARE:
         return None
     if (dates.dt.year[present] < 1000).mean() > 0.5:  # "10 M", "1st", "3/5": the year 1
@@ -430,15 +438,17 @@ COMPACT_DATES = {8: "%Y%m%d", 10: "%Y%m%d%H", 12: "%Y%m%d%H%M", 14: "%Y%m%d%H%M%
 
 
 def _compact_format(series) -> str | None:
-    """The format of a column whose every value is a date written as digits alone, of
-    one length, the year first (20240131, 2024013112 with the hour, ... to the second),
-    of the years 1800 to 2199, else None. A Unix timestamp (1706659200) is no such date:
-    its month would be 06 of the year 1706, or 00."""
+    """The format of a column's dates written as digits alone, when every value written
+    so is one, of one length, the year first (20240131, 2024013112 with the hour, ... to
+    the second), of the years 1800 to 2199, else None; values written otherwise
+    (2024-01-31) are left to the date parser. A Unix timestamp (1706659200) is no such
+    date: its month would be 06 of the year 1706, or 00."""
     import pandas as pd
 
     text = category_text(series).dropna()  # 20240131.0, as pandas reads it beside a gap
     text = text[~_missing(text)]
-    if not len(text) or not text.str.fullmatch(r"\d+").all():
+    text = text[text.str.fullmatch(r"\d+").fillna(False)]
+    if not len(text):
         return None
     lengths = text.str.len().unique()
     if len(lengths) != 1 or int(lengths[0]) not in COMPACT_DATES:
@@ -703,7 +713,7 @@ class TableEncoder:
                             present[~truth].mode().iloc[0] if (~truth).any() else "false"]
         elif kind == "datetime":
             told = why == "set by column_types"
-            compact = _compact_format(series) if told else None
+            compact = _compact_format(series)  # (not told: beside dates written otherwise)
             unit = _epoch_unit(series) if told and not compact else None
             if compact:  # told they are dates: 20240131 is the 31st of January 2024
                 col["compact"] = compact
