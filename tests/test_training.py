@@ -270,6 +270,10 @@ def test_early_stopping_says_which_epoch_it_kept(tmp_path, caplog):
     assert losses[kept - 1] == min(losses)
     assert f"early stopping (patience 3): the weights of epoch {kept}, the best val_loss" \
         in caplog.text
+    said = (f"early stopping (patience 3): the weights of epoch {kept}, the best val_loss, "
+            "restored")
+    assert any(n.startswith(said) for n in run.manifest["notes"])  # the report's notes too
+    assert said in (run.path / "report.html").read_text()
 
 
 def test_train_on_validation_fits_the_validation_rows_too(tmp_path, caplog):
@@ -291,6 +295,8 @@ def test_train_on_validation_fits_the_validation_rows_too(tmp_path, caplog):
     assert "trains on the training and validation rows together (250)" in caplog.text
     with np.load(run.path / "heldout.npz") as held:
         assert len(held["x_valid"]) == 50
+    assert "(the model fitted on train and valid together, 250 rows: train_on_validation)" \
+        in (run.path / "report.html").read_text()
     assert tomllib.loads((run.path / "config.toml").read_text())[
         "training"]["train_on_validation"] is True
     plain = mlpkit.train(ds, epochs=1, hidden="8", out=tmp_path / "plain", verbose=0)
@@ -304,7 +310,7 @@ def test_train_on_validation_refuses_early_stopping_before_the_run_folder(tmp_pa
     ds = Dataset("t", "regression", x[:40], x[:40, 0], x[40:50], x[40:50, 0], x[50:],
                  x[50:, 0], None)
     with pytest.raises(mlpkit.ConfigError, match="no validation rows for early stopping "
-                       r"\(patience 3, perhaps the preset's\): set patience = 0"):
+                       r"\(patience 3\): set patience = 0"):
         mlpkit.train(ds, patience=3, train_on_validation=True, out=tmp_path / "run",
                      verbose=0)
     with pytest.raises(mlpkit.ConfigError, match="the validation rows carry no weights"):
@@ -316,3 +322,5 @@ def test_train_on_validation_refuses_early_stopping_before_the_run_folder(tmp_pa
         mlpkit.tune("california-housing", trials=1, patience=5, train_on_validation=True,
                     out=tmp_path / "study")
     assert not (tmp_path / "study").exists()
+    with pytest.raises(mlpkit.ConfigError, match=r"\(patience 20, the preset's\)"):
+        mlpkit.train(ds, train_on_validation=True, out=tmp_path / "run", verbose=0)

@@ -800,3 +800,10 @@ def test_predict_carries_an_id_column_beside_each_prediction(tmp_path):
                 tmp_path / "nowhere" / "p.csv")
     assert r.returncode == 2 and "the folder" in r.stderr and "does not exist" in r.stderr
     assert not (tmp_path / "nowhere").exists()
+    assert list(sub.columns) == ["PassengerId", "label", "probability", "notes"]  # always
+    before = (tmp_path / "new.csv").read_bytes()
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", tmp_path / "new.csv")
+    assert r.returncode == 2 and "is also an input" in r.stderr, r.stderr
+    assert (tmp_path / "new.csv").read_bytes() == before  # its rows kept
+    r = run_cli("predict", tmp_path / "run", tmp_path / "new.csv", "-o", tmp_path)
+    assert r.returncode == 2 and "is a folder; name a file in it" in r.stderr, r.stderr

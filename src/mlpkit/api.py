@@ -254,6 +254,12 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
         manifest.update(epochs_run=len(history.epoch), params=int(model.count_params()))
         if getattr(history, "restored_epoch", None):  # early stopping took an earlier epoch's
             manifest["restored_epoch"] = history.restored_epoch
+            manifest["notes"] = [*manifest.get("notes", []), (
+                f"early stopping (patience {config.training.patience}): the weights of epoch "
+                f"{history.restored_epoch}, the best val_loss, restored; the last "
+                f"{history.epoch[-1] + 1 - history.restored_epoch} epoch(s) did not improve "
+                "it")]
+            files.write_json(path / runs.MANIFEST, manifest)  # (the report reads its notes)
         run = Run(path, model=model, dataset=ds, history=history.history)
         with timer("report"):
             report.build(run)

@@ -327,9 +327,17 @@ def predict(run_dir: Path, files: List[Path],
     from mlpkit import api
     from mlpkit.errors import MlpkitError
 
-    if output is not None and not output.parent.is_dir():  # before the model loads
-        raise MlpkitError(f"--output {output}: the folder {output.parent} does not exist; "
-                          "create it first or choose another path")
+    if output is not None:  # before the model loads
+        if not output.parent.is_dir():
+            raise MlpkitError(f"--output {output}: the folder {output.parent} does not exist; "
+                              "create it first or choose another path")
+        if output.is_dir():
+            raise MlpkitError(f"--output {output} is a folder; name a file in it, e.g. "
+                              f"{output / 'predictions.csv'}")
+        if any(str(f) != "-" and Path(f).exists() and output.exists()
+               and output.samefile(f) for f in files):
+            raise MlpkitError(f"--output {output} is also an input: writing it would lose "
+                              "the rows it holds; choose another path")
     with contextlib.ExitStack() as stack:
         saved = {}  # "-" (standard input) or a pipe (<(...), /dev/fd/63): its saved file
         for f in files:
@@ -357,7 +365,10 @@ def predict(run_dir: Path, files: List[Path],
         except OSError as e:
             raise MlpkitError(f"--output {output}: cannot write it ({e.strerror or e}); "
                               "choose another path") from None
-        typer.echo(f"wrote {len(results)} prediction(s) to {output}", err=True)
+        failed = sum("error" in r for r in results)
+        typer.echo(f"wrote {len(results) - failed} prediction(s) to {output}"
+                   + (f", and {failed} file(s) with no prediction and why" if failed else ""),
+                   err=True)
         if not as_json:
             return
     if as_json:

@@ -147,6 +147,12 @@ def _regression(run, ds, y_pred, plot_dir: Path) -> list[str]:
     ]
 
 
+def _train_on_validation(config_text: str) -> bool:
+    import tomllib
+
+    return bool(tomllib.loads(config_text).get("training", {}).get("train_on_validation"))
+
+
 def build(run) -> Path:
     """Draw the plots and write ``report.html`` for ``run``; returns the page's path."""
     ds, model, path = run.dataset, run.model, run.path
@@ -163,7 +169,10 @@ def build(run) -> Path:
         f"<p>{html.escape(ds.name)}, preset <b>{html.escape(str(manifest.get('preset')))}</b>, "
         f"backend {html.escape(str(manifest.get('backend')))}, data from "
         f"{html.escape(str(manifest.get('data', {}).get('folder')))}; rows: "
-        f"{html.escape(', '.join(f'{k} {v:,}' for k, v in ds.sizes.items()))}</p>",
+        f"{html.escape(', '.join(f'{k} {v:,}' for k, v in ds.sizes.items()))}"
+        + (f" (the model fitted on train and valid together, "
+           f"{ds.sizes['train'] + ds.sizes['valid']:,} rows: train_on_validation)"
+           if _train_on_validation(config_text) else "") + "</p>",
         "<h2>Test metrics</h2>", _table(metrics),
         "<h2>Learning curves</h2>", _img(curves, "learning curves"),
     ]

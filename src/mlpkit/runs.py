@@ -599,7 +599,8 @@ class Run:
         under its name (a Kaggle submission's first two columns are then the id and the
         target), or the file and its row; the prediction under the target's name (for
         a table model; several regression targets: one column each, else
-        "prediction"); then the probability, a file's error and notes where any has one."""
+        "prediction"); then the probability (classification), a file's error where one
+        has one, and the notes (empty where none)."""
         import csv
         import io
 
@@ -613,8 +614,7 @@ class Run:
             for key in ("probability", "error"):
                 if key in r:
                     row[key] = r[key]
-            if r.get("notes"):
-                row["notes"] = "; ".join(r["notes"])
+            row["notes"] = "; ".join(r.get("notes") or [])  # a column always: scripts read it
             rows.append(row)
         fields = list(dict.fromkeys(k for row in rows for k in row))
         buf = io.StringIO()
