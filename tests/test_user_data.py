@@ -443,6 +443,27 @@ def test_image_folder_end_to_end(tmp_path):
     assert ds.x_train.shape[1:] == (28, 28)  # every size converted
     assert any("1 unreadable files skipped: boots/broken.png" in n for n in ds.notes)
     assert run.metrics["test_accuracy"] == 1.0  # dark vs light: easy
+    # a text file among the images, and an image beside the class folders: said apart
+    (folder / "shirts" / "notes.txt").write_text("taken in May")
+    Image.fromarray(np.zeros((8, 8), np.uint8)).save(folder / "stray.png")
+    from mlpkit import data
+    notes = data.load_for(cfg.resolve(str(folder))).notes
+    assert "1 unreadable files skipped: boots/broken.png" in notes
+    assert "1 files that are not images skipped: shirts/notes.txt" in notes
+    assert ("files beside the class folders ignored (an image goes in the folder of its "
+            "class): stray.png") in notes
+
+
+def test_split_order_keep_on_an_image_folder_says_why_no_test_class_is_known(tmp_path):
+    folder = tmp_path / "imgs"
+    for c, name in enumerate(["a", "b", "c", "d"]):  # the last fifth: all d, none trains
+        (folder / name).mkdir(parents=True)
+        for i in range(5):
+            Image.fromarray(np.full((8, 8), 80 * c, np.uint8)).save(folder / name / f"{i}.png")
+    r = run_cli("train", folder, "--split-order", "keep", "--epochs", "1",
+                "--validation-split", "0.1")
+    assert r.returncode == 2 and "--split-order keep holds out the last ones (an image " \
+        "folder's rows come class by class): use --split-order shuffle" in r.stderr, r.stderr
 
 
 def test_the_report_names_the_files_of_the_misclassified_test_images(tmp_path):

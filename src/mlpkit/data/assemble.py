@@ -99,7 +99,7 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
                         f"model's classes (not {absent[:5]}{', ...' if len(absent) > 5 else ''})")
         if not src.task:
             notes.append(f"task: {task} ({why}); --task changes it")
-        split = _drop_unknown(src, split, labels, notes)
+        split = _drop_unknown(src, split, labels, notes, data.split_order == "keep")
     x, y, w = {}, {}, {}
     test_part, test_idx = split.test
     test_names = src.parts[test_part].names
@@ -136,7 +136,8 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
                    notes=notes, test_names=test_names)
 
 
-def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) -> sp.Split:
+def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list,
+                  keep: bool = False) -> sp.Split:
     """Rows that mlpkit held out itself, whose class never appears in the training rows
     (a class too rare to stratify), cannot be scored: drop them, and say so. A
     validation or test set the user gave is never changed (unknown labels are refused)."""
@@ -147,11 +148,15 @@ def _drop_unknown(src: Source, split: sp.Split, labels: lb.Labels, notes: list) 
             if not known.all():
                 gone = sorted({str(v) for v in sp.take(src.parts[part].y, idx[~known])})
                 if not known.any():
+                    fix = ("the rows are in order and --split-order keep holds out the last "
+                           "ones" + (" (an image folder's rows come class by class)"
+                                     if src.kind == "images" else "")
+                           + ": use --split-order shuffle" if keep else
+                           "the classes are too rare to learn and to score. Choose a target "
+                           "with fewer classes, or give more rows per class")
                     raise DataError(
                         f"none of the {len(idx)} {name} rows has a class that the training "
-                        f"rows hold ({len(labels.class_names)} classes there): the classes "
-                        "are too rare to learn and to score. Choose a target with fewer "
-                        "classes, or give more rows per class.")
+                        f"rows hold ({len(labels.class_names)} classes there): {fix}.")
                 dropped = int((~known).sum())
                 notes.append(f"{name}: {dropped} row{'s' if dropped > 1 else ''} dropped, "
                              f"their classes never appear in the training rows: {gone[:10]}")

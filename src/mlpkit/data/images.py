@@ -199,6 +199,9 @@ def _check_memory(n: int, size, color: str, path: Path) -> None:
                         f"(e.g. 64x64){' or grayscale' if color == 'rgb' else ''}.")
 
 
+PICTURES = {".png", ".jpg", ".jpeg", ".gif", ".bmp", ".webp", ".tif", ".tiff"}
+
+
 def visible_files(folder: Path) -> list[Path]:
     """The files in ``folder`` and its subfolders, by name, none hidden and none in a
     hidden folder (``.DS_Store``, ``.thumbnails/``)."""
@@ -270,9 +273,19 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
     if nested:
         notes.append(f"images in subfolders counted for their class folder: "
                      f"{', '.join(nested[:5])}" + (" ..." if len(nested) > 5 else ""))
+    others = [b for b in bad if Path(b).suffix.lower() not in PICTURES]  # notes.txt
+    bad = [b for b in bad if b not in others]
     if bad:
         notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
                      + (" ..." if len(bad) > 10 else ""))
+    if others:
+        notes.append(f"{len(others)} files that are not images skipped: {', '.join(others[:10])}"
+                     + (" ..." if len(others) > 10 else ""))
+    stray = sorted(f.name for f in path.iterdir() if f.is_file() and not f.name.startswith("."))
+    if stray:
+        notes.append(f"files beside the class folders ignored (an image goes in the folder "
+                     f"of its class): {', '.join(stray[:10])}" + (" ..." if len(stray) > 10
+                                                                   else ""))
     if size:
         notes.append(f"images converted to {size[0]}x{size[1]} (height x width) {data.color}")
     h, w = next(iter(sizes))
@@ -282,5 +295,5 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
                   kind="images", notes=notes,
                   image={"size": [h, w], "color": data.color, "invert": "no"},
                   source={"location": "folder", "folder": str(path), "images": len(images),
-                          "unreadable": len(bad),
+                          "unreadable": len(bad), "not_images": len(others),
                           "sha256": {path.name + "/": files.sha256_tree(path, read_paths)}})
