@@ -244,9 +244,9 @@ TRAINS = [
 REFUSED = [
     # (id, make input, extra settings, words of the one-line message)
     ("nan-target", lambda tmp: csv(tmp, base().assign(label=np.where(
-        np.arange(N) == 3, np.nan, 1.5 * np.arange(N)))), {}, "missing or non-finite"),
+        np.arange(N) == 3, np.nan, 1.5 * np.arange(N)))), {}, "missing, not numbers, non-finite"),
     ("inf-target", lambda tmp: csv(tmp, base().assign(label=np.where(
-        np.arange(N) == 3, np.inf, 1.5 * np.arange(N)))), {}, "missing or non-finite"),
+        np.arange(N) == 3, np.inf, 1.5 * np.arange(N)))), {}, "missing, not numbers, non-finite"),
     ("two-text-targets", lambda tmp: csv(tmp, base().assign(y2="a")), {"target": "label,y2"},
      "several target columns"),
     ("one-class", lambda tmp: csv(tmp, base().assign(label="yes")), {}, "one class only"),
@@ -272,7 +272,7 @@ REFUSED = [
      {"sample_weight": "label"}, "sample_weight names 'label', the target"),
     ("missing-target-in-parquet", lambda tmp: parquet(tmp, base().assign(
         label=lambda d: d.label.where(np.arange(N) != 4, None))), {"target": "label"},
-     "(rows [5]); fill or drop"),
+     "(rows [5]: empty); fill or drop"),
     ("negative-class-weight", lambda tmp: csv(tmp, base()), {"class_weight": "yes:-1"},
      "class_weight 'yes' must be a number >= 0"),
     ("binary-on-fractions", lambda tmp: csv(tmp, base().assign(label=RNG.normal(size=N))),

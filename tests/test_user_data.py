@@ -139,12 +139,16 @@ def test_non_utf8_table(tmp_path):
 
 def test_missing_target_values_are_refused(tmp_path):
     (tmp_path / "t.csv").write_text("a,y\n1,0\n2,\n3,1\n")
-    with pytest.raises(DataError, match=r"target column 'y' of t.csv has 1 missing or "
-                                        r"non-finite values, or values beyond float32's range "
-                                        r"\(lines \[3\]\); fill"):
+    with pytest.raises(DataError, match=r"target column 'y' of t.csv has 1 values that are "
+                                        r"missing, not numbers, non-finite or beyond float32's "
+                                        r"range \(lines \[3\]: empty\); fill"):
         c = cfg.resolve(str(tmp_path / "t.csv"), target="y")
         from mlpkit import data
         data.load_for(c)
+    (tmp_path / "w.csv").write_text("a,y\n" + "".join(f"{i},{i * 1.5}\n" for i in range(40))
+                                    + "9,yes\n")  # a word among numbers: said as written
+    with pytest.raises(DataError, match=r"\(lines \[42\]: 'yes'\)"):
+        data.load_for(cfg.resolve(str(tmp_path / "w.csv"), target="y"))
     (tmp_path / "q.csv").write_text('a,"b, c",y\n1,2,3\n4,5,6\n')
     with pytest.raises(DataError, match="unbalanced double quote"):
         from mlpkit import data

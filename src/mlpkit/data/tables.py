@@ -297,6 +297,8 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
     """The target column(s); text that is numbers (thousands separators, currency or
     percent signs) is parsed, and
     missing or non-finite targets are refused with their lines."""
+    import pandas as pd
+
     from mlpkit.data.columns import (CODES_AT_MOST, leading_zero_codes, to_numbers,
                                      within_float32)
 
@@ -327,12 +329,15 @@ def _labels(df, targets: list[str], path, notes: list) -> np.ndarray:
         if bad.any():
             text = Path(path).suffix.lower() not in (".parquet", ".pq")
             # a CSV's lines (+2: the header, 1-based); a Parquet file's rows (1-based)
-            rows = (np.flatnonzero(bad)[:5] + (2 if text else 1)).tolist()
+            first = np.flatnonzero(bad)[:5]
+            rows = (first + (2 if text else 1)).tolist()
             more = "..." if bad.sum() > len(rows) else ""
+            written = ", ".join("empty" if pd.isna(v) or not str(v).strip() else repr(str(v))
+                                for v in df[name].iloc[first])  # a word is no number either
             raise DataError(f"target column {name!r} of {Path(path).name} has {int(bad.sum())} "
-                            f"missing or non-finite values, or values beyond float32's "
-                            f"range ({'lines' if text else 'rows'} {rows}{more}); fill or "
-                            "drop those rows.")
+                            f"values that are missing, not numbers, non-finite or beyond "
+                            f"float32's range ({'lines' if text else 'rows'} {rows}{more}: "
+                            f"{written}); fill or drop those rows.")
         if y.dtype.kind in "iuf":
             _far_values(name, y.to_numpy(np.float64), path, notes)
         out.append(y.to_numpy())
