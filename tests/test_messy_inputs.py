@@ -1190,3 +1190,22 @@ def test_dates_as_digits_beside_dates_written_otherwise():
         assert encoder.unseen(df.head(4)) == [[], [], [], []]
     plain = pd.DataFrame({"x": ["2022-02-10", "82"] * 30})
     assert infer(plain["x"], "x")[0] != "datetime"
+
+
+def test_validation_rows_written_otherwise_are_said(tmp_path):
+    """A separate validation file whose numbers carry another unit than the training
+    rows' is read as the training rows were (those values missing), and said."""
+    from mlpkit import config as cfg
+    from mlpkit import data
+
+    rng = np.random.default_rng(3)
+    train = pd.DataFrame({"weight": [f"{v:.1f} kg" for v in rng.uniform(1, 9, 60)],
+                          "label": rng.integers(0, 2, 60)})
+    valid = pd.DataFrame({"weight": [f"{v:.1f} lb" for v in rng.uniform(1, 9, 20)],
+                          "label": rng.integers(0, 2, 20)})
+    train.to_csv(tmp_path / "t.csv", index=False)
+    valid.to_csv(tmp_path / "v.csv", index=False)
+    ds = data.load_for(cfg.resolve(str(tmp_path / "t.csv"), target="label",
+                                   validation_data=str(tmp_path / "v.csv")))
+    said = [n for n in ds.notes if n.startswith("validation rows: 20 value(s)")]
+    assert said and "weight: '" in said[0] and " lb' is not a number" in said[0], ds.notes

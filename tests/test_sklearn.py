@@ -343,6 +343,16 @@ def test_scikit_learns_sgd_schedule_adam_and_attributes():
     assert float(plain.model_.optimizer.momentum) == 0.0  # mlpkit's name: Keras's SGD
     with pytest.raises(ValueError, match="learning_rate='adaptive' is scikit-learn's schedule"):
         MLPRegressor(solver="sgd", learning_rate="adaptive").fit(x, y)
+    MLPRegressor(max_iter=1, learning_rate="adaptive").fit(x, y)  # Adam ignores it, as there
+    # alpha over the rows a batch holds (80 here, fewer than 200), twice for the regressor's
+    # whole squared error; a multilabel loss summed over its labels, as scikit-learn's
+    reg = MLPRegressor(hidden_layer_sizes=(4,), max_iter=1, alpha=0.8).fit(x, y)
+    assert float(reg.model_.layers[-1].kernel_regularizer.l2) == pytest.approx(0.8 / 80)
+    labels = np.column_stack([x[:, 0] > 0, x[:, 1] > 0, x[:, 2] > 0])
+    multi = MLPClassifier(hidden_layer_sizes=(4,), max_iter=2, alpha=0.8).fit(x, labels)
+    assert float(multi.model_.layers[-1].kernel_regularizer.l2) == pytest.approx(
+        0.5 * 0.8 / 80 / 3)
+    assert multi.loss_ == pytest.approx(3 * multi.history_["loss"][-1])
     adam = MLPRegressor(hidden_layer_sizes=(4,), max_iter=3, beta_1=0.8, epsilon=1e-6,
                         n_iter_no_change=np.inf).fit(x, y)
     assert (float(adam.model_.optimizer.beta_1), float(adam.model_.optimizer.epsilon)) == \

@@ -153,7 +153,7 @@ def train_config(config: cfg.RunConfig, dataset=None, verbose="auto",
             dataset = Run(resume).dataset if resume else data.load_for(config)
         ds = pixels_scaled(dataset)
         if not ds.split_matches():  # changed by hand: its split no longer says which rows
-            ds = dataclasses.replace(ds, split=None, notes=[*ds.notes, (
+            ds = dataclasses.replace(ds, split=None, test_names=None, notes=[*ds.notes, (
                 f"the data set's rows ({ds.sizes}) differ from the split it was loaded with "
                 f"({ {k: v['rows'] for k, v in ds.split.summary().items()} }): the run keeps "
                 "its validation and test rows themselves (heldout.npz)")])

@@ -606,17 +606,26 @@ class Run:
 
         target = self._configured_target if self.preprocessing.get("table") else None
         name = target if target and "," not in target else "prediction"
+        several = any("predictions" in r for r in records)  # regression targets, by name
         rows = []
         for r in records:
             row = ({id_column: r.get("id")} if id_column else
                    {"file": r["file"], **({"row": r["row"]} if "row" in r else {})})
-            row.update(r["predictions"] if "predictions" in r else {name: r["prediction"]})
+            if "predictions" in r:
+                row.update(r["predictions"])
+            elif not several:  # (a row of several targets with no prediction: empty cells)
+                shown = r["prediction"]
+                row[name] = ("; ".join(map(str, shown)) if isinstance(shown, list)
+                             else shown)  # a multilabel row's labels
             for key in ("probability", "error"):
                 if key in r:
                     row[key] = r[key]
+            for label, p in (r.get("probabilities") or {}).items():  # multilabel: each label's
+                row[f"probability {label}"] = p
             row["notes"] = "; ".join(r.get("notes") or [])  # a column always: scripts read it
             rows.append(row)
-        fields = list(dict.fromkeys(k for row in rows for k in row))
+        fields = [k for k in dict.fromkeys(k for row in rows for k in row) if k != "notes"]
+        fields.append("notes")  # last, whichever row brought the others
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
         writer.writeheader()

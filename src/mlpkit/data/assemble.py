@@ -114,8 +114,15 @@ def assemble(src: Source, data, seed: int, stored: dict | None = None) -> Datase
         encoder = (src.table.from_spec(stored["preprocessing"]["table"]) if stored
                    else src.table.fit(x["train"], notes, src.column_types,
                                       tuple(src.decimal_commas or ())))
-        x = {name: encoder.transform(a) for name, a in x.items()}
+        raw, x = x, {name: encoder.transform(a) for name, a in x.items()}
         table = encoder.spec()
+        for name in ([] if stored else ["valid", "test"]):  # read as the training rows were
+            said = [n for row in encoder.unseen(raw[name]) for n in row
+                    if " is not a number " in n or " is not a date " in n]
+            if said:
+                notes.append(f"{WHAT[name]} rows: {len(said)} value(s) that the training "
+                             f"rows' way of writing them does not read, taken as missing "
+                             f"(e.g. {said[0]})")
     one_hot = bool(data.one_hot) or (labels.task == "multiclass" and y["train"].ndim == 2)
     if data.one_hot and y["train"].ndim == 1:
         if labels.task != "multiclass":

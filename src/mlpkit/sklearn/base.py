@@ -167,7 +167,8 @@ class MLPEstimator(BaseEstimator):
         defaults = {"learning_rate": 0.001}
         rate = self.learning_rate
         if isinstance(rate, str):  # scikit-learn's schedule: "constant" is mlpkit's only one
-            if rate != "constant":
+            sgd = (self.solver or self.optimizer) == "sgd"  # (Adam's ignores it there too)
+            if rate != "constant" and sgd:
                 raise ValueError(f"learning_rate={rate!r} is scikit-learn's schedule for "
                                  "solver='sgd'; mlpkit keeps the rate constant (Keras's "
                                  "optimizers; a cosine decay through mlpkit train): use "
@@ -289,7 +290,7 @@ class MLPEstimator(BaseEstimator):
 
         seed = self._seed()
         if first:
-            model, history = self._build(X.shape[1], learned, seed), {}
+            model, history = self._build(X.shape[1], learned, seed, len(X)), {}
         else:
             model, history = self.model_, {k: list(v) for k, v in self.history_.items()}
         # a fresh shuffle order for each call of a warm start or partial_fit
@@ -305,7 +306,7 @@ class MLPEstimator(BaseEstimator):
         self.n_iter_ = len(history["loss"])
         task = self._task
         # scikit-learn's terms: its regressor's loss is half the squared error
-        half = 0.5 if task == "regression" else 1.0
+        half = 0.5 if task == "regression" else self._loss_sum(self.n_outputs_, task)
         self.loss_curve_ = [half * v for v in history["loss"]]
         self.loss_ = self.loss_curve_[-1]
         self.best_loss_ = None if self.early_stopping else min(self.loss_curve_)
@@ -326,14 +327,27 @@ class MLPEstimator(BaseEstimator):
             raise ValueError("hidden_layer_sizes must be positive integers, e.g. (100,) or "
                              f"[50, 50, 50]. Received: hidden_layer_sizes="
                              f"{self.hidden_layer_sizes!r}")
-        # scikit-learn's penalty: alpha / 2 x the squared weights over a batch's rows, on
-        # top of the batch's mean loss (for its regressor, half the squared error, where
-        # Keras's is the whole: so twice that); Keras's L2(l2) adds l2 x the squared weights
-        batch = AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
-        share = 1.0 if isinstance(self, RegressorMixin) else 0.5
         return {"hidden_layer_sizes": tuple(int(n) for n in sizes),
-                "activation": self.activation, "dropout": float(self.dropout),
-                "l2": share * float(self.alpha) / batch}
+                "activation": self.activation, "dropout": float(self.dropout)}
+
+    def _l2(self, rows: int, outputs: int, task: str) -> float:
+        """Keras's ``L2(l2)`` strength for scikit-learn's ``alpha``: its penalty is alpha
+        / 2 x the squared weights over a batch's rows (min(batch_size, the rows it fits,
+        after early stopping's hold-out)), on top of its loss, which is half the squared
+        error for its regressor (Keras's: the whole) and the log loss summed over the
+        labels of a multilabel one (Keras's: their mean)."""
+        if self.early_stopping:
+            rows -= int(np.ceil(self.validation_fraction * rows))
+        batch = AUTO_BATCH if self.batch_size == "auto" else int(self.batch_size)
+        batch = max(1, min(batch, rows))
+        share = 1.0 if isinstance(self, RegressorMixin) else 0.5
+        return share * float(self.alpha) / batch / self._loss_sum(outputs, task)
+
+    @staticmethod
+    def _loss_sum(outputs: int, task: str) -> int:
+        """How many times scikit-learn's loss counts Keras's mean over the outputs: a
+        multilabel classifier's log loss is summed over its labels."""
+        return outputs if task == "multilabel" else 1
 
     def _seed(self) -> int:
         """This fit's seed: ``random_state`` itself when it is an int, else one drawn
@@ -342,7 +356,7 @@ class MLPEstimator(BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
-    def _build(self, n_features: int, learned: dict, seed: int):
+    def _build(self, n_features: int, learned: dict, seed: int, rows: int = AUTO_BATCH):
         """mlpkit's MLP for this task, compiled with its loss and metric."""
         import keras
 
@@ -355,7 +369,7 @@ class MLPEstimator(BaseEstimator):
         model = models.build_mlp((n_features,), self._architecture()["hidden_layer_sizes"],
                                  ACTIVATIONS[self.activation], self._learned(learned, "n_outputs_"),
                                  training.OUTPUT_ACTIVATION[task], dropout=float(self.dropout),
-                                 l2=self._architecture()["l2"])
+                                 l2=self._l2(rows, self._learned(learned, "n_outputs_"), task))
         config = cfg.TrainingConfig(optimizer=t["optimizer"],
                                     learning_rate=float(t["learning_rate"]),
                                     momentum=float(t["momentum"]), nesterov=t["nesterov"],
