@@ -586,6 +586,19 @@ def test_validation_data_file_replaces_the_split(tmp_path):
         mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1,
                      validation_data=str(tmp_path / "bad.csv"), out=tmp_path / "r2", verbose=0)
     assert not (tmp_path / "r2").exists()
+    # two ways of choosing the validation rows, or the training file as its own: refused
+    for settings, words in (({"validation_split": 0.3}, "both choose the validation rows"),
+                            ({"validation_data": str(tmp_path / "t.csv")},
+                             "validation_data is the training file itself")):
+        with pytest.raises(mlpkit.ConfigError, match=words):
+            mlpkit.train(str(tmp_path / "t.csv"), target="label", epochs=1, verbose=0,
+                         **{"validation_data": str(tmp_path / "v.csv"), **settings},
+                         out=tmp_path / "r3")
+    assert not (tmp_path / "r3").exists()
+    with pytest.raises(mlpkit.ConfigError, match=r"columns keeps and drop leaves out the same "
+                                                 r"columns \['x1'\]"):
+        mlpkit.train(str(tmp_path / "t.csv"), target="label", columns="x1,x2", drop="x1",
+                     out=tmp_path / "r3", verbose=0)
 
 
 def test_parquet_trains(tmp_path):

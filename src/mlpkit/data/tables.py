@@ -212,6 +212,14 @@ def read(path: Path, data) -> Source:
     checksums = {path.name: files.sha256_file(path)}
     if data.validation_data:
         vpath = Path(data.validation_data)
+        if data.validation_split:
+            raise ConfigError(f"validation_data ({vpath.name}) and validation_split "
+                              f"({data.validation_split:g}) both choose the validation rows; "
+                              "give one of them")
+        if vpath.exists() and vpath.resolve() == Path(path).resolve():
+            raise ConfigError(f"validation_data is the training file itself ({path.name}): "
+                              "its rows would validate what they trained. Give another file, "
+                              "or --validation-split to hold out a share of these rows")
         vdf = read_table(vpath, literal=literal)
         _targets(vdf, data.target, vpath)
         for name in set(targets) & set(comma):  # as the training file's (features: the encoder)
@@ -277,6 +285,11 @@ def _features(x, data, path):
             raise DataError(f"{key} names columns that are not features of {path.name}: "
                             f"{absent}.{did_you_mean(absent[0], x.columns)} Features: "
                             f"{labels.listing(x.columns)}")
+    both = [c for c in data.columns if c in set(data.drop)]
+    if both:
+        raise ConfigError(f"columns keeps and drop leaves out the same columns {both}: name "
+                          "each in one of them. Received: columns="
+                          f"{list(data.columns)}, drop={list(data.drop)}")
     if data.columns:
         x = x[list(data.columns)]
     x = x.drop(columns=[c for c in data.drop if c in x.columns])  # (columns may leave it out)
