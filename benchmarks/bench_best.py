@@ -40,14 +40,12 @@ def train(dataset: str, preset: str, seed: int, *flags: str) -> dict:
            "command_seconds": round(wall, 2), "epochs": len(history),
            "load_average": load, **{k.removeprefix("test_"): round(v, 4)
                                     for k, v in metrics.items() if k != "test_loss"}}
-    if "val_accuracy" not in history[0] and "val_rmse" not in history[0]:
-        pass  # train_on_validation: the validation rows were fitted, so no figure
-    elif "val_accuracy" in history[0]:
+    if "val_accuracy" in history[0]:
         out["val_accuracy"] = round(float(history[-1]["val_accuracy"]), 4)
         first = next((r for r in history if float(r["val_accuracy"]) >= 0.90), None)
         out["val_0.90_epoch"] = int(first["epoch"]) if first else None
         out["val_0.90_seconds"] = round(float(first["elapsed_seconds"]), 2) if first else None
-    else:
+    elif "val_rmse" in history[0]:  # (none with train_on_validation: those rows were fitted)
         out["val_rmse"] = round(float(history[-1]["val_rmse"]), 4)
     return out
 

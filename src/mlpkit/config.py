@@ -514,8 +514,8 @@ def resolve(
                           f"engine = auto or members = 1. Received: members="
                           f"{config.model.members}, engine='keras'")
     if config.training.train_on_validation and config.training.patience:
-        preset_s = "" if any("patience" in (v.get("training") or {}) for v in (
-            overrides, file_values) if isinstance(v.get("training"), dict)) else ", the preset's"
+        given = any("patience" in v.get("training", {}) for v in (overrides, file_values))
+        preset_s = "" if given else ", the preset's"
         raise ConfigError(f"train_on_validation leaves no validation rows for early stopping "
                           f"(patience {config.training.patience}{preset_s}): set "
                           "patience = 0 (--patience 0) and the epochs chosen on the validation "

@@ -601,8 +601,7 @@ class Run:
         a table model; several regression targets: one column each, else
         "prediction"); then the probability (classification), a file's error where one
         has one, and the notes (empty where none)."""
-        import csv
-        import io
+        from mlpkit.training import rows_to_csv
 
         target = self._configured_target if self.preprocessing.get("table") else None
         name = target if target and "," not in target else "prediction"
@@ -624,13 +623,7 @@ class Run:
                 row[f"probability {label}"] = p
             row["notes"] = "; ".join(r.get("notes") or [])  # a column always: scripts read it
             rows.append(row)
-        fields = [k for k in dict.fromkeys(k for row in rows for k in row) if k != "notes"]
-        fields.append("notes")  # last, whichever row brought the others
-        buf = io.StringIO()
-        writer = csv.DictWriter(buf, fieldnames=fields, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-        return buf.getvalue()
+        return rows_to_csv(rows, last=("notes",))  # last, whichever row brought the others
 
     def predict_files(self, paths, id_column: str | None = None) -> list[dict]:
         """Predictions for files (a path or a list of them): PNG/JPEG/.npy for image

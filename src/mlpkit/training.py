@@ -329,10 +329,12 @@ def elapsed_seconds(path: Path) -> float:
     return float(rows[-1]["elapsed_seconds"]) if rows else 0.0
 
 
-def rows_to_csv(rows: list[dict]) -> str:
+def rows_to_csv(rows: list[dict], last: tuple[str, ...] = ()) -> str:
+    """Rows as CSV text: the columns of every row, in the order they first come, those
+    in ``last`` at the end; a row without one of them leaves its cell empty."""
     buf = io.StringIO()
-    fields = list(rows[0])
-    writer = csv.DictWriter(buf, fieldnames=fields, lineterminator="\n")
+    fields = [k for k in dict.fromkeys(k for row in rows for k in row) if k not in last]
+    writer = csv.DictWriter(buf, fieldnames=[*fields, *last], restval="", lineterminator="\n")
     writer.writeheader()
     writer.writerows(rows)
     return buf.getvalue()

@@ -572,20 +572,14 @@ def _far_outside(values: np.ndarray, low: float, high: float) -> np.ndarray:
             np.zeros(len(values), bool)
 
 
-def _number_rules(column: dict) -> tuple[float, dict]:
-    """``to_numbers``'s ``least`` and ``rules`` for a number column's later rows: the
-    same unit, currency code, parentheses as its training rows (none for a run saved
-    before them)."""
-    return 0.0, column.get("rules", {})
-
-
 def _later_numbers(column: dict, series):
-    """A number column's later values (``_number_rules``). Each later row stands on its
-    own, one row as in two thousand: a value that is not a number is missing (with a
-    note on its row, from ``unseen``), never a refusal of the others."""
+    """A number column's later values, written as its training rows were (the same unit,
+    currency code, parentheses; none for a run saved before them). Each later row stands
+    on its own, one row as in two thousand: a value that is not a number is missing
+    (with a note on its row, from ``unseen``), never a refusal of the others."""
     import pandas as pd
 
-    values, _ = to_numbers(series, *_number_rules(column))
+    values, _ = to_numbers(series, 0.0, column.get("rules", {}))
     if values is None:  # no value is a number: each row's is missing
         return pd.Series(np.nan, index=series.index, dtype=np.float64)
     return values

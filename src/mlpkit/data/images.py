@@ -274,7 +274,7 @@ def read(path: Path, data, evaluation: bool = False) -> Source:
         notes.append(f"images in subfolders counted for their class folder: "
                      f"{', '.join(nested[:5])}" + (" ..." if len(nested) > 5 else ""))
     others = [b for b in bad if Path(b).suffix.lower() not in PICTURES]  # notes.txt
-    bad = [b for b in bad if b not in others]
+    bad = [b for b in bad if Path(b).suffix.lower() in PICTURES]
     if bad:
         notes.append(f"{len(bad)} unreadable files skipped: {', '.join(bad[:10])}"
                      + (" ..." if len(bad) > 10 else ""))

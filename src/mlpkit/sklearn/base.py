@@ -80,7 +80,8 @@ SHARED_DOC = """
             for ``epochs``, ``learning_rate``, ``optimizer`` ("adam" or "sgd"; "lbfgs" is
             refused) and ``nesterov``, for code written for its MLPs; given, they win
             over mlpkit's (scikit-learn's tools set them: ``max_iter=1000``).
-            ``learning_rate`` takes its schedule "constant" too (the others are refused).
+            ``learning_rate`` takes its schedules too: "constant"; the others are refused
+            for SGD and ignored for Adam, as scikit-learn does.
         beta_1, beta_2, epsilon: Adam's, as scikit-learn's (``None``: Keras's 0.9, 0.999,
             1e-7). power_t, max_fun: taken and unused, as scikit-learn does without its
             "invscaling" schedule and "lbfgs" solver, which mlpkit refuses.
@@ -164,7 +165,6 @@ class MLPEstimator(BaseEstimator):
         """epochs, learning_rate, optimizer, momentum and nesterov, given under
         scikit-learn's names (``max_iter``, ``learning_rate_init``, ``solver``,
         ``nesterovs_momentum``; these win when given, as its tools set them) or mlpkit's."""
-        defaults = {"learning_rate": 0.001}
         rate = self.learning_rate
         if isinstance(rate, str):  # scikit-learn's schedule: "constant" is mlpkit's only one
             sgd = (self.solver or self.optimizer) == "sgd"  # (Adam's ignores it there too)
@@ -174,7 +174,7 @@ class MLPEstimator(BaseEstimator):
                                  "optimizers; a cosine decay through mlpkit train): use "
                                  "learning_rate='constant' with learning_rate_init, or "
                                  f"learning_rate=<a number>. Received: learning_rate={rate!r}")
-            rate = defaults["learning_rate"]
+            rate = 0.001  # scikit-learn's learning_rate_init default, as mlpkit's
         out = {"epochs": self.epochs, "learning_rate": rate, "optimizer": self.optimizer}
         if self.solver == "lbfgs":
             raise ValueError("solver='lbfgs' is scikit-learn's full-batch quasi-Newton "
@@ -356,7 +356,7 @@ class MLPEstimator(BaseEstimator):
             return int(self.random_state)
         return int(check_random_state(self.random_state).randint(2**31 - 1))
 
-    def _build(self, n_features: int, learned: dict, seed: int, rows: int = AUTO_BATCH):
+    def _build(self, n_features: int, learned: dict, seed: int, rows: int):
         """mlpkit's MLP for this task, compiled with its loss and metric."""
         import keras
 
